@@ -1,0 +1,33 @@
+//! Request and response types of the USPS v3 APIs, shared by the client and the sandbox so
+//! that the two cannot drift apart.
+//!
+//! Field names follow the USPS OpenAPI specs letter for letter (`ZIPCode`, `DPVConfirmation`).
+//! Response types accept unknown fields, because live answers carry fields that the specs
+//! omit (`postalCode`, `province`, `countryISOCode`).
+
+pub mod addresses;
+pub mod error;
+pub mod oauth;
+
+/// Base paths of the APIs, as served by USPS and by the sandbox.
+pub mod paths {
+    pub const TOKEN: &str = "/oauth2/v3/token";
+    pub const ADDRESS: &str = "/addresses/v3/address";
+    pub const CITY_STATE: &str = "/addresses/v3/city-state";
+    pub const ZIPCODE: &str = "/addresses/v3/zipcode";
+    pub const SANDBOX_STATS: &str = "/__sandbox/stats";
+}
+
+/// The two-letter codes that the Addresses spec's `state` pattern accepts: the states, DC,
+/// the territories, the freely associated states and the military codes AA, AE and AP.
+pub const STATE_CODES: &[&str] = &[
+    "AA", "AE", "AL", "AK", "AP", "AS", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FM", "FL", "GA",
+    "GU", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MH", "MD", "MA", "MI", "MN", "MS",
+    "MO", "MP", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PW", "PA",
+    "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VI", "VA", "WA", "WV", "WI", "WY",
+];
+
+/// Reports whether `code` is a state code that the Addresses API accepts.
+pub fn is_state_code(code: &str) -> bool {
+    STATE_CODES.contains(&code)
+}
