@@ -1,0 +1,232 @@
+//! The API fields each job kind reads from a manifest, with the column names that map to
+//! them without configuration.
+//!
+//! Aliases are compared after [`normalize_name`], so `Zip Code`, `zip_code` and `ZIPCode`
+//! are the same name. `name` is deliberately not an alias of `firm`, because in most
+//! manifests it contains a person's name, and sending that as the firm changes the match.
+
+/// One API field, whether the job cannot run without it, and the column names that map to it
+/// without a `[columns]` entry, besides the field name itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub field: &'static str,
+    pub required: bool,
+    pub aliases: &'static [&'static str],
+}
+
+const ID: FieldSpec = FieldSpec {
+    field: "id",
+    required: false,
+    aliases: &[
+        "id",
+        "order_id",
+        "record_id",
+        "customer_id",
+        "row_id",
+        "external_id",
+    ],
+};
+
+const FIRM: FieldSpec = FieldSpec {
+    field: "firm",
+    required: false,
+    aliases: &[
+        "firm",
+        "firm_name",
+        "company",
+        "company_name",
+        "business",
+        "business_name",
+        "organization",
+        "organisation",
+    ],
+};
+
+const STREET: &[&str] = &[
+    "street_address",
+    "street",
+    "address",
+    "address1",
+    "address_line_1",
+    "addr1",
+    "line1",
+    "street1",
+    "street_line_1",
+    "delivery_address",
+];
+
+const SECONDARY: FieldSpec = FieldSpec {
+    field: "secondaryAddress",
+    required: false,
+    aliases: &[
+        "secondary_address",
+        "secondary",
+        "address2",
+        "address_line_2",
+        "addr2",
+        "line2",
+        "street2",
+        "street_line_2",
+        "unit",
+        "apt",
+        "apartment",
+        "suite",
+    ],
+};
+
+const CITY: &[&str] = &["city", "city_name", "town", "locality"];
+
+const STATE: &[&str] = &[
+    "state",
+    "st",
+    "state_code",
+    "state_province",
+    "province",
+    "region",
+];
+
+const URBANIZATION: FieldSpec = FieldSpec {
+    field: "urbanization",
+    required: false,
+    aliases: &["urbanization", "urbanizacion", "urb"],
+};
+
+const ZIP: &[&str] = &[
+    "zip_code",
+    "zip",
+    "zipcode",
+    "zip5",
+    "postal_code",
+    "postalcode",
+    "postcode",
+    "postal",
+    "zip_or_postal_code",
+    "zip_postal_code",
+];
+
+const ZIP_PLUS4: FieldSpec = FieldSpec {
+    field: "ZIPPlus4",
+    required: false,
+    aliases: &[
+        "zip_plus4",
+        "zip_plus_4",
+        "zip4",
+        "zip_4",
+        "plus4",
+        "plus_4",
+    ],
+};
+
+/// Fields of `GET /addresses/v3/address`.
+pub const ADDRESS_FIELDS: &[FieldSpec] = &[
+    FIRM,
+    FieldSpec {
+        field: "streetAddress",
+        required: true,
+        aliases: STREET,
+    },
+    SECONDARY,
+    FieldSpec {
+        field: "city",
+        required: false,
+        aliases: CITY,
+    },
+    FieldSpec {
+        field: "state",
+        required: true,
+        aliases: STATE,
+    },
+    URBANIZATION,
+    FieldSpec {
+        field: "ZIPCode",
+        required: false,
+        aliases: ZIP,
+    },
+    ZIP_PLUS4,
+    ID,
+];
+
+/// Fields of `GET /addresses/v3/city-state`.
+pub const CITY_STATE_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        field: "ZIPCode",
+        required: true,
+        aliases: ZIP,
+    },
+    ID,
+];
+
+/// Fields of `GET /addresses/v3/zipcode`.
+pub const ZIPCODE_FIELDS: &[FieldSpec] = &[
+    FIRM,
+    FieldSpec {
+        field: "streetAddress",
+        required: true,
+        aliases: STREET,
+    },
+    SECONDARY,
+    FieldSpec {
+        field: "city",
+        required: true,
+        aliases: CITY,
+    },
+    FieldSpec {
+        field: "state",
+        required: true,
+        aliases: STATE,
+    },
+    FieldSpec {
+        field: "ZIPCode",
+        required: false,
+        aliases: ZIP,
+    },
+    ZIP_PLUS4,
+    ID,
+];
+
+/// Lowercases a column name and drops everything that is not a letter or digit, so that
+/// `ZIP Code`, `zip_code` and `Zip-Code` compare equal.
+pub fn normalize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_name_ignores_case_and_punctuation() {
+        assert_eq!(normalize_name("ZIP Code"), "zipcode");
+        assert_eq!(normalize_name("zip_code"), "zipcode");
+        assert_eq!(normalize_name("ZIP+4"), "zip4");
+        assert_eq!(normalize_name("  "), "");
+    }
+
+    #[test]
+    fn aliases_do_not_overlap_between_fields() {
+        for specs in [ADDRESS_FIELDS, CITY_STATE_FIELDS, ZIPCODE_FIELDS] {
+            let mut seen: Vec<(String, &str)> = Vec::new();
+            for spec in specs {
+                let names = std::iter::once(spec.field).chain(spec.aliases.iter().copied());
+                for name in names {
+                    let normalized = normalize_name(name);
+                    if let Some((_, owner)) = seen.iter().find(|(n, _)| *n == normalized) {
+                        assert_eq!(*owner, spec.field, "alias {name} is shared");
+                    }
+                    seen.push((normalized, spec.field));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn name_is_not_a_firm_alias() {
+        assert!(!FIRM
+            .aliases
+            .iter()
+            .any(|alias| normalize_name(alias) == "name"));
+    }
+}
