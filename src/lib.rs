@@ -11,6 +11,7 @@ pub mod cli;
 pub mod client;
 pub mod exit;
 pub mod job;
+pub mod kinds;
 pub mod manifest;
 pub mod output;
 pub mod quota;

@@ -1,1 +1,65 @@
-//! Placeholder; filled in below.
+//! The command line: one file per command, each with its arguments and its `run`.
+//! Arguments become a checked [`crate::job::JobConfig`] before any work starts.
+
+pub mod logging;
+pub mod plan;
+pub mod run;
+pub mod sandbox;
+pub mod status;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+/// Batch job runner for the USPS REST APIs: address cleansing through a rate limiter that
+/// keeps the hourly quota, with checkpoints that let a stopped run resume.
+#[derive(Debug, Parser)]
+#[command(name = "usps-batch", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a job file: read the manifest, call the API, write the outputs.
+    Run(run::RunArgs),
+    /// Check a job's manifest and count the calls it needs, without calling the API.
+    Plan(plan::PlanArgs),
+    /// Show the jobs of a state file, their rows by state and the quota used.
+    Status(status::StatusArgs),
+    /// Serve the local USPS sandbox until Ctrl-C.
+    Sandbox(sandbox::SandboxArgs),
+}
+
+/// Parses the command line and runs the command. Returns the exit code; `main` is the only
+/// place that exits.
+pub fn main() -> Exit {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Fatal;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Plan(args) => plan::run(args).await,
+            Command::Status(args) => status::run(args).await,
+            Command::Sandbox(args) => sandbox::run(args).await,
+        }
+    });
+    match result {
+        Ok(exit) => exit,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("error: {error:#}");
+            Exit::Fatal
+        }
+    }
+}

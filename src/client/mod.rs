@@ -1,1 +1,334 @@
-//! Placeholder; filled in below.
+//! The USPS HTTP client: token handling, the limiter, retries and outage detection around
+//! each request.
+//!
+//! No generic retry layer is used. Each status has its own rule: 401 refreshes the token
+//! once, 429 waits for `Retry-After` and is never a row error, 5xx and transport failures
+//! back off a few times, and every other answer goes back to the job kind to interpret.
+
+pub mod auth;
+pub mod request;
+
+pub use auth::{Bearer, TokenManager};
+pub use request::{ApiRequest, Method};
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::header::HeaderMap;
+
+use crate::job::Credentials;
+use crate::scheduler::{Counters, Limiter, Stop};
+use crate::state::RowKey;
+use crate::usps::error::parse_error;
+
+/// Time allowed to open a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a whole request, answer included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts of one request after a 5xx or transport failure, the first included.
+pub const MAX_ATTEMPTS: usize = 4;
+/// Transient failures in a row, across all requests, after which the API counts as down and
+/// the run stops instead of spending the quota on retries.
+pub const OUTAGE_THRESHOLD: u32 = 8;
+
+/// A final answer from the API, for the job kind to interpret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// The outcome of one request after its retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallResult {
+    Answer(Answer),
+    /// 5xx answers or transport failures until the attempts ran out; a rerun may succeed.
+    Transient {
+        message: String,
+        status: Option<u16>,
+        body: String,
+    },
+}
+
+/// The client of one run.
+pub struct UspsClient {
+    http: reqwest::Client,
+    base_url: String,
+    limiter: Arc<Limiter>,
+    tokens: TokenManager,
+    counters: Arc<Counters>,
+    failures_in_row: AtomicU32,
+}
+
+/// Builds the HTTP client with the timeouts that reqwest leaves unset by default.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("usps-batch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client settings are static and valid")
+}
+
+impl UspsClient {
+    pub fn new(
+        base_url: String,
+        credentials: Credentials,
+        limiter: Arc<Limiter>,
+        counters: Arc<Counters>,
+    ) -> UspsClient {
+        let http = http_client();
+        let tokens = TokenManager::new(
+            http.clone(),
+            base_url.clone(),
+            credentials,
+            limiter.clone(),
+            counters.clone(),
+        );
+        UspsClient {
+            http,
+            base_url,
+            limiter,
+            tokens,
+            counters,
+            failures_in_row: AtomicU32::new(0),
+        }
+    }
+
+    /// Obtains the run's first token, so that wrong credentials or a wrong host stop the run
+    /// before any row is sent.
+    pub async fn preflight(&self) -> Result<Bearer, Stop> {
+        self.tokens.token().await
+    }
+
+    /// Sends `request` for `rows` (marked in flight when the slot is reserved) and returns
+    /// the final answer, or the last transient failure once the attempts ran out.
+    pub async fn call(&self, request: &ApiRequest, rows: &[RowKey]) -> Result<CallResult, Stop> {
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(Duration::from_secs(8))
+            .with_max_times(MAX_ATTEMPTS - 1)
+            .with_jitter()
+            .build();
+        let mut refreshed_token = false;
+        let url = format!("{}{}", self.base_url, request.path);
+        loop {
+            let bearer = self.tokens.token().await?;
+            let slot = self
+                .limiter
+                .acquire(request.api, request.path, false, rows)
+                .await?;
+            Counters::add(&self.counters.api_calls, 1);
+
+            let mut builder = match request.method {
+                Method::Get => self.http.get(&url).query(&request.query),
+                Method::Post => self.http.post(&url).query(&request.query),
+            };
+            if let Some(body) = &request.body {
+                builder = builder.json(body);
+            }
+            let sent = builder
+                .bearer_auth(&*bearer.value)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await;
+
+            let received = match sent {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = retry_after(response.headers());
+                    match response.text().await {
+                        Ok(body) => Ok((status, retry_after, body)),
+                        // The status came but the body broke off: a transport failure.
+                        Err(error) => Err(Failure {
+                            message: describe_transport_error(&error),
+                            status: Some(status),
+                            body: String::new(),
+                        }),
+                    }
+                }
+                Err(error) => Err(Failure {
+                    message: describe_transport_error(&error),
+                    status: None,
+                    body: String::new(),
+                }),
+            };
+            let status = match &received {
+                Ok((status, _, _)) => Some(*status),
+                Err(failure) => failure.status,
+            };
+            self.limiter.record_status(slot, status).await?;
+
+            let failure = match received {
+                Err(failure) => failure,
+                Ok((status, retry_after, body)) => match status {
+                    401 if !refreshed_token => {
+                        // USPS tokens can die before `expires_in`: get a new one and repeat
+                        // the request once.
+                        let error = parse_error(status, &body);
+                        tracing::warn!(api = request.api, rows = ?rows, code = %error.code, "401 from the API; requesting a new token and repeating the request once");
+                        self.tokens.invalidate(&bearer).await;
+                        refreshed_token = true;
+                        Counters::add(&self.counters.retries, 1);
+                        continue;
+                    }
+                    401 | 403 => return Err(self.access_denied(request, status, &body)),
+                    429 => {
+                        Counters::add(&self.counters.rate_limited, 1);
+                        Counters::add(&self.counters.retries, 1);
+                        let wait = retry_after.unwrap_or_else(|| self.limiter.window());
+                        tracing::warn!(
+                            api = request.api,
+                            path = request.path,
+                            rows = ?rows,
+                            wait_seconds = wait.as_secs_f64(),
+                            "429 from the API: the server's quota is spent; the rows stay pending"
+                        );
+                        self.limiter.block(request.api, Instant::now() + wait);
+                        continue;
+                    }
+                    500..=599 => Failure {
+                        message: format!(
+                            "HTTP {status} from {}: {}",
+                            request.path,
+                            parse_error(status, &body).message
+                        ),
+                        status: Some(status),
+                        body,
+                    },
+                    _ => {
+                        self.failures_in_row.store(0, Ordering::Relaxed);
+                        return Ok(CallResult::Answer(Answer { status, body }));
+                    }
+                },
+            };
+
+            self.transient(request, rows, &failure.message)?;
+            match backoff.next() {
+                Some(delay) => {
+                    Counters::add(&self.counters.retries, 1);
+                    tracing::warn!(
+                        api = request.api,
+                        rows = ?rows,
+                        error = %failure.message,
+                        delay_ms = delay.as_millis() as u64,
+                        "request failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    tracing::warn!(api = request.api, rows = ?rows, error = %failure.message, "request failed after {MAX_ATTEMPTS} attempts; a rerun will try again");
+                    return Ok(CallResult::Transient {
+                        message: failure.message,
+                        status: failure.status,
+                        body: failure.body,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Counts a transient failure and stops the run once they come in a long row.
+    fn transient(&self, request: &ApiRequest, rows: &[RowKey], message: &str) -> Result<(), Stop> {
+        let in_row = self.failures_in_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_row >= OUTAGE_THRESHOLD {
+            tracing::error!(api = request.api, rows = ?rows, failures = in_row, error = %message, "API outage: stopping the run");
+            return Err(Stop::Outage {
+                message: format!(
+                    "{in_row} failures in a row from {}{}; last: {message}",
+                    self.base_url, request.path
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn access_denied(&self, request: &ApiRequest, status: u16, body: &str) -> Stop {
+        let error = parse_error(status, body);
+        let hint = if status == 401 && error.message.contains("empty") {
+            "an empty 401 usually means the token came from another host: check --base-url and the credentials"
+        } else if status == 401 {
+            "the app's credentials or access were rejected even with a new token: check the credentials and the app's API products in the USPS developer portal"
+        } else {
+            "the app has no access to this API: request it from USPS, and refresh the app's claims in the customer onboarding portal"
+        };
+        Stop::Auth {
+            message: format!(
+                "HTTP {status} from {}{} ({}: {}); {hint}",
+                self.base_url, request.path, error.code, error.message
+            ),
+        }
+    }
+}
+
+struct Failure {
+    message: String,
+    status: Option<u16>,
+    body: String,
+}
+
+/// Reads `Retry-After` as seconds or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Describes a reqwest error without its URL's query, which may hold address data.
+pub fn describe_transport_error(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn retry_after_forms() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(30)));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,1 +1,356 @@
-//! Placeholder; filled in below.
+//! Job files (TOML in `jobs/`) and the checked configuration a run works from.
+//!
+//! [`JobFile`] is what the user wrote; [`JobConfig`] is the one checked form that later code
+//! uses, with relative paths resolved against the job file's folder and command-line
+//! overrides applied. Later code never sees clap or TOML.
+
+mod environment;
+
+pub use environment::{Credentials, Environment};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::manifest::{Encoding, Format};
+use crate::quota::{parse_duration, Quota};
+use crate::sandbox::Faults;
+
+/// A job file as written. Unknown keys are rejected so that a typo cannot silently fall back
+/// to a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobFile {
+    pub name: String,
+    pub kind: String,
+    pub input: PathBuf,
+    pub format: Option<String>,
+    pub encoding: Option<String>,
+    pub output_dir: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub env: Option<String>,
+    pub base_url: Option<String>,
+    pub quota: Option<String>,
+    pub quota_pool: Option<String>,
+    pub burst: Option<u32>,
+    pub concurrency: Option<usize>,
+    pub max_wait: Option<String>,
+    pub cache_ttl: Option<String>,
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    #[serde(default)]
+    pub sandbox: SandboxOptions,
+}
+
+/// The `[sandbox]` table: settings of the sandbox that a run starts in-process.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxOptions {
+    /// The sandbox's own quota; defaults to the job's quota, so that a runner that keeps its
+    /// quota never meets a 429.
+    pub quota: Option<String>,
+    pub token_ttl: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub seed: Option<u64>,
+    #[serde(flatten)]
+    pub faults: Faults,
+}
+
+/// The kinds of job that the runner knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Address,
+    CityState,
+    ZipCode,
+}
+
+impl JobKind {
+    pub const NAMES: &'static [&'static str] = &["address", "city-state", "zipcode"];
+
+    pub fn parse(text: &str) -> Option<JobKind> {
+        match text {
+            "address" => Some(JobKind::Address),
+            "city-state" => Some(JobKind::CityState),
+            "zipcode" => Some(JobKind::ZipCode),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Address => "address",
+            JobKind::CityState => "city-state",
+            JobKind::ZipCode => "zipcode",
+        }
+    }
+
+    /// How long an answer of this kind stays valid in the cache. Addresses change slowly;
+    /// USPS refreshes its address data monthly.
+    pub fn default_cache_ttl(self) -> Duration {
+        Duration::from_secs(30 * 86_400)
+    }
+}
+
+/// Whether one quota pool covers all APIs of a credential or each API has its own. USPS has
+/// not settled in public which reading applies, so both are supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaPool {
+    Shared,
+    PerApi,
+}
+
+/// Command-line values that override the job file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub input: Option<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub env: Option<String>,
+    pub base_url: Option<String>,
+    pub quota: Option<Quota>,
+    pub concurrency: Option<usize>,
+    pub max_wait: Option<Duration>,
+}
+
+/// The checked configuration of one job.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    pub name: String,
+    pub kind: JobKind,
+    pub job_file: PathBuf,
+    pub input: PathBuf,
+    pub format: Format,
+    pub encoding: Encoding,
+    pub output_dir: PathBuf,
+    pub state: PathBuf,
+    pub environment: Environment,
+    pub quota: Quota,
+    pub quota_pool: QuotaPool,
+    pub burst: Option<u32>,
+    pub concurrency: usize,
+    pub max_wait: Duration,
+    pub cache_ttl: Duration,
+    pub columns: BTreeMap<String, String>,
+    pub sandbox: SandboxOptions,
+}
+
+/// A job file that cannot be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("cannot read job file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid job file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl JobConfig {
+    /// Reads and checks a job file, then applies the command-line overrides.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<JobConfig, JobError> {
+        let text = std::fs::read_to_string(path).map_err(|source| JobError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: JobFile = toml::from_str(&text).map_err(|error| JobError::Invalid {
+            path: path.to_path_buf(),
+            message: error.to_string().trim_end().replace('\n', " "),
+        })?;
+        JobConfig::from_file(path, file, overrides)
+    }
+
+    fn from_file(path: &Path, file: JobFile, overrides: &Overrides) -> Result<JobConfig, JobError> {
+        let invalid = |message: String| JobError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |relative: &Path| -> PathBuf {
+            if relative.is_absolute() {
+                relative.to_path_buf()
+            } else {
+                base.join(relative)
+            }
+        };
+
+        if file.name.trim().is_empty() {
+            return Err(invalid("`name` must not be empty".into()));
+        }
+        let kind = JobKind::parse(&file.kind).ok_or_else(|| {
+            invalid(format!(
+                "unknown kind {:?}; use one of: {}",
+                file.kind,
+                JobKind::NAMES.join(", ")
+            ))
+        })?;
+
+        // Command-line paths are relative to the working folder, job-file paths to the job
+        // file's folder, as a user expects from each.
+        let input = match &overrides.input {
+            Some(input) => input.clone(),
+            None => resolve(&file.input),
+        };
+        let format = match &file.format {
+            Some(text) => Format::parse(text).ok_or_else(|| {
+                invalid(format!("unknown format {text:?}; use csv, json or jsonl"))
+            })?,
+            None => Format::from_path(&input).ok_or_else(|| {
+                invalid(format!(
+                    "cannot tell the format of {} from its extension; set format = \"csv\", \"json\" or \"jsonl\"",
+                    input.display()
+                ))
+            })?,
+        };
+        let encoding = match file.encoding.as_deref() {
+            None | Some("utf-8") | Some("utf8") => Encoding::Utf8,
+            Some("latin1") | Some("latin-1") | Some("windows-1252") | Some("cp1252") => {
+                Encoding::Latin1
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "unknown encoding {other:?}; use \"utf-8\" or \"latin1\""
+                )))
+            }
+        };
+        let output_dir = match &overrides.output_dir {
+            Some(dir) => dir.clone(),
+            None => resolve(file.output_dir.as_deref().unwrap_or(Path::new("out"))),
+        };
+        let state = match (&overrides.state, &file.state) {
+            (Some(state), _) => state.clone(),
+            (None, Some(state)) => resolve(state),
+            (None, None) => default_state_path(),
+        };
+
+        let env_name = overrides
+            .env
+            .clone()
+            .or(file.env.clone())
+            .unwrap_or_else(|| "sandbox".into());
+        let base_url = overrides.base_url.clone().or(file.base_url.clone());
+        let environment = Environment::parse(&env_name, base_url.as_deref()).map_err(invalid)?;
+
+        let quota = match (&overrides.quota, &file.quota) {
+            (Some(quota), _) => *quota,
+            (None, Some(text)) => text.parse().map_err(|error| invalid(format!("{error}")))?,
+            (None, None) => Quota::USPS_DEFAULT,
+        };
+        let quota_pool = match file.quota_pool.as_deref() {
+            None | Some("shared") => QuotaPool::Shared,
+            Some("per-api") => QuotaPool::PerApi,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "unknown quota_pool {other:?}; use \"shared\" or \"per-api\""
+                )))
+            }
+        };
+        if file.burst == Some(0) {
+            return Err(invalid("`burst` must be at least 1".into()));
+        }
+        let concurrency = overrides.concurrency.or(file.concurrency).unwrap_or(4);
+        if concurrency == 0 || concurrency > 64 {
+            return Err(invalid(format!(
+                "concurrency {concurrency} is out of range; use 1 to 64"
+            )));
+        }
+        let max_wait = match (overrides.max_wait, &file.max_wait) {
+            (Some(wait), _) => wait,
+            (None, Some(text)) => parse_duration(text)
+                .map_err(|reason| invalid(format!("invalid max_wait {text:?}: {reason}")))?,
+            (None, None) => Duration::from_secs(15 * 60),
+        };
+        let cache_ttl = match &file.cache_ttl {
+            Some(text) => parse_duration(text)
+                .map_err(|reason| invalid(format!("invalid cache_ttl {text:?}: {reason}")))?,
+            None => kind.default_cache_ttl(),
+        };
+        if let Some(text) = &file.sandbox.quota {
+            text.parse::<Quota>()
+                .map_err(|error| invalid(format!("[sandbox] {error}")))?;
+        }
+        if let Some(text) = &file.sandbox.token_ttl {
+            parse_duration(text).map_err(|reason| {
+                invalid(format!("invalid [sandbox] token_ttl {text:?}: {reason}"))
+            })?;
+        }
+
+        Ok(JobConfig {
+            name: file.name,
+            kind,
+            job_file: path.to_path_buf(),
+            input,
+            format,
+            encoding,
+            output_dir,
+            state,
+            environment,
+            quota,
+            quota_pool,
+            burst: file.burst,
+            concurrency,
+            max_wait,
+            cache_ttl,
+            columns: file.columns,
+            sandbox: file.sandbox,
+        })
+    }
+}
+
+/// The state file used when neither the job file nor the command line names one: the XDG
+/// state folder (`~/.local/state/usps-batch/state.sqlite` on Linux), falling back to the
+/// local data folder on systems without one.
+pub fn default_state_path() -> PathBuf {
+    let base = dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("usps-batch").join("state.sqlite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<JobConfig, JobError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        std::fs::write(&path, text).unwrap();
+        JobConfig::load(&path, &Overrides::default())
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let error =
+            load_text("name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\nqouta = \"60/h\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(error.contains("qouta"), "{error}");
+        assert!(error.contains("job.toml"), "{error}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_job_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        std::fs::write(
+            &path,
+            "name = \"a\"\nkind = \"address\"\ninput = \"../samples/x.csv\"\noutput_dir = \"out\"\n",
+        )
+        .unwrap();
+        let config = JobConfig::load(&path, &Overrides::default()).unwrap();
+        assert_eq!(config.input, dir.path().join("../samples/x.csv"));
+        assert_eq!(config.output_dir, dir.path().join("out"));
+        assert_eq!(config.format, Format::Csv);
+        assert_eq!(config.quota, Quota::USPS_DEFAULT);
+    }
+
+    #[test]
+    fn unknown_kind_lists_kinds() {
+        let error = load_text("name = \"a\"\nkind = \"labels\"\ninput = \"x.csv\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("address, city-state, zipcode"), "{error}");
+    }
+}

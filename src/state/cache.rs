@@ -8,6 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub struct CacheEntry {
     pub status: u16,
     pub body: String,
+    /// The run that fetched the answer; ignored by [`put`].
+    pub run_id: Option<i64>,
 }
 
 /// Which cache entries a lookup may use.
@@ -28,7 +30,7 @@ pub fn get(
 ) -> rusqlite::Result<Option<CacheEntry>> {
     connection
         .prepare_cached(
-            "SELECT status, body FROM cache
+            "SELECT status, body, run_id FROM cache
              WHERE env = ?1 AND request_key = ?2 AND created_at > ?3
                AND (?4 IS NULL OR run_id = ?4)",
         )?
@@ -38,6 +40,7 @@ pub fn get(
                 Ok(CacheEntry {
                     status: row.get(0)?,
                     body: row.get(1)?,
+                    run_id: row.get(2)?,
                 })
             },
         )
@@ -62,7 +65,15 @@ pub fn put(
                  status = excluded.status, body = excluded.body,
                  created_at = excluded.created_at, run_id = excluded.run_id",
         )?
-        .execute(params![env, &key[..], kind, entry.status, entry.body, now, run_id])?;
+        .execute(params![
+            env,
+            &key[..],
+            kind,
+            entry.status,
+            entry.body,
+            now,
+            run_id
+        ])?;
     Ok(())
 }
 
@@ -78,6 +89,7 @@ mod tests {
         let entry = CacheEntry {
             status: 200,
             body: "{}".into(),
+            run_id: Some(1),
         };
         put(&connection, "sandbox", &key, "address", &entry, 1000, 1).unwrap();
         let any = CacheLookup {

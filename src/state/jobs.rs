@@ -75,6 +75,27 @@ pub fn upsert_job(connection: &Connection, job: &JobRecord, now: i64) -> rusqlit
     Ok(())
 }
 
+/// Records how many rows the input held when a scan read it to the end.
+pub fn set_input_rows(connection: &Connection, job_id: &str, rows: u64) -> rusqlite::Result<()> {
+    connection.execute(
+        "UPDATE jobs SET input_rows = ?2 WHERE job_id = ?1",
+        params![job_id, rows as i64],
+    )?;
+    Ok(())
+}
+
+/// Rows of the input at the last complete scan, if one finished.
+pub fn input_rows(connection: &Connection, job_id: &str) -> rusqlite::Result<Option<u64>> {
+    let rows: Option<Option<i64>> = connection
+        .query_row(
+            "SELECT input_rows FROM jobs WHERE job_id = ?1",
+            [job_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(rows.flatten().map(|rows| rows as u64))
+}
+
 pub fn start_run(connection: &Connection, job_id: &str, now: i64) -> rusqlite::Result<i64> {
     connection.execute(
         "INSERT INTO runs (job_id, pid, started_at) VALUES (?1, ?2, ?3)",

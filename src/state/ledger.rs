@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::quota::QuotaLimit;
+use crate::state::rows::{mark_in_flight, RowKey};
 
 /// What a reservation is for.
 #[derive(Debug, Clone)]
@@ -48,7 +49,7 @@ pub fn reserve(
     usage: &LedgerUse,
     now: i64,
     job_id: &str,
-    rows: &[u64],
+    rows: &[RowKey],
 ) -> rusqlite::Result<Reservation> {
     if let Some(limit) = usage.limit {
         if let Some(next_free_at) = next_free_at(connection, usage, limit, now)? {
@@ -68,14 +69,7 @@ pub fn reserve(
         ],
     )?;
     let id = connection.last_insert_rowid();
-    if !rows.is_empty() {
-        let mut mark = connection.prepare_cached(
-            "UPDATE rows SET state = 'in_flight', updated_at = ?3 WHERE job_id = ?1 AND row = ?2",
-        )?;
-        for row in rows {
-            mark.execute(params![job_id, *row as i64, now])?;
-        }
-    }
+    mark_in_flight(connection, job_id, rows, now)?;
     Ok(Reservation::Granted { id })
 }
 
@@ -105,7 +99,12 @@ fn next_free_at(
              ORDER BY sent_at LIMIT 1 OFFSET ?4",
         )?
         .query_row(
-            params![usage.credential, usage.pool, since, used - limit.calls as i64],
+            params![
+                usage.credential,
+                usage.pool,
+                since,
+                used - limit.calls as i64
+            ],
             |row| row.get(0),
         )
         .optional()?;
@@ -114,7 +113,11 @@ fn next_free_at(
 
 /// Records the HTTP status of a ledger entry once the answer came (none for a transport
 /// failure).
-pub fn record_status(connection: &Connection, id: i64, status: Option<u16>) -> rusqlite::Result<()> {
+pub fn record_status(
+    connection: &Connection,
+    id: i64,
+    status: Option<u16>,
+) -> rusqlite::Result<()> {
     connection
         .prepare_cached("UPDATE ledger SET status = ?2 WHERE id = ?1")?
         .execute(params![id, status])?;

@@ -15,7 +15,7 @@ mod schema;
 
 pub use cache::{CacheEntry, CacheLookup};
 pub use ledger::{credential_hash, LedgerUse, Reservation};
-pub use rows::{RowCursor, RowState, StoredRow};
+pub use rows::{RowCursor, RowKey, RowState, StoredRow};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -336,7 +336,11 @@ mod tests {
         assert!(good.is_ok());
         assert!(bad.is_err());
         let count: i64 = store
-            .call(|connection| connection.query_row("SELECT COUNT(*) FROM meta WHERE key = 'a'", [], |row| row.get(0)))
+            .call(|connection| {
+                connection.query_row("SELECT COUNT(*) FROM meta WHERE key = 'a'", [], |row| {
+                    row.get(0)
+                })
+            })
             .await
             .unwrap();
         assert_eq!(count, 1);

@@ -38,6 +38,38 @@ impl RowState {
     }
 }
 
+/// Identifies a row of a job's manifest: its record number and content hash.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RowKey {
+    pub row: u64,
+    pub content_hash: [u8; 16],
+}
+
+impl std::fmt::Debug for RowKey {
+    // Logs name rows by number; the hash adds nothing a reader can use.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.row)
+    }
+}
+
+/// Marks rows as in flight: their request is about to be sent.
+pub fn mark_in_flight(
+    connection: &Connection,
+    job_id: &str,
+    rows: &[RowKey],
+    now: i64,
+) -> rusqlite::Result<()> {
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO rows (job_id, row, content_hash, state, retryable, result, updated_at)
+         VALUES (?1, ?2, ?3, 'in_flight', 0, NULL, ?4)
+         ON CONFLICT (job_id, row) DO UPDATE SET state = 'in_flight', updated_at = excluded.updated_at",
+    )?;
+    for key in rows {
+        statement.execute(params![job_id, key.row as i64, &key.content_hash[..], now])?;
+    }
+    Ok(())
+}
+
 /// A row's checkpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRow {
@@ -78,7 +110,10 @@ pub fn upsert_rows(
 }
 
 /// Counts of a job's rows by state.
-pub fn count_by_state(connection: &Connection, job_id: &str) -> rusqlite::Result<Vec<(String, u64)>> {
+pub fn count_by_state(
+    connection: &Connection,
+    job_id: &str,
+) -> rusqlite::Result<Vec<(String, u64)>> {
     let mut statement = connection.prepare(
         "SELECT state, COUNT(*) FROM rows WHERE job_id = ?1 GROUP BY state ORDER BY state",
     )?;

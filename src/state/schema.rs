@@ -22,6 +22,8 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
             -- the same bytes only appended rows.
             input_bytes INTEGER NOT NULL DEFAULT 0,
             input_hash BLOB,
+            -- Records in the input when a scan last read it to the end.
+            input_rows INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         );

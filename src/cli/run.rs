@@ -1,0 +1,96 @@
+//! `usps-batch run`: run a job file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::cli::logging::{self, LogFormat};
+use crate::exit::Exit;
+use crate::job::{JobConfig, Overrides};
+use crate::output::progress::ProgressMode;
+use crate::quota::{parse_duration, Quota};
+use crate::scheduler::run::{run_job, RunOptions};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job file (TOML).
+    pub job_file: PathBuf,
+    /// Manifest to read instead of the job file's `input`.
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// Folder for the output, error report and summary.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// State file (SQLite) with checkpoints, quota ledger and cache.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Environment: the in-process sandbox, the USPS test environment, or production.
+    #[arg(long, value_parser = ["sandbox", "tem", "prod"])]
+    pub env: Option<String>,
+    /// Server to call instead of the environment's host, such as a sandbox started apart.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Call quota as a count per period: 60/h, 1000/d, 20/5s, or unlimited.
+    #[arg(long, value_name = "N/PERIOD", value_parser = parse_quota)]
+    pub quota: Option<Quota>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Longest wait for a free quota slot before the run stops with exit code 75, such as
+    /// 15m or 2h; 0 never waits.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    pub max_wait: Option<Duration>,
+    /// Forget this job's checkpoints and process every row again (the cache still applies).
+    #[arg(long)]
+    pub fresh: bool,
+    /// Retry rows that failed with a final error in an earlier run.
+    #[arg(long)]
+    pub retry_errors: bool,
+    /// Ignore answers cached by earlier runs; identical rows of this run still share one call.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Show no progress and log only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// More log detail: -v for info, -vv for debug.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+pub fn parse_quota(text: &str) -> Result<Quota, String> {
+    text.parse::<Quota>().map_err(|error| error.to_string())
+}
+
+pub fn parse_wait(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|reason| format!("invalid duration {text:?}: {reason}"))
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    logging::init(args.log_format, args.verbose, args.quiet);
+    let overrides = Overrides {
+        input: args.input,
+        output_dir: args.output_dir,
+        state: args.state,
+        env: args.env,
+        base_url: args.base_url,
+        quota: args.quota,
+        concurrency: args.concurrency,
+        max_wait: args.max_wait,
+    };
+    let config = JobConfig::load(&args.job_file, &overrides)?;
+    let options = RunOptions {
+        fresh: args.fresh,
+        retry_errors: args.retry_errors,
+        no_cache: args.no_cache,
+        progress: ProgressMode::detect(args.quiet),
+    };
+    let report = run_job(&config, &options).await?;
+    if !args.quiet || report.exit != Exit::Success {
+        eprintln!("{}", report.message);
+    }
+    Ok(report.exit)
+}

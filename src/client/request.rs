@@ -1,0 +1,81 @@
+//! One API request as the runner builds it, and its cache key.
+
+use sha2::{Digest, Sha256};
+
+/// HTTP methods the USPS APIs use for batch work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// A request to one USPS endpoint. Query values are sent percent-encoded by reqwest, so `#`,
+/// `&`, `/` and accents arrive intact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRequest {
+    /// API name, used for quota pools and logs (`addresses`).
+    pub api: &'static str,
+    pub method: Method,
+    pub path: &'static str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<serde_json::Value>,
+}
+
+impl ApiRequest {
+    /// Hashes the request into the key used for the cache and for sharing one answer among
+    /// identical rows. The request's values are already normalized by the job kind, so equal
+    /// keys mean equal requests.
+    pub fn key(&self) -> [u8; 16] {
+        let mut hasher = Sha256::new();
+        hasher.update(match self.method {
+            Method::Get => b"GET ".as_slice(),
+            Method::Post => b"POST ".as_slice(),
+        });
+        hasher.update(self.path.as_bytes());
+        let mut query: Vec<&(&str, String)> = self.query.iter().collect();
+        query.sort();
+        for (name, value) in query {
+            hasher.update([0u8]);
+            hasher.update(name.as_bytes());
+            hasher.update([1u8]);
+            hasher.update(value.as_bytes());
+        }
+        if let Some(body) = &self.body {
+            hasher.update([2u8]);
+            hasher.update(body.to_string().as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: Vec<(&'static str, String)>) -> ApiRequest {
+        ApiRequest {
+            api: "addresses",
+            method: Method::Get,
+            path: "/addresses/v3/address",
+            query,
+            body: None,
+        }
+    }
+
+    #[test]
+    fn key_ignores_query_order() {
+        let first = request(vec![("state", "IL".into()), ("city", "SPRINGFIELD".into())]);
+        let second = request(vec![("city", "SPRINGFIELD".into()), ("state", "IL".into())]);
+        assert_eq!(first.key(), second.key());
+    }
+
+    #[test]
+    fn key_separates_values() {
+        let first = request(vec![("streetAddress", "1 A".into()), ("city", "B".into())]);
+        let second = request(vec![("streetAddress", "1".into()), ("city", "A B".into())]);
+        assert_ne!(first.key(), second.key());
+    }
+}

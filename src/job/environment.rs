@@ -1,0 +1,96 @@
+//! Where a run sends its calls, and with which credentials.
+
+/// The USPS environment of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// The sandbox, started in-process on loopback with its built-in credentials, unless a
+    /// base URL points at one started apart.
+    Sandbox { base_url: Option<String> },
+    /// The USPS test environment (TEM) or production, or any server named by `--base-url`.
+    Remote { name: String, base_url: String },
+}
+
+/// Production host; one base host serves both the token and the API calls.
+pub const PROD_URL: &str = "https://apis.usps.com";
+/// Test environment (TEM) host.
+pub const TEM_URL: &str = "https://apis-tem.usps.com";
+
+impl Environment {
+    pub fn parse(name: &str, base_url: Option<&str>) -> Result<Environment, String> {
+        let base_url = base_url.map(|url| url.trim_end_matches('/').to_string());
+        match name {
+            "sandbox" => Ok(Environment::Sandbox { base_url }),
+            "tem" => Ok(Environment::Remote {
+                name: "tem".into(),
+                base_url: base_url.unwrap_or_else(|| TEM_URL.into()),
+            }),
+            "prod" => Ok(Environment::Remote {
+                name: "prod".into(),
+                base_url: base_url.unwrap_or_else(|| PROD_URL.into()),
+            }),
+            other => Err(format!(
+                "unknown environment {other:?}; use sandbox, tem or prod"
+            )),
+        }
+    }
+
+    /// The name used in the ledger and cache keys, so that answers from the sandbox never
+    /// serve a production run.
+    pub fn name(&self) -> &str {
+        match self {
+            Environment::Sandbox { .. } => "sandbox",
+            Environment::Remote { name, .. } => name,
+        }
+    }
+}
+
+/// OAuth client credentials. The secret is never printed: `Debug` hides it.
+#[derive(Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The sandbox's built-in credentials.
+    pub fn sandbox() -> Credentials {
+        Credentials {
+            client_id: crate::sandbox::DEFAULT_CLIENT_ID.into(),
+            client_secret: crate::sandbox::DEFAULT_CLIENT_SECRET.into(),
+        }
+    }
+
+    /// Reads `USPS_CLIENT_ID` and `USPS_CLIENT_SECRET`, failing with a message that names
+    /// the missing variables.
+    pub fn from_env() -> Result<Credentials, String> {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        match (read("USPS_CLIENT_ID"), read("USPS_CLIENT_SECRET")) {
+            (Some(client_id), Some(client_secret)) => Ok(Credentials {
+                client_id,
+                client_secret,
+            }),
+            (id, secret) => {
+                let mut missing = Vec::new();
+                if id.is_none() {
+                    missing.push("USPS_CLIENT_ID");
+                }
+                if secret.is_none() {
+                    missing.push("USPS_CLIENT_SECRET");
+                }
+                Err(format!(
+                    "missing credentials: set {} to your app's consumer key and secret from the USPS developer portal",
+                    missing.join(" and ")
+                ))
+            }
+        }
+    }
+}

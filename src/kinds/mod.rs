@@ -1,0 +1,135 @@
+//! Kinds of job: how a manifest row becomes a request, and how an answer becomes the row's
+//! result columns.
+
+mod address;
+mod city_state;
+mod outcome;
+mod zipcode;
+
+pub use outcome::{RowError, RowOutcome, RowStatus};
+
+use crate::checks::RowIssue;
+use crate::client::{Answer, ApiRequest};
+use crate::job::JobKind;
+use crate::manifest::Record;
+use crate::manifest::{ColumnMap, FieldSpec};
+use crate::usps::error::parse_error;
+
+/// A row ready to send.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub request: ApiRequest,
+    pub notes: Vec<String>,
+}
+
+/// The behaviour of one kind of job.
+pub trait Kind: Send + Sync {
+    fn job_kind(&self) -> JobKind;
+    /// The API fields the manifest maps, with their header aliases.
+    fn fields(&self) -> &'static [FieldSpec];
+    /// Result columns this kind adds, between `usps_status` and the notes and error columns.
+    fn result_columns(&self) -> &'static [&'static str];
+    /// Runs the local checks and builds the request, with values normalized (upper case,
+    /// single spaces) so that identical requests share one call.
+    fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
+    /// Turns an answer (2xx or a 4xx row error) into the row's outcome.
+    fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+}
+
+/// Returns the implementation of `kind`.
+pub fn kind_for(kind: JobKind) -> Box<dyn Kind> {
+    match kind {
+        JobKind::Address => Box::new(address::AddressKind),
+        JobKind::CityState => Box::new(city_state::CityStateKind),
+        JobKind::ZipCode => Box::new(zipcode::ZipCodeKind),
+    }
+}
+
+/// Turns a local check failure into the row's outcome.
+pub fn outcome_from_issue(issue: &RowIssue) -> RowOutcome {
+    RowOutcome::local(
+        issue.code,
+        issue
+            .column
+            .clone()
+            .or_else(|| issue.field.map(str::to_string)),
+        issue.message.clone(),
+    )
+}
+
+/// Upper-cases a value and collapses its white space, the normal form of request values.
+pub fn normalize(value: &str) -> String {
+    value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
+/// Adds a query parameter in normal form, leaving out empty values.
+fn push_normalized(
+    pairs: &mut Vec<(&'static str, String)>,
+    name: &'static str,
+    value: Option<&String>,
+) {
+    if let Some(value) = value
+        .map(|value| normalize(value))
+        .filter(|value| !value.is_empty())
+    {
+        pairs.push((name, value));
+    }
+}
+
+/// Builds the outcome of an error answer that no kind-specific rule matched.
+fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
+    let error = parse_error(answer.status, &answer.body);
+    RowOutcome::failure(
+        status,
+        RowError {
+            code: code.to_string(),
+            usps_code: Some(error.code),
+            field: None,
+            message: error.message,
+            retryable: false,
+            http_status: Some(answer.status),
+            raw: Some(answer.body.clone()),
+        },
+    )
+}
+
+/// Builds the outcome of a 2xx answer whose body does not parse.
+fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "invalid_response".into(),
+            usps_code: None,
+            field: None,
+            message: format!("the answer does not match the USPS spec: {error}"),
+            retryable: true,
+            http_status: Some(answer.status),
+            raw: Some(answer.body.clone()),
+        },
+    )
+}
+
+fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+/// Joins ZIP Code and ZIP+4 as `12345-6789`, or the ZIP Code alone.
+fn zip_plus4(zip: &Option<String>, plus4: &Option<String>) -> String {
+    match (zip.as_deref(), plus4.as_deref()) {
+        (Some(zip), Some(plus4)) if !plus4.is_empty() => format!("{zip}-{plus4}"),
+        (Some(zip), _) => zip.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn query_value<'r>(request: &'r ApiRequest, name: &str) -> Option<&'r str> {
+    request
+        .query
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.as_str())
+}

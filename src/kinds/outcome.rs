@@ -1,0 +1,139 @@
+//! What became of a row: its status, the result columns, notes and error. Stored as JSON in
+//! the state file and written to the outputs.
+
+use serde::{Deserialize, Serialize};
+
+/// The `usps_status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    /// USPS confirmed the input as given (standardized).
+    Ok,
+    /// USPS confirmed the address after changing or filling its ZIP Code, city or state.
+    Corrected,
+    /// USPS has no such address, city or ZIP Code.
+    NotFound,
+    /// USPS needs more information, usually a unit number.
+    Ambiguous,
+    /// The row failed a local check or the API's validation; fix the input.
+    InvalidInput,
+    /// The request failed; `retryable` in the error says whether a rerun may fix it.
+    Error,
+    /// Not processed yet: the run stopped before this row. A rerun processes it.
+    Deferred,
+}
+
+impl RowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "ok",
+            RowStatus::Corrected => "corrected",
+            RowStatus::NotFound => "not_found",
+            RowStatus::Ambiguous => "ambiguous",
+            RowStatus::InvalidInput => "invalid_input",
+            RowStatus::Error => "error",
+            RowStatus::Deferred => "deferred",
+        }
+    }
+
+    /// Whether the row counts as succeeded: it stays out of the error report.
+    pub fn is_success(self) -> bool {
+        matches!(self, RowStatus::Ok | RowStatus::Corrected)
+    }
+}
+
+/// Why a row did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// The runner's code for the problem, such as `zip_too_short` or `address_not_found`.
+    pub code: String,
+    /// The code USPS sent, such as `010005`, when the error came from the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usps_code: Option<String>,
+    /// The API field or manifest column concerned, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+    /// Whether a rerun may fix it without a change to the input.
+    pub retryable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The API's answer as received, for error answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+/// The full result of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowOutcome {
+    pub status: RowStatus,
+    /// Result columns in the order of the kind's `result_columns`; empty when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Repairs and warnings, such as a padded ZIP Code or a transliterated name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RowError>,
+}
+
+impl RowOutcome {
+    pub fn success(status: RowStatus, values: Vec<String>) -> RowOutcome {
+        RowOutcome {
+            status,
+            values,
+            notes: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn failure(status: RowStatus, error: RowError) -> RowOutcome {
+        RowOutcome {
+            status,
+            values: Vec::new(),
+            notes: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    /// A row error found by the runner itself, which costs no call.
+    pub fn local(code: &str, field: Option<String>, message: String) -> RowOutcome {
+        RowOutcome::failure(
+            RowStatus::InvalidInput,
+            RowError {
+                code: code.to_string(),
+                usps_code: None,
+                field,
+                message,
+                retryable: false,
+                http_status: None,
+                raw: None,
+            },
+        )
+    }
+
+    /// A request that kept failing with 5xx answers or transport errors.
+    pub fn transient(message: String, status: Option<u16>, body: String) -> RowOutcome {
+        let code = if status.is_some_and(|status| status >= 500) {
+            "upstream_5xx"
+        } else {
+            "transport_error"
+        };
+        RowOutcome::failure(
+            RowStatus::Error,
+            RowError {
+                code: code.into(),
+                usps_code: None,
+                field: None,
+                message,
+                retryable: true,
+                http_status: status,
+                raw: (!body.is_empty()).then_some(body),
+            },
+        )
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.error.as_ref().is_some_and(|error| error.retryable)
+    }
+}

@@ -1,0 +1,341 @@
+//! The enriched output and the error report, written from the manifest and the row
+//! checkpoints after a run.
+//!
+//! Both files are a function of the input and the stored outcomes alone, so after any number
+//! of kills and reruns they are byte-identical to those of an uninterrupted run.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::kinds::{Kind, RowError, RowOutcome, RowStatus};
+use crate::manifest::{ColumnMap, Encoding, Fields, Format, ManifestReader, Record};
+use crate::output::atomic::AtomicFile;
+use crate::output::csv_safe::neutralize;
+use crate::state::{open_reader, RowCursor, RowState};
+
+/// Paths of a job's output files.
+#[derive(Debug, Clone)]
+pub struct OutputFiles {
+    pub output: PathBuf,
+    pub errors: PathBuf,
+    pub summary: PathBuf,
+}
+
+impl OutputFiles {
+    /// `<job>.csv` for CSV input, `<job>.jsonl` for JSON and JSON Lines input, beside
+    /// `<job>.errors.csv` and `<job>.summary.json`.
+    pub fn for_job(dir: &Path, name: &str, format: Format) -> OutputFiles {
+        let extension = match format {
+            Format::Csv => "csv",
+            Format::Json | Format::Jsonl => "jsonl",
+        };
+        OutputFiles {
+            output: dir.join(format!("{name}.{extension}")),
+            errors: dir.join(format!("{name}.errors.csv")),
+            summary: dir.join(format!("{name}.summary.json")),
+        }
+    }
+}
+
+/// What [`write_reports`] needs.
+pub struct ReportInput<'a> {
+    pub input: &'a Path,
+    pub format: Format,
+    pub encoding: Encoding,
+    pub columns: &'a BTreeMap<String, String>,
+    pub kind: &'a dyn Kind,
+    pub state: &'a Path,
+    pub job_id: &'a str,
+    pub files: &'a OutputFiles,
+    /// Code and message written for rows that the run did not reach.
+    pub deferred: (&'a str, &'a str),
+}
+
+/// Counts of the written rows.
+#[derive(Debug, Clone, Default)]
+pub struct ReportCounts {
+    pub rows: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub error_rows: u64,
+}
+
+/// An output file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {message}")]
+pub struct ReportError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// The columns of the error report.
+pub const ERROR_COLUMNS: &[&str] = &[
+    "row",
+    "line",
+    "id",
+    "field",
+    "code",
+    "usps_code",
+    "http_status",
+    "retryable",
+    "message",
+    "raw_response",
+];
+
+/// Writes the enriched output and the error report.
+pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportError> {
+    let files = input.files;
+    let fail = |path: &Path, message: String| ReportError {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(dir) = files.output.parent() {
+        std::fs::create_dir_all(dir).map_err(|error| fail(dir, error.to_string()))?;
+    }
+    let mut reader = ManifestReader::open(input.input, input.format, input.encoding)
+        .map_err(|error| fail(&files.output, error.to_string()))?;
+    let columns = ColumnMap::resolve(
+        input.kind.fields(),
+        input.columns,
+        reader.headers(),
+        input.input,
+    )
+    .map_err(|error| fail(&files.output, error.to_string()))?;
+    let connection =
+        open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
+    let mut cursor = RowCursor::new(&connection, input.job_id);
+
+    let output_file = AtomicFile::create(&files.output)
+        .map_err(|error| fail(&files.output, error.to_string()))?;
+    let errors_file = AtomicFile::create(&files.errors)
+        .map_err(|error| fail(&files.errors, error.to_string()))?;
+    let mut output = OutputWriter::new(input, reader.headers(), output_file);
+    let mut errors = csv::Writer::from_writer(errors_file);
+    errors
+        .write_record(ERROR_COLUMNS)
+        .map_err(|error| fail(&files.errors, error.to_string()))?;
+
+    let mut counts = ReportCounts::default();
+    while let Some(record) = reader.next_record() {
+        let record = record.map_err(|error| fail(&files.output, error.to_string()))?;
+        let stored = cursor
+            .get(record.row)
+            .map_err(|error| fail(input.state, error.to_string()))?;
+        let outcome = stored
+            .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
+            .and_then(|stored| stored.result)
+            .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
+            .unwrap_or_else(|| deferred_outcome(input.deferred));
+
+        output
+            .write(&record, &outcome)
+            .map_err(|error| fail(&files.output, error))?;
+        counts.rows += 1;
+        *counts
+            .by_status
+            .entry(outcome.status.as_str().to_string())
+            .or_default() += 1;
+
+        if !outcome.status.is_success() && outcome.status != RowStatus::Deferred {
+            let id = columns.value("id", &record).map(|id| id.to_string());
+            let row_error = outcome.error.clone().unwrap_or_else(|| RowError {
+                code: outcome.status.as_str().to_string(),
+                usps_code: None,
+                field: None,
+                message: String::new(),
+                retryable: false,
+                http_status: None,
+                raw: None,
+            });
+            write_error_row(&mut errors, &record, id.as_deref(), &row_error)
+                .map_err(|error| fail(&files.errors, error.to_string()))?;
+            counts.error_rows += 1;
+        }
+    }
+
+    output
+        .finish()
+        .map_err(|error| fail(&files.output, error))?;
+    let errors_file = errors
+        .into_inner()
+        .map_err(|error| fail(&files.errors, error.to_string()))?;
+    errors_file
+        .commit()
+        .map_err(|error| fail(&files.errors, error.to_string()))?;
+    Ok(counts)
+}
+
+fn deferred_outcome((code, message): (&str, &str)) -> RowOutcome {
+    RowOutcome {
+        status: RowStatus::Deferred,
+        values: Vec::new(),
+        notes: Vec::new(),
+        error: Some(RowError {
+            code: code.to_string(),
+            usps_code: None,
+            field: None,
+            message: message.to_string(),
+            retryable: true,
+            http_status: None,
+            raw: None,
+        }),
+    }
+}
+
+fn write_error_row(
+    errors: &mut csv::Writer<AtomicFile>,
+    record: &Record,
+    id: Option<&str>,
+    error: &RowError,
+) -> csv::Result<()> {
+    let row = record.row.to_string();
+    let line = record.line.to_string();
+    let status = error
+        .http_status
+        .map(|status| status.to_string())
+        .unwrap_or_default();
+    let fields = [
+        row.as_str(),
+        line.as_str(),
+        id.unwrap_or(""),
+        error.field.as_deref().unwrap_or(""),
+        error.code.as_str(),
+        error.usps_code.as_deref().unwrap_or(""),
+        status.as_str(),
+        if error.retryable { "yes" } else { "no" },
+        error.message.as_str(),
+        error.raw.as_deref().unwrap_or(""),
+    ];
+    errors.write_record(fields.iter().map(|value| neutralize(value).into_owned()))
+}
+
+/// Writes the enriched output in the input's format.
+enum OutputWriter {
+    Csv {
+        writer: Box<csv::Writer<AtomicFile>>,
+        result_width: usize,
+    },
+    Jsonl {
+        file: AtomicFile,
+        columns: Vec<&'static str>,
+    },
+}
+
+const LEADING: &[&str] = &["usps_status"];
+const TRAILING: &[&str] = &["usps_notes", "usps_error_code", "usps_error"];
+
+impl OutputWriter {
+    fn new(input: &ReportInput<'_>, headers: &[String], file: AtomicFile) -> OutputWriter {
+        let result_columns: Vec<&'static str> = LEADING
+            .iter()
+            .chain(input.kind.result_columns())
+            .chain(TRAILING)
+            .copied()
+            .collect();
+        match input.format {
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(file);
+                // An input column named like a result column (an output fed back in) keeps
+                // its data under `input_<name>`, so the header stays unique.
+                let mut header: Vec<String> = headers
+                    .iter()
+                    .map(|name| {
+                        if result_columns.contains(&name.as_str()) {
+                            format!("input_{name}")
+                        } else {
+                            name.clone()
+                        }
+                    })
+                    .collect();
+                header.extend(result_columns.iter().map(|name| name.to_string()));
+                let _ =
+                    writer.write_record(header.iter().map(|name| neutralize(name).into_owned()));
+                OutputWriter::Csv {
+                    writer: Box::new(writer),
+                    result_width: result_columns.len(),
+                }
+            }
+            Format::Json | Format::Jsonl => OutputWriter::Jsonl {
+                file,
+                columns: result_columns,
+            },
+        }
+    }
+
+    fn write(&mut self, record: &Record, outcome: &RowOutcome) -> Result<(), String> {
+        let results = result_values(outcome, self.kind_width());
+        match self {
+            OutputWriter::Csv {
+                writer,
+                result_width,
+            } => {
+                let input_values: &[String] = match &record.fields {
+                    Fields::Csv(values) => values,
+                    Fields::Json(_) => &[],
+                };
+                debug_assert_eq!(results.len(), *result_width);
+                writer
+                    .write_record(
+                        input_values
+                            .iter()
+                            .map(String::as_str)
+                            .chain(results.iter().map(String::as_str))
+                            .map(|value| neutralize(value).into_owned()),
+                    )
+                    .map_err(|error| error.to_string())
+            }
+            OutputWriter::Jsonl { file, columns } => {
+                let mut object = match &record.fields {
+                    Fields::Json(object) => object.clone(),
+                    Fields::Csv(_) => serde_json::Map::new(),
+                };
+                for (name, value) in columns.iter().zip(results) {
+                    object.insert(name.to_string(), serde_json::Value::String(value));
+                }
+                serde_json::to_writer(&mut *file, &object).map_err(|error| error.to_string())?;
+                file.write_all(b"\n").map_err(|error| error.to_string())
+            }
+        }
+    }
+
+    /// Number of the kind's own result columns.
+    fn kind_width(&self) -> usize {
+        let all = match self {
+            OutputWriter::Csv { result_width, .. } => *result_width,
+            OutputWriter::Jsonl { columns, .. } => columns.len(),
+        };
+        all - LEADING.len() - TRAILING.len()
+    }
+
+    fn finish(self) -> Result<(), String> {
+        let file = match self {
+            OutputWriter::Csv { writer, .. } => {
+                writer.into_inner().map_err(|error| error.to_string())?
+            }
+            OutputWriter::Jsonl { file, .. } => file,
+        };
+        file.commit().map_err(|error| error.to_string())
+    }
+}
+
+/// The result columns of a row: status, the kind's `width` values (empty when the row has
+/// none), notes, error code and message.
+fn result_values(outcome: &RowOutcome, width: usize) -> Vec<String> {
+    let mut values = vec![outcome.status.as_str().to_string()];
+    values.extend(
+        outcome
+            .values
+            .iter()
+            .cloned()
+            .chain(std::iter::repeat(String::new()))
+            .take(width),
+    );
+    values.push(outcome.notes.join("; "));
+    let (code, message) = match &outcome.error {
+        Some(error) => (error.code.clone(), error.message.clone()),
+        None => (String::new(), String::new()),
+    };
+    values.push(code);
+    values.push(message);
+    values
+}

@@ -1,0 +1,310 @@
+//! The dispatcher: takes the scan's rows, sends one request per distinct key with bounded
+//! concurrency, and commits each row's outcome.
+//!
+//! A request's concurrency permit is held until its rows are committed. At any moment at
+//! most `concurrency` requests are therefore sent but not yet recorded, which bounds what a
+//! `kill -9` can make a rerun repeat.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::client::{Answer, CallResult, UspsClient};
+use crate::kinds::{Kind, RowOutcome};
+use crate::scheduler::scan::{ScanItem, WorkItem};
+use crate::scheduler::{Counters, Stop};
+use crate::state::{
+    cache, now_millis, rows, CacheEntry, CacheLookup, RowKey, RowState, Store, StoredRow,
+};
+
+/// Resolved rows committed together.
+const BATCH_ROWS: usize = 512;
+/// The longest a resolved row waits for its batch to commit.
+const BATCH_DELAY: Duration = Duration::from_millis(200);
+
+/// What the dispatcher needs from the run.
+pub struct Dispatcher {
+    pub store: Store,
+    pub client: Arc<UspsClient>,
+    pub kind: Arc<dyn Kind>,
+    pub counters: Arc<Counters>,
+    pub job_id: String,
+    pub env: String,
+    pub run_id: i64,
+    pub cache: CacheLookup,
+    pub concurrency: usize,
+}
+
+/// A row that waits for the answer of an identical request.
+struct Waiter {
+    row: u64,
+    content_hash: [u8; 16],
+    notes: Vec<String>,
+}
+
+impl Waiter {
+    fn key(&self) -> RowKey {
+        RowKey {
+            row: self.row,
+            content_hash: self.content_hash,
+        }
+    }
+}
+
+type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
+
+/// How dispatching ended.
+pub struct DispatchEnd {
+    /// The reason the run stopped early, if it did.
+    pub stop: Option<Stop>,
+    /// A fatal scan problem (manifest or state file), if any.
+    pub fatal: Option<String>,
+    /// Rows that needed a call but were not sent because the run stopped.
+    pub deferred: u64,
+}
+
+impl Dispatcher {
+    pub async fn run(self, mut items: mpsc::Receiver<ScanItem>) -> DispatchEnd {
+        let this = Arc::new(self);
+        let in_flight: InFlight = Arc::new(Mutex::new(HashMap::new()));
+        let permits = Arc::new(Semaphore::new(this.concurrency));
+        let stop: Arc<Mutex<Option<Stop>>> = Arc::new(Mutex::new(None));
+        let mut tasks = JoinSet::new();
+        let mut batch: Vec<StoredRow> = Vec::new();
+        let mut fatal = None;
+        let mut deferred = 0u64;
+        let mut ticker = tokio::time::interval(BATCH_DELAY);
+
+        loop {
+            let item = tokio::select! {
+                item = items.recv() => item,
+                _ = ticker.tick() => {
+                    if let Err(error) = this.flush(&mut batch).await {
+                        set_stop(&stop, error);
+                    }
+                    continue;
+                }
+            };
+            let Some(item) = item else { break };
+            match item {
+                ScanItem::Fatal(message) => {
+                    fatal = Some(message);
+                    break;
+                }
+                ScanItem::Resolved {
+                    row,
+                    content_hash,
+                    outcome,
+                } => {
+                    batch.push(stored_row(row, content_hash, &outcome));
+                    Counters::add(&this.counters.rows_finished, 1);
+                    if batch.len() >= BATCH_ROWS {
+                        if let Err(error) = this.flush(&mut batch).await {
+                            set_stop(&stop, error);
+                        }
+                    }
+                }
+                ScanItem::Work(work) => {
+                    if is_stopped(&stop) {
+                        deferred += 1;
+                        continue;
+                    }
+                    let waiter = Waiter {
+                        row: work.row,
+                        content_hash: work.content_hash,
+                        notes: work.notes.clone(),
+                    };
+                    {
+                        let mut map = in_flight.lock().expect("in-flight map lock");
+                        if let Some(waiters) = map.get_mut(&work.key) {
+                            // An identical request is on its way; this row shares its answer.
+                            waiters.push(waiter);
+                            Counters::add(&this.counters.deduplicated, 1);
+                            continue;
+                        }
+                        map.insert(work.key, vec![waiter]);
+                    }
+                    let permit = permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    let this = this.clone();
+                    let in_flight = in_flight.clone();
+                    let stop = stop.clone();
+                    tasks.spawn(async move {
+                        let result = this.process(&work, &in_flight).await;
+                        if let Err(error) = result {
+                            // The rows stay pending (or in flight); a rerun sends them.
+                            if let Ok(mut map) = in_flight.lock() {
+                                map.remove(&work.key);
+                            }
+                            set_stop(&stop, error);
+                        }
+                        drop(permit);
+                    });
+                }
+            }
+            while let Some(done) = tasks.try_join_next() {
+                if let Err(error) = done {
+                    tracing::error!(%error, "request task failed");
+                }
+            }
+        }
+
+        while let Some(done) = tasks.join_next().await {
+            if let Err(error) = done {
+                tracing::error!(%error, "request task failed");
+            }
+        }
+        if let Err(error) = this.flush(&mut batch).await {
+            set_stop(&stop, error);
+        }
+        let stop = stop.lock().ok().and_then(|mut stop| stop.take());
+        if stop.is_some() {
+            // Rows whose tasks were stopped never got an outcome; count them as deferred.
+            let left = in_flight
+                .lock()
+                .map(|map| map.values().map(Vec::len).sum::<usize>());
+            deferred += left.unwrap_or(0) as u64;
+        }
+        DispatchEnd {
+            stop,
+            fatal,
+            deferred,
+        }
+    }
+
+    async fn flush(&self, batch: &mut Vec<StoredRow>) -> Result<(), Stop> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(batch);
+        let job_id = self.job_id.clone();
+        self.store
+            .call(move |connection| rows::upsert_rows(connection, &job_id, &rows, now_millis()))
+            .await?;
+        Ok(())
+    }
+
+    /// Sends one request and commits the outcome of every row that waits for it.
+    async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
+        // An identical request may have been answered after the scan looked in the cache.
+        let env = self.env.clone();
+        let key = work.key;
+        let lookup = self.cache;
+        let cached = self
+            .store
+            .call(move |connection| cache::get(connection, &env, &key, lookup))
+            .await?;
+
+        let outcome = match cached {
+            Some(entry) => {
+                Counters::add(&self.counters.deduplicated, 1);
+                let answer = Answer {
+                    status: entry.status,
+                    body: entry.body,
+                };
+                self.kind.interpret(&work.request, &answer)
+            }
+            None => {
+                let rows: Vec<RowKey> = {
+                    let map = in_flight.lock().expect("in-flight map lock");
+                    map.get(&work.key)
+                        .map(|waiters| waiters.iter().map(Waiter::key).collect())
+                        .unwrap_or_default()
+                };
+                match self.client.call(&work.request, &rows).await? {
+                    CallResult::Answer(answer) => {
+                        let outcome = self.kind.interpret(&work.request, &answer);
+                        // Every answer that reaches here depends on the input alone (2xx or
+                        // a 4xx row error), so it is cached; transient failures are not.
+                        self.cache_answer(work, answer).await?;
+                        outcome
+                    }
+                    CallResult::Transient {
+                        message,
+                        status,
+                        body,
+                    } => RowOutcome::transient(message, status, body),
+                }
+            }
+        };
+
+        // The key leaves the map only after the cache holds the answer, so a later row with
+        // the same request finds one or the other.
+        let waiters = in_flight
+            .lock()
+            .expect("in-flight map lock")
+            .remove(&work.key)
+            .unwrap_or_default();
+        let stored: Vec<StoredRow> = waiters
+            .iter()
+            .map(|waiter| {
+                let mut row_outcome = outcome.clone();
+                row_outcome.notes = waiter.notes.clone();
+                if let Some(error) = &row_outcome.error {
+                    tracing::info!(row = waiter.row, code = %error.code, status = row_outcome.status.as_str(), "{}", error.message);
+                }
+                stored_row(waiter.row, waiter.content_hash, &row_outcome)
+            })
+            .collect();
+        let count = stored.len() as u64;
+        let job_id = self.job_id.clone();
+        self.store
+            .call(move |connection| rows::upsert_rows(connection, &job_id, &stored, now_millis()))
+            .await?;
+        Counters::add(&self.counters.rows_finished, count);
+        Ok(())
+    }
+
+    async fn cache_answer(&self, work: &WorkItem, answer: Answer) -> Result<(), Stop> {
+        let env = self.env.clone();
+        let key = work.key;
+        let kind = self.kind.job_kind().name();
+        let run_id = self.run_id;
+        let entry = CacheEntry {
+            status: answer.status,
+            body: answer.body,
+            run_id: Some(run_id),
+        };
+        self.store
+            .call(move |connection| {
+                cache::put(connection, &env, &key, kind, &entry, now_millis(), run_id)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Builds the checkpoint of a finished row.
+pub fn stored_row(row: u64, content_hash: [u8; 16], outcome: &RowOutcome) -> StoredRow {
+    let state = if outcome.status.is_success() {
+        RowState::Done
+    } else {
+        RowState::Failed
+    };
+    StoredRow {
+        row,
+        content_hash,
+        state,
+        retryable: outcome.is_retryable(),
+        result: Some(serde_json::to_string(outcome).expect("outcomes serialize")),
+    }
+}
+
+fn set_stop(stop: &Mutex<Option<Stop>>, error: Stop) {
+    if let Ok(mut stop) = stop.lock() {
+        if stop.is_none() {
+            tracing::warn!(%error, "stopping the run");
+            *stop = Some(error);
+        }
+    }
+}
+
+fn is_stopped(stop: &Mutex<Option<Stop>>) -> bool {
+    stop.lock().map(|stop| stop.is_some()).unwrap_or(true)
+}

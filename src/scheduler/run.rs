@@ -1,0 +1,473 @@
+//! One run of a job, from the job file to the outputs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::client::UspsClient;
+use crate::exit::Exit;
+use crate::job::{Credentials, Environment, JobConfig};
+use crate::kinds::{kind_for, Kind};
+use crate::manifest::{ColumnMap, ManifestReader};
+use crate::output::progress::{Progress, ProgressMode};
+use crate::output::report::{write_reports, OutputFiles, ReportInput};
+use crate::output::summary::Summary;
+use crate::output::time::{describe_millis, rfc3339_millis};
+use crate::quota::{parse_duration, Quota};
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::scheduler::dispatch::Dispatcher;
+use crate::scheduler::fingerprint::fingerprint;
+use crate::scheduler::limiter::LimiterConfig;
+use crate::scheduler::scan::{scan, ScanInput};
+use crate::scheduler::{Counters, Limiter, Stop};
+use crate::state::{credential_hash, jobs, now_millis, rows, CacheLookup, Store};
+
+/// Options of `usps-batch run` that are not part of the job.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub fresh: bool,
+    pub retry_errors: bool,
+    pub no_cache: bool,
+    pub progress: ProgressMode,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunReport {
+    pub exit: Exit,
+    pub summary: Summary,
+    pub files: OutputFiles,
+    /// One paragraph for the user: what happened and what to do next.
+    pub message: String,
+}
+
+/// The id of a job in the state file: its name and a hash of its input's path, so that
+/// one job file run on two inputs keeps two sets of checkpoints.
+pub fn job_id(config: &JobConfig) -> String {
+    let path = std::fs::canonicalize(&config.input).unwrap_or_else(|_| config.input.clone());
+    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    format!("{}-{}", config.name, hex::encode(&digest[..4]))
+}
+
+/// The server a run talks to, and the sandbox it started, if any.
+pub struct Connection {
+    pub base_url: String,
+    pub credentials: Credentials,
+    pub sandbox: Option<Sandbox>,
+}
+
+/// Resolves the environment: starts the in-process sandbox, or reads the credentials of a
+/// remote environment. Fails before any row is read when credentials are missing.
+pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
+    match &config.environment {
+        Environment::Sandbox {
+            base_url: Some(base_url),
+        } => Ok(Connection {
+            base_url: base_url.clone(),
+            credentials: sandbox_credentials(),
+            sandbox: None,
+        }),
+        Environment::Sandbox { base_url: None } => {
+            let sandbox_config = sandbox_config(config)?;
+            let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+            let sandbox = Sandbox::start(sandbox_config, listen)
+                .await
+                .context("cannot start the in-process sandbox")?;
+            tracing::info!(address = %sandbox.local_addr(), "sandbox started in-process");
+            Ok(Connection {
+                base_url: sandbox.base_url(),
+                credentials: Credentials::sandbox(),
+                sandbox: Some(sandbox),
+            })
+        }
+        Environment::Remote { base_url, .. } => {
+            let credentials = Credentials::from_env().map_err(anyhow::Error::msg)?;
+            Ok(Connection {
+                base_url: base_url.clone(),
+                credentials,
+                sandbox: None,
+            })
+        }
+    }
+}
+
+/// The sandbox's credentials, overridable for a sandbox started apart with others.
+fn sandbox_credentials() -> Credentials {
+    Credentials::from_env().unwrap_or_else(|_| Credentials::sandbox())
+}
+
+/// Builds the in-process sandbox's settings from the job's `[sandbox]` table. Its quota
+/// defaults to the job's, so a runner that keeps its quota meets no 429.
+pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
+    let options = &config.sandbox;
+    let defaults = SandboxConfig::default();
+    let quota = match &options.quota {
+        Some(text) => text.parse::<Quota>()?,
+        None => config.quota,
+    };
+    let token_ttl = match &options.token_ttl {
+        Some(text) => parse_duration(text).map_err(anyhow::Error::msg)?,
+        None => defaults.token_ttl,
+    };
+    Ok(SandboxConfig {
+        quota,
+        token_ttl,
+        latency: options
+            .latency_ms
+            .map(Duration::from_millis)
+            .unwrap_or(defaults.latency),
+        seed: options.seed.unwrap_or(defaults.seed),
+        faults: options.faults.clone(),
+        ..defaults
+    })
+}
+
+/// Runs a job to its end or to a stop, and writes its outputs.
+pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result<RunReport> {
+    let started = Instant::now();
+    let kind: Arc<dyn Kind> = Arc::from(kind_for(config.kind));
+
+    // Everything that can be checked without a call is checked first: the manifest's
+    // header and mapping, the credentials, and the state file.
+    let reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
+    let columns = ColumnMap::resolve(
+        kind.fields(),
+        &config.columns,
+        reader.headers(),
+        &config.input,
+    )?;
+    let connection = connect(config).await?;
+    let store = Store::open(&config.state)?;
+    let job_id = job_id(config);
+    check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
+    let run_id = {
+        let job_id = job_id.clone();
+        store
+            .call(move |connection| jobs::start_run(connection, &job_id, now_millis()))
+            .await?
+    };
+    tracing::info!(
+        job = %config.name,
+        job_id = %job_id,
+        run_id,
+        kind = config.kind.name(),
+        input = %config.input.display(),
+        env = config.environment.name(),
+        quota = %config.quota,
+        "run started"
+    );
+
+    let counters = Arc::new(Counters::default());
+    let env = config.environment.name().to_string();
+    let limiter = Limiter::new(
+        store.clone(),
+        LimiterConfig {
+            credential: credential_hash(&env, &connection.credentials.client_id),
+            quota: config.quota,
+            pool: config.quota_pool,
+            burst: config.burst,
+            max_wait: config.max_wait,
+            job_id: job_id.clone(),
+        },
+        counters.clone(),
+    )
+    .await?;
+    let client = Arc::new(UspsClient::new(
+        connection.base_url.clone(),
+        connection.credentials.clone(),
+        Arc::new(limiter),
+        counters.clone(),
+    ));
+
+    let cache = CacheLookup {
+        fresh_after: now_millis() - config.cache_ttl.as_millis() as i64,
+        only_run: options.no_cache.then_some(run_id),
+    };
+    let progress = Progress::start(options.progress, counters.clone(), config.quota);
+    let (sender, receiver) = mpsc::channel(1024);
+    let scan_input = ScanInput {
+        reader,
+        columns,
+        kind: kind.clone(),
+        state_path: config.state.clone(),
+        job_id: job_id.clone(),
+        env: env.clone(),
+        run_id,
+        cache,
+        retry_errors: options.retry_errors,
+        counters: counters.clone(),
+    };
+    let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+    let dispatcher = Dispatcher {
+        store: store.clone(),
+        client,
+        kind: kind.clone(),
+        counters: counters.clone(),
+        job_id: job_id.clone(),
+        env,
+        run_id,
+        cache,
+        concurrency: config.concurrency,
+    };
+    let end = dispatcher.run(receiver).await;
+    scanner.await.context("the manifest scan failed")?;
+    progress.finish().await;
+
+    if let Some(fatal) = end.fatal {
+        finish_run(&store, run_id, Exit::Fatal, &counters, &fatal).await;
+        if let Some(sandbox) = connection.sandbox {
+            sandbox.shutdown().await;
+        }
+        anyhow::bail!("{}: {fatal}", config.input.display());
+    }
+    if end.stop.is_none() {
+        let total = Counters::get(&counters.rows_read);
+        let job_id = job_id.clone();
+        store
+            .call(move |connection| jobs::set_input_rows(connection, &job_id, total))
+            .await?;
+    }
+
+    // Outputs cover every row: finished ones with their results, the rest as deferred.
+    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format);
+    let (deferred_code, deferred_message) = match &end.stop {
+        Some(Stop::QuotaExhausted { next_free_at }) => (
+            "deferred_quota",
+            format!(
+                "not processed yet: the quota is spent until {}; rerun to continue",
+                describe_millis(*next_free_at)
+            ),
+        ),
+        Some(Stop::Outage { .. }) => (
+            "deferred_outage",
+            "not processed yet: the API was unavailable; rerun to continue".to_string(),
+        ),
+        _ => (
+            "deferred",
+            "not processed yet: the run stopped early; rerun to continue".to_string(),
+        ),
+    };
+    let counts = {
+        let report_input = ReportInputOwned {
+            config: config.clone(),
+            kind: config.kind,
+            job_id: job_id.clone(),
+            files: files.clone(),
+            deferred: (deferred_code.to_string(), deferred_message.clone()),
+        };
+        tokio::task::spawn_blocking(move || report_input.write())
+            .await
+            .context("writing the outputs failed")??
+    };
+
+    let failed_rows = counts.error_rows;
+    let remaining = counts.by_status.get("deferred").copied().unwrap_or(0);
+    let exit = match &end.stop {
+        Some(stop) if stop.is_resumable() => Exit::Resumable,
+        Some(_) => Exit::Fatal,
+        None if failed_rows > 0 => Exit::RowErrors,
+        None => Exit::Success,
+    };
+    let quota_free_at = match &end.stop {
+        Some(Stop::QuotaExhausted { next_free_at }) => Some(*next_free_at),
+        _ => None,
+    };
+    let summary = Summary {
+        job: config.name.clone(),
+        job_id: job_id.clone(),
+        kind: config.kind.name().to_string(),
+        run_id,
+        exit_code: exit.code(),
+        rows: counts.rows,
+        by_status: counts.by_status.clone(),
+        api_calls: Counters::get(&counters.api_calls),
+        token_calls: Counters::get(&counters.token_calls),
+        retries: Counters::get(&counters.retries),
+        rate_limited: Counters::get(&counters.rate_limited),
+        cache_hits: Counters::get(&counters.cache_hits),
+        deduplicated: Counters::get(&counters.deduplicated),
+        local_errors: Counters::get(&counters.local_errors),
+        resumed_rows: Counters::get(&counters.rows_skipped),
+        remaining_rows: remaining,
+        elapsed_seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        finished_at: rfc3339_millis(now_millis()),
+        stopped: end.stop.as_ref().map(|stop| stop.to_string()),
+        quota_free_at: quota_free_at.map(rfc3339_millis),
+        quota: config.quota.to_string(),
+        state_file: config.state.display().to_string(),
+        output: files.output.display().to_string(),
+        error_report: files.errors.display().to_string(),
+    };
+    summary
+        .write(&files.summary)
+        .with_context(|| format!("cannot write {}", files.summary.display()))?;
+
+    let message = describe_end(&summary, end.stop.as_ref(), remaining, &files);
+    finish_run(&store, run_id, exit, &counters, &message).await;
+    tracing::info!(
+        job_id = %job_id,
+        run_id,
+        exit_code = exit.code(),
+        rows = summary.rows,
+        api_calls = summary.api_calls,
+        "run finished"
+    );
+    if let Some(sandbox) = connection.sandbox {
+        sandbox.shutdown().await;
+    }
+    Ok(RunReport {
+        exit,
+        summary,
+        files,
+        message,
+    })
+}
+
+/// Owned inputs of the report writer, which runs on a blocking thread.
+struct ReportInputOwned {
+    config: JobConfig,
+    kind: crate::job::JobKind,
+    job_id: String,
+    files: OutputFiles,
+    deferred: (String, String),
+}
+
+impl ReportInputOwned {
+    fn write(self) -> anyhow::Result<crate::output::report::ReportCounts> {
+        let kind = kind_for(self.kind);
+        let input = ReportInput {
+            input: &self.config.input,
+            format: self.config.format,
+            encoding: self.config.encoding,
+            columns: &self.config.columns,
+            kind: kind.as_ref(),
+            state: &self.config.state,
+            job_id: &self.job_id,
+            files: &self.files,
+            deferred: (&self.deferred.0, &self.deferred.1),
+        };
+        Ok(write_reports(&input)?)
+    }
+}
+
+/// Compares the input with the one the job last scanned; see `fingerprint`.
+async fn check_input(
+    store: &Store,
+    config: &JobConfig,
+    job_id: &str,
+    kind: &dyn Kind,
+    fresh: bool,
+) -> anyhow::Result<()> {
+    let recorded = {
+        let job_id = job_id.to_string();
+        store
+            .call(move |connection| jobs::get_job(connection, &job_id))
+            .await?
+    };
+    let prefix = recorded
+        .as_ref()
+        .filter(|_| !fresh)
+        .and_then(|job| job.input_hash.as_ref().map(|_| job.input_bytes));
+    let input = config.input.clone();
+    let (whole, head) = tokio::task::spawn_blocking(move || fingerprint(&input, prefix))
+        .await?
+        .with_context(|| format!("cannot read {}", config.input.display()))?;
+
+    if let (Some(job), Some(length)) = (&recorded, prefix) {
+        let unchanged = head
+            .as_ref()
+            .is_some_and(|head| Some(&head.hash) == job.input_hash.as_ref());
+        if !unchanged {
+            anyhow::bail!(
+                "{} changed since the last run of job {:?}: its first {length} bytes differ, so rows were rewritten, not only appended. Run again with --fresh to start over, or restore the file to resume",
+                config.input.display(),
+                config.name
+            );
+        }
+        if whole.length > length {
+            tracing::info!(
+                added_bytes = whole.length - length,
+                "the input grew since the last run; appended rows will be processed"
+            );
+        }
+    }
+
+    let record = jobs::JobRecord {
+        job_id: job_id.to_string(),
+        name: config.name.clone(),
+        kind: kind.job_kind().name().to_string(),
+        input_path: config.input.display().to_string(),
+        input_bytes: whole.length,
+        input_hash: Some(whole.hash),
+    };
+    let job_id = job_id.to_string();
+    store
+        .call(move |connection| {
+            if fresh {
+                let deleted = rows::delete_job_rows(connection, &job_id)?;
+                tracing::info!(rows = deleted, "--fresh: checkpoints of the job deleted");
+            }
+            jobs::upsert_job(connection, &record, now_millis())
+        })
+        .await?;
+    Ok(())
+}
+
+async fn finish_run(store: &Store, run_id: i64, exit: Exit, counters: &Counters, message: &str) {
+    let calls = Counters::get(&counters.api_calls);
+    let code = exit.code();
+    let message = message.to_string();
+    let result = store
+        .call(move |connection| {
+            jobs::finish_run(connection, run_id, code, calls, &message, now_millis())
+        })
+        .await;
+    if let Err(error) = result {
+        tracing::error!(run_id, %error, "cannot record the end of the run");
+    }
+}
+
+/// Builds the closing message: counts, files, and what to do next.
+fn describe_end(
+    summary: &Summary,
+    stop: Option<&Stop>,
+    remaining: u64,
+    files: &OutputFiles,
+) -> String {
+    let statuses = summary
+        .by_status
+        .iter()
+        .map(|(status, count)| format!("{count} {status}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message = format!(
+        "{}: {} rows ({statuses}); {} API calls, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
+        summary.job,
+        summary.rows,
+        summary.api_calls,
+        summary.cache_hits,
+        summary.deduplicated,
+        files.output.display(),
+        files.errors.display(),
+        files.summary.display()
+    );
+    match stop {
+        Some(Stop::QuotaExhausted { next_free_at }) => message.push_str(&format!(
+            "\nStopped: the quota ({}) is spent. {remaining} rows remain; the quota frees up at {}. Run the same command again then; finished rows are kept.",
+            summary.quota,
+            describe_millis(*next_free_at)
+        )),
+        Some(Stop::Outage { message: detail }) => message.push_str(&format!(
+            "\nStopped: the API looks unavailable ({detail}). {remaining} rows remain; run the same command again later; finished rows are kept."
+        )),
+        Some(other) => message.push_str(&format!(
+            "\nStopped: {other}. {remaining} rows remain; finished rows are kept."
+        )),
+        None => {}
+    }
+    message
+}

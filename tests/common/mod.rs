@@ -1,0 +1,209 @@
+//! Helpers shared by the integration tests: a temporary workspace, the real binary, and a
+//! sandbox served over loopback.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// The repository root, where `jobs/` and `samples/` live.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary folder with its own state file and output folder.
+pub struct Workspace {
+    pub dir: TempDir,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path("state.sqlite")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, content).expect("write test file");
+        path
+    }
+
+    /// Writes a job file `<name>.toml` for `input` with the given extra TOML lines.
+    pub fn job(&self, name: &str, kind: &str, input: &Path, extra: &str) -> PathBuf {
+        let text = format!(
+            "name = {name:?}\nkind = {kind:?}\ninput = {input:?}\noutput_dir = {out:?}\nstate = {state:?}\n{extra}\n",
+            input = input.display().to_string(),
+            out = self.out().display().to_string(),
+            state = self.state().display().to_string(),
+        );
+        self.write(&format!("{name}.toml"), text)
+    }
+
+    /// Runs `usps-batch` with `args` in the workspace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_usps-batch"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("USPS_CLIENT_ID")
+            .env_remove("USPS_CLIENT_SECRET")
+            .env_remove("USPS_BATCH_LOG");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Run(command.output().expect("run usps-batch"))
+    }
+
+    pub fn summary(&self, job: &str) -> serde_json::Value {
+        let path = self.out().join(format!("{job}.summary.json"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        serde_json::from_str(&text).expect("summary is JSON")
+    }
+
+    /// Reads `out/<file>` as CSV rows keyed by header.
+    pub fn csv(&self, file: &str) -> Vec<HashMap<String, String>> {
+        read_csv(&self.out().join(file))
+    }
+}
+
+pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("record");
+            headers
+                .iter()
+                .zip(record.iter())
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The output of one command.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    /// Asserts the exit code, printing stderr when it differs.
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code {} (expected {code})\nstderr:\n{}",
+            self.code(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+/// Fetches the stats of a sandbox over HTTP.
+pub fn sandbox_stats(base_url: &str) -> serde_json::Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        reqwest::get(format!("{base_url}/__sandbox/stats"))
+            .await
+            .expect("stats request")
+            .json()
+            .await
+            .expect("stats JSON")
+    })
+}
+
+/// A sandbox served by a runtime of the test's own, on an ephemeral loopback port.
+pub struct TestSandbox {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<usps_batch::sandbox::Sandbox>,
+    pub base_url: String,
+}
+
+impl TestSandbox {
+    pub fn start(config: usps_batch::sandbox::SandboxConfig) -> TestSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let sandbox = runtime
+            .block_on(usps_batch::sandbox::Sandbox::start(config, listen))
+            .expect("sandbox starts");
+        let base_url = sandbox.base_url();
+        TestSandbox {
+            runtime,
+            sandbox: Some(sandbox),
+            base_url,
+        }
+    }
+
+    pub fn stats(&self) -> usps_batch::sandbox::StatsSnapshot {
+        self.sandbox.as_ref().expect("running").stats()
+    }
+
+    /// Makes every issued token expired at once.
+    pub fn expire_tokens(&self) {
+        let url = format!("{}/__sandbox/expire-tokens", self.base_url);
+        self.runtime.block_on(async {
+            reqwest::Client::new()
+                .post(url)
+                .send()
+                .await
+                .expect("expire-tokens request")
+                .error_for_status()
+                .expect("expire-tokens accepted");
+        });
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
