@@ -115,7 +115,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, &'static str> {
 /// Writes a duration in the shortest unit form that [`parse_duration`] reads back.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    for (unit, size) in [("d", 86_400_000u128), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+    for (unit, size) in [
+        ("d", 86_400_000u128),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
         if millis >= size && millis % size == 0 {
             let count = millis / size;
             return if count == 1 && unit != "s" {

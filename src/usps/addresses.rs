@@ -10,7 +10,11 @@ pub struct AddressQuery {
     pub firm: Option<String>,
     #[serde(rename = "streetAddress", default)]
     pub street_address: String,
-    #[serde(rename = "secondaryAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secondaryAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secondary_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
@@ -38,7 +42,11 @@ pub struct ZipCodeQuery {
     pub firm: Option<String>,
     #[serde(rename = "streetAddress", default)]
     pub street_address: String,
-    #[serde(rename = "secondaryAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secondaryAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secondary_address: Option<String>,
     #[serde(default)]
     pub city: String,

@@ -192,13 +192,17 @@ mod tests {
             "title":"Invalid State Code","detail":"The state code is invalid."}]}}"#;
         let error = parse_error(400, body);
         assert_eq!(error.code, "010003");
-        assert_eq!(error.message, "Invalid State Code.: The state code is invalid.");
+        assert_eq!(
+            error.message,
+            "Invalid State Code.: The state code is invalid."
+        );
         assert_eq!(error.title.as_deref(), Some("Invalid State Code"));
     }
 
     #[test]
     fn parses_empty_401() {
-        let body = r#"{"apiVersion":"/addresses/v3/","error":{"code":"401","message":"","errors":[]}}"#;
+        let body =
+            r#"{"apiVersion":"/addresses/v3/","error":{"code":"401","message":"","errors":[]}}"#;
         let error = parse_error(401, body);
         assert_eq!(error.code, "401");
         assert_eq!(error.message, "HTTP 401 with an empty error message");
@@ -232,7 +236,8 @@ mod tests {
 
     #[test]
     fn parses_oauth_error() {
-        let body = r#"{"error":"invalid_client","error_description":"Client authentication failed."}"#;
+        let body =
+            r#"{"error":"invalid_client","error_description":"Client authentication failed."}"#;
         let error = parse_error(401, body);
         assert_eq!(error.code, "invalid_client");
         assert_eq!(error.message, "Client authentication failed.");

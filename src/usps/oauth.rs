@@ -32,7 +32,11 @@ pub struct TokenResponse {
     pub token_type: String,
     #[serde(deserialize_with = "int_or_string")]
     pub expires_in: u64,
-    #[serde(default, deserialize_with = "opt_int_or_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_int_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub issued_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
