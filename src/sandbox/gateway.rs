@@ -1,0 +1,302 @@
+//! The steps that the USPS API gateway takes before and after the Addresses service, in its
+//! order: access token, quota, then the service; plus the sandbox's injected faults, latency
+//! and counters.
+//!
+//! A request with a bad token is rejected before the quota is charged, because the gateway
+//! cannot tell whose quota it would be. Injected faults come after the quota, so a faulty
+//! response costs a call as a real outage does.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use tokio::time::Instant;
+use tracing::{debug, info};
+
+use crate::usps::error::{ErrorDetail, ErrorMessage};
+use crate::usps::oauth::OAuthError;
+use crate::usps::paths;
+
+use super::faults::dropped_connection;
+use super::oauth::{parse_token_request, TokenError};
+use super::params::{self, Pairs};
+use super::quota::retry_after_seconds;
+use super::rejection::{Problem, Rejection, API_VERSION};
+use super::stats::{RequestIdentity, StatsSnapshot};
+use super::{addresses, SandboxState};
+
+/// `error.message` of a 429, as USPS sends it when a quota is spent.
+pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
+
+/// The Addresses endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Address,
+    CityState,
+    ZipCode,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Address => paths::ADDRESS,
+            Endpoint::CityState => paths::CITY_STATE,
+            Endpoint::ZipCode => paths::ZIPCODE,
+        }
+    }
+}
+
+/// End of an API request: a response, or a cut connection.
+enum Ending {
+    Respond(Response),
+    Drop,
+}
+
+pub(crate) async fn address(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(&state, Endpoint::Address, &headers, query.as_deref()).await
+}
+
+pub(crate) async fn city_state(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(&state, Endpoint::CityState, &headers, query.as_deref()).await
+}
+
+pub(crate) async fn zipcode(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(&state, Endpoint::ZipCode, &headers, query.as_deref()).await
+}
+
+pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
+    Json(state.stats())
+}
+
+pub(crate) async fn expire_tokens(State(state): State<SandboxState>) -> Json<serde_json::Value> {
+    let expired = state.expire_tokens();
+    Json(json!({ "expired_tokens": expired }))
+}
+
+/// Handles `POST /oauth2/v3/token`.
+pub(crate) async fn token(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let shared = &state.shared;
+    shared.stats.count_request(paths::TOKEN);
+    let response = issue_token(&state, &headers, &body);
+    tokio::time::sleep(shared.config.latency).await;
+    shared
+        .stats
+        .record_response(response.status().as_u16(), None);
+    response
+}
+
+fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Response {
+    let shared = &state.shared;
+    let config = &shared.config;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let request = match parse_token_request(content_type, body) {
+        Ok(request) => request,
+        Err(error) => return rejected_token(error),
+    };
+    if request.client_id != config.client_id {
+        return rejected_token(TokenError::UnknownClient);
+    }
+
+    let now = Instant::now();
+    if let Err(wait) = shared.quotas.try_acquire(&request.client_id, now) {
+        let seconds = retry_after_seconds(wait);
+        info!(client_id = %request.client_id, retry_after = seconds, "token request over quota; responded 429");
+        let body = OAuthError {
+            error: "invalid_request".to_string(),
+            error_description: Some(QUOTA_MESSAGE.to_string()),
+            error_uri: Some("https://datatracker.ietf.org/doc/html/rfc6585#section-4".to_string()),
+        };
+        return with_retry_after(
+            (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response(),
+            seconds,
+        );
+    }
+
+    if request.grant_type != "client_credentials" {
+        return rejected_token(TokenError::UnsupportedGrantType(request.grant_type));
+    }
+    if request.client_secret != config.client_secret {
+        return rejected_token(TokenError::BadSecret);
+    }
+    let token = shared
+        .tokens
+        .issue(&request.client_id, config.token_ttl, now);
+    shared.stats.record_token_issued();
+    debug!(client_id = %request.client_id, expires_in = token.expires_in, "issued an access token");
+    (StatusCode::OK, Json(token)).into_response()
+}
+
+fn rejected_token(error: TokenError) -> Response {
+    debug!(?error, "rejected a token request");
+    error.into_response()
+}
+
+fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// Runs an API request through token check, quota, faults and the service, then records it.
+async fn serve_api(
+    state: &SandboxState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> Response {
+    let shared = &state.shared;
+    let path = endpoint.path();
+    shared.stats.count_request(path);
+    let pairs = match decode_query(raw_query) {
+        Ok(pairs) => pairs,
+        Err(rejection) => {
+            shared.stats.record_response(400, None);
+            return rejection.into_response();
+        }
+    };
+
+    let now = Instant::now();
+    let authenticated = shared.tokens.authenticate(headers, now);
+    let client_id = match &authenticated {
+        Ok(client_id) => client_id.clone(),
+        Err(error) => error.client_id().unwrap_or_default().to_string(),
+    };
+    let identity = RequestIdentity::new("GET", path, &pairs, &client_id);
+    if shared.stats.check_repeat(identity) {
+        debug!(path, client_id = %client_id, "repeated request");
+    }
+
+    let ending = match authenticated {
+        Err(error) => {
+            debug!(path, ?error, "rejected the access token");
+            Ending::Respond(error.into_response(API_VERSION))
+        }
+        Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
+            Err(wait) => Ending::Respond(rate_limited(state, &client_id, path, wait)),
+            Ok(()) => run_with_faults(state, endpoint, &pairs).await,
+        },
+    };
+
+    tokio::time::sleep(shared.config.latency).await;
+    match ending {
+        Ending::Respond(response) => {
+            let status = response.status().as_u16();
+            debug!(path, status, client_id = %client_id, "responded");
+            shared.stats.record_response(status, Some(identity));
+            response
+        }
+        Ending::Drop => {
+            shared.stats.record_drop();
+            dropped_connection()
+        }
+    }
+}
+
+/// Decodes a query string into its pairs, in order. Decoding replaces invalid UTF-8 instead of
+/// failing, so the error branch guards against future changes of `serde_urlencoded` only.
+fn decode_query(raw_query: Option<&str>) -> Result<Vec<(String, String)>, Rejection> {
+    serde_urlencoded::from_str(raw_query.unwrap_or_default()).map_err(|error| {
+        debug!(%error, "rejected a query string that does not decode");
+        Rejection::single(
+            StatusCode::BAD_REQUEST,
+            "Invalid query string.",
+            Problem {
+                code: None,
+                title: "Invalid query string",
+                detail: format!("The query string does not decode: {error}."),
+                source: None,
+            },
+        )
+    })
+}
+
+fn rate_limited(state: &SandboxState, client_id: &str, path: &str, wait: Duration) -> Response {
+    let seconds = retry_after_seconds(wait);
+    let quota = state.shared.config.quota;
+    info!(client_id, path, retry_after = seconds, %quota, "quota spent; responded 429");
+    let detail = ErrorDetail {
+        title: Some("Too Many Requests.".to_string()),
+        detail: Some(format!(
+            "Quota limit {quota} exceeded. Retry after {seconds} seconds."
+        )),
+        ..Default::default()
+    };
+    let body = ErrorMessage::new(API_VERSION, 429, QUOTA_MESSAGE, detail);
+    with_retry_after(
+        (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response(),
+        seconds,
+    )
+}
+
+async fn run_with_faults(state: &SandboxState, endpoint: Endpoint, pairs: &Pairs) -> Ending {
+    let shared = &state.shared;
+    let draw = shared.faults.draw();
+    let path = endpoint.path();
+    let ending = match draw.error {
+        Some(error) => {
+            info!(
+                path,
+                status = error.status.as_u16(),
+                plain_text = error.plain_text,
+                "injected a server error"
+            );
+            Ending::Respond(error.into_response(API_VERSION))
+        }
+        None => {
+            let response = dispatch(endpoint, pairs, shared.config.seed);
+            if draw.drop {
+                info!(path, "injected a dropped connection");
+                Ending::Drop
+            } else {
+                Ending::Respond(response)
+            }
+        }
+    };
+    if let Some(delay) = draw.slow {
+        info!(
+            path,
+            delay_ms = delay.as_millis() as u64,
+            "injected a slow response"
+        );
+        tokio::time::sleep(delay).await;
+    }
+    ending
+}
+
+fn dispatch(endpoint: Endpoint, pairs: &Pairs, seed: u64) -> Response {
+    let result = match endpoint {
+        Endpoint::Address => params::address_query(pairs)
+            .and_then(|query| addresses::address(&query, seed))
+            .map(|body| Json(body).into_response()),
+        Endpoint::CityState => params::city_state_query(pairs)
+            .and_then(|query| addresses::city_state(&query))
+            .map(|body| Json(body).into_response()),
+        Endpoint::ZipCode => params::zipcode_query(pairs)
+            .and_then(|query| addresses::zipcode(&query, seed))
+            .map(|body| Json(body).into_response()),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
