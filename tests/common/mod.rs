@@ -67,17 +67,7 @@ impl Workspace {
     }
 
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_usps-batch"));
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("USPS_CLIENT_ID")
-            .env_remove("USPS_CLIENT_SECRET")
-            .env_remove("USPS_BATCH_LOG");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        Run(command.output().expect("run usps-batch"))
+        run_in(self.dir.path(), args, env)
     }
 
     pub fn summary(&self, job: &str) -> serde_json::Value {
@@ -91,6 +81,27 @@ impl Workspace {
     pub fn csv(&self, file: &str) -> Vec<HashMap<String, String>> {
         read_csv(&self.out().join(file))
     }
+}
+
+/// Runs `usps-batch` with `args` in `dir`, without the caller's USPS credentials.
+pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = command_in(dir, args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    Run(command.output().expect("run usps-batch"))
+}
+
+/// Builds the `usps-batch` command without running it.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_usps-batch"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("USPS_CLIENT_ID")
+        .env_remove("USPS_CLIENT_SECRET")
+        .env_remove("USPS_BATCH_LOG");
+    command
 }
 
 pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
@@ -205,5 +216,42 @@ impl Drop for TestSandbox {
         if let Some(sandbox) = self.sandbox.take() {
             self.runtime.block_on(sandbox.shutdown());
         }
+    }
+}
+
+/// The header and the first `count` rows of the sample manifest that USPS resolves, as CSV
+/// text. Rows are taken in order, skipping those that fail local checks or the sandbox.
+pub fn sample_rows(count: usize) -> String {
+    // Ids of sample rows that are invalid or that the sandbox does not confirm.
+    const SKIP: &[&str] = &[
+        "A0013", "A0020", "A0054", "A0072", "A0078", "A0090", "A0118", "A0125", "A0129", "A0140",
+        "A0171", "A0185", "A0199", "A0233", "A0234", "A0241",
+    ];
+    let text = std::fs::read_to_string(repo().join("samples/addresses.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(reader.headers().unwrap()).unwrap();
+    let mut taken = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        if SKIP.contains(&&record[0]) {
+            continue;
+        }
+        writer.write_record(&record).unwrap();
+        taken += 1;
+        if taken == count {
+            break;
+        }
+    }
+    assert_eq!(taken, count, "the sample has enough rows");
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// Sandbox settings for tests: the given quota, no latency, a fixed seed.
+pub fn sandbox_config(quota: &str) -> usps_batch::sandbox::SandboxConfig {
+    usps_batch::sandbox::SandboxConfig {
+        quota: quota.parse().unwrap(),
+        seed: 7,
+        ..Default::default()
     }
 }
