@@ -9,7 +9,7 @@
 //!    its end move to `secondaryAddress`. A line without a primary number or street name, or
 //!    with trailing text that is not a unit → 404 "The address information in the request is
 //!    insufficient to match." (code 010001).
-//! 2. City, state and ZIP Code, against the directory (see `directory`):
+//! 2. City, state and ZIP Code, against the directory (see `directory` and `places`):
 //!    - A `ZIPCode` in the directory and in `state` wins: the city becomes its preferred name,
 //!      whatever city was sent.
 //!    - A `ZIPCode` in the directory but in another state wins, city and state included, if
@@ -27,8 +27,8 @@
 //!    - A street address sent with a PO-box-only ZIP Code moves to a standard ZIP Code of the
 //!      same city, chosen as above, or → 404 "The address requested is an invalid delivery
 //!      address." (010001) when the city has none.
-//!    - States AA, AE and AP take only military lines (`PSC`, `UNIT` or `CMR n BOX n`), and
-//!      military lines only those states; anything else → 404 "The address requested is an
+//!    - States AA, AE and AP take only military lines (`PSC`, `UNIT` or `CMR n BOX n`). A
+//!      military line elsewhere, or another line there → 404 "The address requested is an
 //!      invalid delivery address." (010001).
 //! 3. Outcome, by the primary number N of a street address (digits before any letter):
 //!    - N = 0, N ≥ 20000, or a street name containing `NOWHERE` → 404 "There is no match for
@@ -50,9 +50,9 @@
 //!    of SHA-256 over the seed (8 bytes, little-endian) and `ZIP|line|units`. `ZIPPlus4` is
 //!    `1 + H mod 9999` in 4 digits; the route is a letter (`C` street, `R` rural route, `H`
 //!    highway contract, `B` PO box and military box) and `1 + (H >> 32) mod 99` in 3 digits.
-//!    `deliveryPoint` follows the USPS convention instead of the hash: the last two digits of
-//!    the unit number (PMB aside), else of the primary or box number. A `ZIPPlus4` in the
-//!    request is replaced.
+//!    `deliveryPoint` is not hashed but follows USPS, whose README example gives `3120 M ST NW`
+//!    delivery point `20`: the last two digits of the unit number (PMB aside), else of the
+//!    primary or box number. A `ZIPPlus4` in the request is replaced.
 //!
 //! `GET /zipcode` applies the same rules but responds 400 where `/address` responds 404,
 //! because its spec declares no 404. `GET /city-state` responds 404 (010002) for a ZIP Code not
@@ -68,29 +68,25 @@ use crate::usps::addresses::{
 };
 
 use super::directory::{directory, preferred_city};
+use super::places::{check_delivery_kind, resolve_zip};
 use super::rejection::{codes, Problem, Rejection};
 use super::standardize::{self, LineKind, StreetLine, Unit};
 
 const INSUFFICIENT: &str = "The address information in the request is insufficient to match.";
-const UNVERIFIABLE: &str = "The city and state are missing or together unverifiable.";
-const INVALID_CITY: &str = "The city in the request is missing or invalid.";
-const INVALID_DELIVERY: &str = "The address requested is an invalid delivery address.";
 const NO_MATCH: &str = "There is no match for the address requested.";
 const MULTIPLE: &str = "More than one address was found matching the requested address.";
 const EXACT_MATCH: &str = "Single Response - exact match";
 const DEFAULT_MATCH: &str = "Default address: The address you entered was found but more information is needed (such as an apartment, suite, or box number) to match to a specific address.";
 
-const MILITARY_STATES: &[&str] = &["AA", "AE", "AP"];
-
 /// The request fields that `/address` and `/zipcode` share.
-struct Request<'a> {
-    firm: Option<&'a str>,
-    street: &'a str,
-    secondary: Option<&'a str>,
-    city: Option<&'a str>,
-    state: &'a str,
-    zip: Option<&'a str>,
-    urbanization: Option<&'a str>,
+pub(super) struct Request<'a> {
+    pub firm: Option<&'a str>,
+    pub street: &'a str,
+    pub secondary: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub state: &'a str,
+    pub zip: Option<&'a str>,
+    pub urbanization: Option<&'a str>,
 }
 
 /// A resolved address and what the outcome rules decided about it.
@@ -166,7 +162,8 @@ pub(crate) fn city_state(query: &CityStateQuery) -> Result<CityStateResponse, Re
     })
 }
 
-fn failure(
+/// Builds a rejection with one problem whose `source` is `parameter` and an example value.
+pub(super) fn failure(
     status: StatusCode,
     message: &str,
     code: &'static str,
@@ -226,156 +223,6 @@ fn resolve(request: &Request, seed: u64, status: StatusCode) -> Result<Resolved,
     check_delivery_kind(&line, entry, status)?;
     let outcome = decide_outcome(&line, status)?;
     Ok(build(request, &line, entry, outcome, seed))
-}
-
-/// Finds the ZIP Code of the address by the rules of step 2 in the module documentation.
-fn resolve_zip(
-    request: &Request,
-    line: &StreetLine,
-    status: StatusCode,
-) -> Result<&'static Zipcode, Rejection> {
-    let directory = directory();
-    if let Some(zip) = request.zip {
-        if let Some(entry) = directory.zip(zip) {
-            let city_fits = request
-                .city
-                .is_some_and(|city| directory.city_fits_zip(city, entry));
-            if entry.state == request.state || city_fits {
-                return fit_zip_type(entry, line, status);
-            }
-            return Err(failure(
-                status,
-                UNVERIFIABLE,
-                codes::INVALID_ADDRESS,
-                "Invalid Address",
-                format!(
-                    "ZIP Code {zip} is in {}, not {}, and the city {:?} does not match it.",
-                    entry.state,
-                    request.state,
-                    request.city.unwrap_or("")
-                ),
-                "state",
-            ));
-        }
-        let city_found = request
-            .city
-            .is_some_and(|city| directory.find_city(request.state, city).is_some());
-        if !city_found {
-            return Err(failure(
-                status,
-                UNVERIFIABLE,
-                codes::INVALID_ZIP_CODE,
-                "Invalid ZIP Code",
-                format!(
-                    "ZIP Code {zip} is not in the ZIP Code directory, and no city of {} was given to find the address by.",
-                    request.state
-                ),
-                "ZIPCode",
-            ));
-        }
-    }
-
-    let city = request.city.unwrap_or("");
-    let zips = directory.find_city(request.state, city).ok_or_else(|| {
-        failure(
-            status,
-            INVALID_CITY,
-            codes::INVALID_CITY,
-            "Invalid City",
-            format!(
-                "{city:?} is not a city of {} in the ZIP Code directory.",
-                request.state
-            ),
-            "city",
-        )
-    })?;
-    Ok(choose_zip(zips, line))
-}
-
-/// Moves a street address off a PO-box-only ZIP Code, to a standard ZIP Code of its city.
-fn fit_zip_type(
-    entry: &'static Zipcode,
-    line: &StreetLine,
-    status: StatusCode,
-) -> Result<&'static Zipcode, Rejection> {
-    if !matches!(line.kind, LineKind::Street(_)) || entry.zip_code_type != "PO BOX" {
-        return Ok(entry);
-    }
-    let standard: Vec<&'static Zipcode> = directory()
-        .find_city(&entry.state, &entry.city)
-        .unwrap_or_default()
-        .iter()
-        .copied()
-        .filter(|candidate| candidate.zip_code_type == "STANDARD")
-        .collect();
-    if standard.is_empty() {
-        return Err(failure(
-            status,
-            INVALID_DELIVERY,
-            codes::INVALID_ADDRESS,
-            "Invalid Address",
-            format!(
-                "ZIP Code {} serves PO boxes only, and {} has no ZIP Code for street delivery.",
-                entry.zip_code,
-                preferred_city(entry)
-            ),
-            "ZIPCode",
-        ));
-    }
-    Ok(choose_zip(&standard, line))
-}
-
-/// Chooses among a city's ZIP Codes by the type that fits the line, then by the street.
-fn choose_zip(zips: &[&'static Zipcode], line: &StreetLine) -> &'static Zipcode {
-    let wanted = match line.kind {
-        LineKind::Street(_) | LineKind::Route { .. } => "STANDARD",
-        LineKind::PoBox { .. } => "PO BOX",
-        LineKind::Military { .. } => "MILITARY",
-    };
-    let fitting: Vec<&'static Zipcode> = zips
-        .iter()
-        .copied()
-        .filter(|entry| entry.zip_code_type == wanted)
-        .collect();
-    let candidates = if fitting.is_empty() {
-        zips.to_vec()
-    } else {
-        fitting
-    };
-    let position = stable_hash(0, &line.primary_line()) % candidates.len() as u64;
-    candidates[position as usize]
-}
-
-fn check_delivery_kind(
-    line: &StreetLine,
-    entry: &Zipcode,
-    status: StatusCode,
-) -> Result<(), Rejection> {
-    let military_state = MILITARY_STATES.contains(&entry.state.as_str());
-    let military_line = matches!(line.kind, LineKind::Military { .. });
-    if military_state == military_line {
-        return Ok(());
-    }
-    let detail = if military_state {
-        format!(
-            "{} is a military state; write the line as PSC, UNIT or CMR n BOX n.",
-            entry.state
-        )
-    } else {
-        format!(
-            "{} is a military line, but {} is not a military state (AA, AE or AP).",
-            line.primary_line(),
-            entry.state
-        )
-    };
-    Err(failure(
-        status,
-        INVALID_DELIVERY,
-        codes::INVALID_ADDRESS,
-        "Invalid Address",
-        detail,
-        "streetAddress",
-    ))
 }
 
 /// Decision of the outcome rules of step 3 for an address that exists.
@@ -556,7 +403,7 @@ fn delivery_point(line: &StreetLine) -> String {
 
 /// Returns the first 8 bytes, big-endian, of SHA-256 over `seed` (8 bytes, little-endian) and
 /// `text`. Unlike `std`'s hasher, it is the same on every platform and Rust version.
-fn stable_hash(seed: u64, text: &str) -> u64 {
+pub(super) fn stable_hash(seed: u64, text: &str) -> u64 {
     let digest = Sha256::new()
         .chain_update(seed.to_le_bytes())
         .chain_update(text.as_bytes())
@@ -568,6 +415,7 @@ fn stable_hash(seed: u64, text: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::places::{INVALID_CITY, INVALID_DELIVERY, UNVERIFIABLE};
     use super::*;
 
     fn query(street: &str, city: Option<&str>, state: &str, zip: Option<&str>) -> AddressQuery {

@@ -13,11 +13,13 @@
 //! stats or the quota.
 
 mod addresses;
+mod box_lines;
 mod directory;
 pub mod faults;
 mod gateway;
 mod oauth;
 mod params;
+mod places;
 mod pub28;
 mod quota;
 mod rejection;
