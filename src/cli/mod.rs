@@ -57,7 +57,7 @@ pub fn main() -> Exit {
     match result {
         Ok(exit) => exit,
         Err(error) => {
-            tracing::error!("{error:#}");
+            // Printed, not logged: the default log level would show it twice.
             eprintln!("error: {error:#}");
             Exit::Fatal
         }
