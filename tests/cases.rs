@@ -168,12 +168,18 @@ fn latin1_row_is_reported_or_decoded() {
         run.errors["900"]["message"].contains("latin1"),
         "the fix is named"
     );
-    assert_eq!(run.errors.len(), 1, "every other row is processed");
+    let unreadable = run
+        .rows
+        .values()
+        .filter(|row| row["usps_status"] == "invalid_input")
+        .count();
+    assert_eq!(unreadable, 1, "every other row is processed");
 
     let declared = Workspace::new();
     let run = run_case(&declared, &case_file("latin1.csv"), "encoding = \"latin1\"");
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.rows["900"]["usps_street_address"], "12 CALLE PENA");
+    assert_eq!(run.rows["900"]["street"], "CALLE PEÑA 12", "decoded from Latin-1");
+    assert!(run.rows["900"]["usps_notes"].contains("`CALLE PENA 12`"));
+    assert!(run.rows.values().all(|row| row["usps_status"] != "invalid_input"));
 }
 
 #[test]
