@@ -108,14 +108,14 @@ fn server_429_waits_and_is_not_a_row_error() {
 fn expired_token_is_refreshed_mid_run() {
     let workspace = Workspace::new();
     let mut config = sandbox_config("unlimited");
-    config.latency = Duration::from_millis(60);
+    config.latency = Duration::from_millis(100);
     let sandbox = TestSandbox::start(config);
-    let input = workspace.write("in.csv", sample_rows(30));
+    let input = workspace.write("in.csv", sample_rows(40));
     let job = workspace.job(
         "token",
         "address",
         &input,
-        "quota = \"unlimited\"\nconcurrency = 1",
+        "quota = \"unlimited\"\nconcurrency = 4",
     );
 
     let workspace_path = workspace.dir.path().to_path_buf();
@@ -134,7 +134,18 @@ fn expired_token_is_refreshed_mid_run() {
             &[],
         )
     });
-    std::thread::sleep(Duration::from_millis(700));
+    // Expire the token once the run is well under way, while four workers hold it.
+    let address_calls = || {
+        sandbox
+            .stats()
+            .requests
+            .get("/addresses/v3/address")
+            .copied()
+            .unwrap_or(0)
+    };
+    while address_calls() < 8 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     sandbox.expire_tokens();
     let run = runner.join().unwrap();
     run.expect_code(3);
