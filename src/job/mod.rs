@@ -172,7 +172,7 @@ impl JobConfig {
             if relative.is_absolute() {
                 relative.to_path_buf()
             } else {
-                base.join(relative)
+                clean_path(&base.join(relative))
             }
         };
 
@@ -299,6 +299,29 @@ impl JobConfig {
     }
 }
 
+/// Removes `.` and `name/..` from a path without touching the file system, so that
+/// messages show `out/job.csv` rather than `jobs/../out/job.csv`.
+fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut cleaned = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(cleaned.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                cleaned.pop();
+            }
+            other => cleaned.push(other),
+        }
+    }
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
+    }
+}
+
 /// The state file used when neither the job file nor the command line names one: the XDG
 /// state folder (`~/.local/state/usps-batch/state.sqlite` on Linux), falling back to the
 /// local data folder on systems without one.
@@ -340,10 +363,24 @@ mod tests {
         )
         .unwrap();
         let config = JobConfig::load(&path, &Overrides::default()).unwrap();
-        assert_eq!(config.input, dir.path().join("../samples/x.csv"));
+        assert_eq!(
+            config.input,
+            dir.path().parent().unwrap().join("samples/x.csv")
+        );
         assert_eq!(config.output_dir, dir.path().join("out"));
         assert_eq!(config.format, Format::Csv);
         assert_eq!(config.quota, Quota::USPS_DEFAULT);
+    }
+
+    #[test]
+    fn clean_path_drops_dot_segments() {
+        assert_eq!(clean_path(Path::new("jobs/../out")), PathBuf::from("out"));
+        assert_eq!(
+            clean_path(Path::new("./jobs/./a.csv")),
+            PathBuf::from("jobs/a.csv")
+        );
+        assert_eq!(clean_path(Path::new("../x")), PathBuf::from("../x"));
+        assert_eq!(clean_path(Path::new("jobs/..")), PathBuf::from("."));
     }
 
     #[test]
