@@ -1,0 +1,195 @@
+//! Secrets stay out of logs, outputs and the state file; outages stop a run resumably.
+
+mod common;
+
+use common::{sample_rows, sandbox_config, TestSandbox, Workspace};
+
+/// Reads every file below `dir` as bytes.
+fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(all_files(&path));
+        } else {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[test]
+fn secrets_never_reach_logs_or_files() {
+    let workspace = Workspace::new();
+    let mut config = sandbox_config("unlimited");
+    config.client_id = "client-for-test".into();
+    config.client_secret = "s3cret-value-for-test".into();
+    let sandbox = TestSandbox::start(config);
+    let input = workspace.write("in.csv", sample_rows(5));
+    let job = workspace.job("secrets", "address", &input, "quota = \"unlimited\"");
+    for format in ["text", "json"] {
+        let run = workspace.run_with_env(
+            &[
+                "run",
+                job.to_str().unwrap(),
+                "--base-url",
+                &sandbox.base_url,
+                "--fresh",
+                "--no-cache",
+                "-vv",
+                "--log-format",
+                format,
+            ],
+            &[
+                ("USPS_CLIENT_ID", "client-for-test"),
+                ("USPS_CLIENT_SECRET", "s3cret-value-for-test"),
+            ],
+        );
+        run.expect_code(3);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("run started"),
+            "debug logs were on: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret-value-for-test"),
+            "secret in the {format} log"
+        );
+        // Access tokens are JWTs, whose base64url header starts with `eyJ`.
+        assert!(!stderr.contains("eyJ"), "token in the {format} log");
+    }
+    for (path, bytes) in all_files(workspace.dir.path()) {
+        assert!(
+            !contains(&bytes, b"s3cret-value-for-test"),
+            "secret in {}",
+            path.display()
+        );
+        assert!(
+            !contains(&bytes, b"client-for-test"),
+            "client id in {}",
+            path.display()
+        );
+        assert!(!contains(&bytes, b"eyJ"), "token in {}", path.display());
+    }
+}
+
+#[test]
+fn outage_stops_resumably_and_rerun_finishes() {
+    let workspace = Workspace::new();
+    let mut config = sandbox_config("unlimited");
+    config.faults.error_rate = 1.0;
+    let failing = TestSandbox::start(config);
+    let input = workspace.write("in.csv", sample_rows(20));
+    let job = workspace.job(
+        "outage",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 2",
+    );
+    let run = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &failing.base_url,
+        "--quiet",
+    ]);
+    run.expect_code(75);
+    assert!(run.stderr().contains("unavailable"), "{}", run.stderr());
+    let summary = workspace.summary("outage");
+    let calls = summary["api_calls"].as_u64().unwrap();
+    assert!(
+        calls <= 10,
+        "an outage must not burn the quota on retries ({calls} calls)"
+    );
+    let output = workspace.csv("outage.csv");
+    assert_eq!(output.len(), 20);
+    assert!(output
+        .iter()
+        .any(|row| row["usps_error_code"] == "deferred_outage"));
+
+    // The API is back: the rerun finishes every row, the failed ones included.
+    let healthy = TestSandbox::start(sandbox_config("unlimited"));
+    workspace
+        .run(&[
+            "run",
+            job.to_str().unwrap(),
+            "--base-url",
+            &healthy.base_url,
+            "--quiet",
+        ])
+        .expect_code(3);
+    let output = workspace.csv("outage.csv");
+    assert!(output
+        .iter()
+        .all(|row| !matches!(row["usps_status"].as_str(), "error" | "deferred")));
+}
+
+#[test]
+fn retryable_errors_are_retried_and_final_ones_only_on_request() {
+    let workspace = Workspace::new();
+    // Most requests fail, so some rows run out of attempts and end as retryable errors.
+    let mut config = sandbox_config("unlimited");
+    config.faults.error_rate = 0.6;
+    config.seed = 11;
+    let flaky = TestSandbox::start(config);
+    let input = workspace.write("in.csv", sample_rows(12));
+    let job = workspace.job(
+        "flaky",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &flaky.base_url,
+        "--quiet",
+    ]);
+
+    let healthy = TestSandbox::start(sandbox_config("unlimited"));
+    let run = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &healthy.base_url,
+        "--quiet",
+    ]);
+    run.expect_code(3);
+    let output = workspace.csv("flaky.csv");
+    assert!(
+        output.iter().all(|row| row["usps_status"] != "error"),
+        "retryable rows were retried"
+    );
+    let final_errors = output
+        .iter()
+        .filter(|row| row["usps_status"] == "ambiguous")
+        .count() as u64;
+    assert!(final_errors > 0);
+
+    // Final errors stay until --retry-errors; their answers then come from the cache.
+    workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &healthy.base_url,
+        "--quiet",
+    ]);
+    assert_eq!(workspace.summary("flaky")["api_calls"], 0);
+    workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &healthy.base_url,
+        "--quiet",
+        "--retry-errors",
+    ]);
+    let summary = workspace.summary("flaky");
+    assert_eq!(summary["cache_hits"], final_errors, "{summary}");
+}
