@@ -1,9 +1,11 @@
 //! Logging through tracing-subscriber to stderr, as text or JSON.
 
+use std::io::IsTerminal;
+
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
-use crate::output::progress::StderrAboveBar;
+use crate::output::progress::{StderrAboveBar, PROGRESS_TARGET};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -11,9 +13,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber. The level is `warn` by default, `info` with `-v`,
-/// `debug` with `-vv`; `USPS_BATCH_LOG` (an `EnvFilter` directive such as
-/// `usps_batch=debug`) overrides both. JSON lines put event fields at the top level, so
+/// Installs the global subscriber. The level is `warn` by default (progress lines aside),
+/// `info` with `-v` and `debug` with `-vv`. `USPS_BATCH_LOG` (an `EnvFilter` directive such
+/// as `usps_batch=debug`) overrides both. JSON lines put event fields at the top level, so
 /// their schema stays flat and stable.
 pub fn init(format: LogFormat, verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
@@ -22,11 +24,18 @@ pub fn init(format: LogFormat, verbose: u8, quiet: bool) {
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    let filter = EnvFilter::try_from_env("USPS_BATCH_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("usps_batch={default},warn")));
+    // Progress lines stand in for the bar when stderr is not a terminal (cron), so they show
+    // at the default level too.
+    let progress = if quiet { "error" } else { "info" };
+    let filter = EnvFilter::try_from_env("USPS_BATCH_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "usps_batch={default},{PROGRESS_TARGET}={progress},warn"
+        ))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(StderrAboveBar)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

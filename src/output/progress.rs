@@ -38,6 +38,9 @@ impl ProgressMode {
     }
 }
 
+/// Log target of the progress lines, shown by default unless `--quiet`.
+pub const PROGRESS_TARGET: &str = "usps_batch::progress";
+
 /// Interval of the progress log lines.
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -89,6 +92,7 @@ impl Progress {
                         _ = stopped.changed() => break,
                     }
                     tracing::info!(
+                        target: PROGRESS_TARGET,
                         rows_done = done_rows(&counters),
                         rows_read = Counters::get(&counters.rows_read),
                         "progress: {}",

@@ -62,8 +62,6 @@ pub struct DispatchEnd {
     pub stop: Option<Stop>,
     /// A fatal scan problem (manifest or state file), if any.
     pub fatal: Option<String>,
-    /// Rows that needed a call but were not sent because the run stopped.
-    pub deferred: u64,
 }
 
 impl Dispatcher {
@@ -75,7 +73,6 @@ impl Dispatcher {
         let mut tasks = JoinSet::new();
         let mut batch: Vec<StoredRow> = Vec::new();
         let mut fatal = None;
-        let mut deferred = 0u64;
         let mut ticker = tokio::time::interval(BATCH_DELAY);
 
         loop {
@@ -109,7 +106,7 @@ impl Dispatcher {
                 }
                 ScanItem::Work(work) => {
                     if is_stopped(&stop) {
-                        deferred += 1;
+                        // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
                     let waiter = Waiter {
@@ -164,18 +161,7 @@ impl Dispatcher {
             set_stop(&stop, error);
         }
         let stop = stop.lock().ok().and_then(|mut stop| stop.take());
-        if stop.is_some() {
-            // Rows whose tasks were stopped never got an outcome; count them as deferred.
-            let left = in_flight
-                .lock()
-                .map(|map| map.values().map(Vec::len).sum::<usize>());
-            deferred += left.unwrap_or(0) as u64;
-        }
-        DispatchEnd {
-            stop,
-            fatal,
-            deferred,
-        }
+        DispatchEnd { stop, fatal }
     }
 
     async fn flush(&self, batch: &mut Vec<StoredRow>) -> Result<(), Stop> {
