@@ -113,7 +113,6 @@ impl UspsClient {
             .with_jitter()
             .build();
         let mut refreshed_token = false;
-        let url = format!("{}{}", self.base_url, request.path);
         loop {
             let bearer = self.tokens.token().await?;
             let slot = self
@@ -122,16 +121,9 @@ impl UspsClient {
                 .await?;
             Counters::add(&self.counters.api_calls, 1);
 
-            let mut builder = match request.method {
-                Method::Get => self.http.get(&url).query(&request.query),
-                Method::Post => self.http.post(&url).query(&request.query),
-            };
-            if let Some(body) = &request.body {
-                builder = builder.json(body);
-            }
-            let sent = builder
+            let sent = request
+                .build(&self.http, &self.base_url)
                 .bearer_auth(&*bearer.value)
-                .header(reqwest::header::ACCEPT, "application/json")
                 .send()
                 .await;
 

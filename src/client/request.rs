@@ -22,6 +22,22 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
+    /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
+    pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
+        let url = format!("{base_url}{}", self.path);
+        let builder = match self.method {
+            Method::Get => http.get(url),
+            Method::Post => http.post(url),
+        };
+        let builder = builder
+            .query(&self.query)
+            .header(reqwest::header::ACCEPT, "application/json");
+        match &self.body {
+            Some(body) => builder.json(body),
+            None => builder,
+        }
+    }
+
     /// Hashes the request into the key used for the cache and for sharing one answer among
     /// identical rows. The request's values are already normalized by the job kind, so equal
     /// keys mean equal requests.
@@ -70,6 +86,25 @@ mod tests {
         let first = request(vec![("state", "IL".into()), ("city", "SPRINGFIELD".into())]);
         let second = request(vec![("city", "SPRINGFIELD".into()), ("state", "IL".into())]);
         assert_eq!(first.key(), second.key());
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let request = request(vec![
+            ("streetAddress", "1400 ELM ST # 326".into()),
+            ("secondaryAddress", "4TH & WALNUT".into()),
+            ("city", "MAYAGÜEZ".into()),
+            ("firm", "A/B ½".into()),
+        ]);
+        let built = request
+            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(
+            built.url().as_str(),
+            "http://127.0.0.1:9/addresses/v3/address?streetAddress=1400+ELM+ST+%23+326\
+             &secondaryAddress=4TH+%26+WALNUT&city=MAYAG%C3%9CEZ&firm=A%2FB+%C2%BD"
+        );
     }
 
     #[test]
