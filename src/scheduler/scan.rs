@@ -1,16 +1,23 @@
 //! The scan: reads the manifest beside the row checkpoints, runs the local checks and the
 //! cache lookups, and hands the rows that need a call to the dispatcher.
 //!
-//! It runs on a blocking thread with its own read connection, so a large manifest streams
-//! through without round trips to the writer thread.
+//! It runs in two stages on two blocking threads, each with its own read connection, so a
+//! large manifest streams through without round trips to the writer thread. The first stage
+//! reads the manifest and the checkpoints and runs the local checks. The second looks up the
+//! cache, interprets cached answers and sends every item to the dispatcher in manifest order.
+//! The lookups and the interpretation are most of the work, and splitting them from reading
+//! and checking lets the two halves run on two cores.
 
 use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 
+use rusqlite::Connection;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::client::{Answer, ApiRequest};
-use crate::kinds::{outcome_from_issue, Kind, RowOutcome};
+use crate::kinds::{outcome_from_issue, Kind, Prepared, RowOutcome};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::scheduler::Counters;
 use crate::state::{cache, open_reader, CacheLookup, RowCursor, RowState};
@@ -52,12 +59,114 @@ pub struct ScanInput {
     pub counters: Arc<Counters>,
 }
 
+/// Rows whose lookups share one read transaction of the state file.
+///
+/// Outside a transaction every SQLite statement takes and releases the file's shared locks,
+/// two `fcntl` calls each. A reader also drops its whole page cache when it starts a
+/// transaction after the writer has committed, which the writer does every few hundred rows.
+/// Reading many rows in one transaction avoids both. The snapshot it sees is at most this many
+/// rows old, which only delays a cache hit: the dispatcher checks the cache again before it
+/// sends a request.
+const ROWS_PER_READ_TRANSACTION: u32 = 1024;
+
+/// The scan's open read transaction, if any, and the rows read in it.
+struct ReadTransaction<'c> {
+    connection: &'c Connection,
+    open: bool,
+    rows: u32,
+}
+
+impl<'c> ReadTransaction<'c> {
+    fn new(connection: &'c Connection) -> ReadTransaction<'c> {
+        ReadTransaction {
+            connection,
+            open: false,
+            rows: 0,
+        }
+    }
+
+    /// Opens a transaction for the next row, or ends the current one after
+    /// [`ROWS_PER_READ_TRANSACTION`] rows and opens a new one.
+    fn next_row(&mut self) -> rusqlite::Result<()> {
+        if self.open && self.rows >= ROWS_PER_READ_TRANSACTION {
+            self.end()?;
+        }
+        if !self.open {
+            self.connection.execute_batch("BEGIN DEFERRED")?;
+            self.open = true;
+            self.rows = 0;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Ends the transaction. A read transaction left open stops the writer's checkpoints from
+    /// moving past its snapshot, so it must not stay open while the scan waits.
+    fn end(&mut self) -> rusqlite::Result<()> {
+        if self.open {
+            self.open = false;
+            self.connection.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+}
+
+/// Items queued before a stage sends them together. The receiving thread drains a burst in
+/// one wake-up, where sending each row alone woke it for every row.
+const SEND_BATCH: usize = 64;
+
+/// Batches that the first stage may queue ahead of the second.
+const STAGE_QUEUE: usize = 16;
+
+/// The scan's side of the channel, with the read transaction that a full channel ends.
+struct Output<'c> {
+    sender: mpsc::Sender<ScanItem>,
+    transaction: ReadTransaction<'c>,
+    pending: Vec<ScanItem>,
+}
+
+impl Output<'_> {
+    /// Queues `item`, and sends the queue when it contains [`SEND_BATCH`] items or `item` is
+    /// fatal. Returns false when the receiver is gone.
+    fn send(&mut self, item: ScanItem) -> bool {
+        let fatal = matches!(item, ScanItem::Fatal(_));
+        self.pending.push(item);
+        if fatal || self.pending.len() >= SEND_BATCH {
+            self.flush()
+        } else {
+            true
+        }
+    }
+
+    /// Sends the queued items in order, ending the read transaction first when the channel is
+    /// full and a send must wait. Returns false when the receiver is gone.
+    fn flush(&mut self) -> bool {
+        for item in self.pending.drain(..) {
+            match self.sender.try_send(item) {
+                Ok(()) => {}
+                Err(TrySendError::Closed(_)) => return false,
+                Err(TrySendError::Full(item)) => {
+                    if let Err(error) = self.transaction.end() {
+                        // The transaction wrote nothing, so no data is at stake. A connection
+                        // that stays broken fails the next row's lookup, which stops the run.
+                        tracing::warn!(%error, "ending the scan's read transaction failed");
+                    }
+                    if self.sender.blocking_send(item).is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
 /// Scans the manifest and sends its rows to `sender`. Rows finished by an earlier run are
 /// skipped; failed rows are scanned again when their error was retryable or
 /// `--retry-errors` is set.
 pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
     let ScanInput {
-        mut reader,
+        reader,
         columns,
         kind,
         state_path,
@@ -68,12 +177,91 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         retry_errors,
         counters,
     } = input;
-    let send = |item: ScanItem| sender.blocking_send(item).is_ok();
+    let check = CheckStage {
+        reader,
+        columns,
+        kind: kind.clone(),
+        state_path: state_path.clone(),
+        job_id,
+        retry_errors,
+        counters: counters.clone(),
+    };
+    let lookup = LookupStage {
+        kind,
+        state_path,
+        env,
+        run_id,
+        cache,
+        counters,
+    };
+    let (checked_sender, checked_receiver) = std_mpsc::sync_channel(STAGE_QUEUE);
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("scan-check".into())
+            .spawn_scoped(scope, move || check_rows(check, checked_sender));
+        if let Err(error) = spawned {
+            let message = format!("cannot start the manifest scan thread: {error}");
+            let _ = sender.blocking_send(ScanItem::Fatal(message));
+            return;
+        }
+        look_up_rows(lookup, checked_receiver, sender);
+    });
+}
+
+/// A row as the first stage hands it to the second, in manifest order.
+enum Checked {
+    /// An item that needs no cache lookup: a local error, or a fatal problem.
+    Ready(ScanItem),
+    /// A row that passed the local checks. Its answer may be in the cache.
+    Prepared {
+        row: u64,
+        content_hash: [u8; 16],
+        prepared: Prepared,
+        key: [u8; 16],
+    },
+}
+
+/// Inputs of the first stage.
+struct CheckStage {
+    reader: ManifestReader,
+    columns: ColumnMap,
+    kind: Arc<dyn Kind>,
+    state_path: PathBuf,
+    job_id: String,
+    retry_errors: bool,
+    counters: Arc<Counters>,
+}
+
+/// Runs the first stage: reads the manifest beside the checkpoints, skips finished rows and
+/// runs the local checks. Stops at the first fatal problem, or when the second stage stops.
+fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
+    let CheckStage {
+        mut reader,
+        columns,
+        kind,
+        state_path,
+        job_id,
+        retry_errors,
+        counters,
+    } = stage;
+    let mut batch = Vec::with_capacity(SEND_BATCH);
+    // Queues `checked`, and sends the batch when it is full or `checked` is fatal. Returns
+    // false when the second stage is gone.
+    let mut push = |checked: Checked| -> bool {
+        let fatal = matches!(checked, Checked::Ready(ScanItem::Fatal(_)));
+        batch.push(checked);
+        if fatal || batch.len() >= SEND_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(SEND_BATCH));
+            return sender.send(full).is_ok();
+        }
+        true
+    };
+    let fatal = |message: String| Checked::Ready(ScanItem::Fatal(message));
 
     let connection = match open_reader(&state_path) {
         Ok(connection) => connection,
         Err(error) => {
-            send(ScanItem::Fatal(error.to_string()));
+            push(fatal(error.to_string()));
             return;
         }
     };
@@ -83,7 +271,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                send(ScanItem::Fatal(error.to_string()));
+                push(fatal(error.to_string()));
                 return;
             }
         };
@@ -92,7 +280,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         let stored = match cursor.get(record.row) {
             Ok(stored) => stored,
             Err(error) => {
-                send(ScanItem::Fatal(format!(
+                push(fatal(format!(
                     "state file {}: {error}",
                     state_path.display()
                 )));
@@ -101,7 +289,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         };
         if let Some(stored) = stored {
             if stored.content_hash != record.content_hash {
-                send(ScanItem::Fatal(format!(
+                push(fatal(format!(
                     "row {} (line {}) of the input differs from the row that an earlier run processed; the file was rewritten, not only appended to. Run again with --fresh to start over",
                     record.row, record.line
                 )));
@@ -118,10 +306,12 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
             }
         }
 
-        let resolved = |outcome: RowOutcome| ScanItem::Resolved {
-            row: record.row,
-            content_hash: record.content_hash,
-            outcome,
+        let resolved = |outcome: RowOutcome| {
+            Checked::Ready(ScanItem::Resolved {
+                row: record.row,
+                content_hash: record.content_hash,
+                outcome,
+            })
         };
         if let Some(problem) = &record.problem {
             tracing::info!(
@@ -133,14 +323,22 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
             );
             Counters::add(&counters.local_errors, 1);
             let outcome = RowOutcome::local(problem.code, None, problem.message.clone());
-            if !send(resolved(outcome)) {
+            if !push(resolved(outcome)) {
                 return;
             }
             continue;
         }
 
-        let prepared = match kind.prepare(&record, &columns) {
-            Ok(prepared) => prepared,
+        let checked = match kind.prepare(&record, &columns) {
+            Ok(prepared) => {
+                let key = prepared.request.key();
+                Checked::Prepared {
+                    row: record.row,
+                    content_hash: record.content_hash,
+                    prepared,
+                    key,
+                }
+            }
             Err(issue) => {
                 tracing::info!(
                     row = record.row,
@@ -150,52 +348,143 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
                     issue.message
                 );
                 Counters::add(&counters.local_errors, 1);
-                if !send(resolved(outcome_from_issue(&issue))) {
-                    return;
-                }
-                continue;
+                resolved(outcome_from_issue(&issue))
             }
         };
-        let key = prepared.request.key();
-        match cache::get(&connection, &env, &key, cache) {
-            Ok(Some(entry)) => {
-                let mut outcome = kind.interpret(
-                    &prepared.request,
-                    &Answer {
-                        status: entry.status,
-                        body: entry.body,
-                    },
-                );
-                outcome.notes = prepared.notes;
-                if entry.run_id == Some(run_id) {
-                    Counters::add(&counters.deduplicated, 1);
-                } else {
-                    Counters::add(&counters.cache_hits, 1);
-                }
-                if !send(resolved(outcome)) {
+        if !push(checked) {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = sender.send(batch);
+    }
+}
+
+/// Inputs of the second stage.
+struct LookupStage {
+    kind: Arc<dyn Kind>,
+    state_path: PathBuf,
+    env: String,
+    run_id: i64,
+    cache: CacheLookup,
+    counters: Arc<Counters>,
+}
+
+/// Runs the second stage: looks up the cache for the checked rows and sends every item to the
+/// dispatcher, in the order the first stage checked them. Returning drops `receiver`, which
+/// stops the first stage.
+fn look_up_rows(
+    stage: LookupStage,
+    receiver: std_mpsc::Receiver<Vec<Checked>>,
+    sender: mpsc::Sender<ScanItem>,
+) {
+    let connection = match open_reader(&stage.state_path) {
+        Ok(connection) => connection,
+        Err(error) => {
+            let _ = sender.blocking_send(ScanItem::Fatal(error.to_string()));
+            return;
+        }
+    };
+    let mut output = Output {
+        sender,
+        transaction: ReadTransaction::new(&connection),
+        pending: Vec::with_capacity(SEND_BATCH),
+    };
+
+    loop {
+        let batch = match receiver.try_recv() {
+            Ok(batch) => batch,
+            Err(std_mpsc::TryRecvError::Disconnected) => break,
+            Err(std_mpsc::TryRecvError::Empty) => {
+                // The first stage is behind: send what is ready and end the read
+                // transaction before waiting for it.
+                if !output.flush() {
                     return;
                 }
-            }
-            Ok(None) => {
-                Counters::add(&counters.calls_queued, 1);
-                let work = WorkItem {
-                    row: record.row,
-                    content_hash: record.content_hash,
-                    request: prepared.request,
-                    key,
-                    notes: prepared.notes,
-                };
-                if !send(ScanItem::Work(work)) {
-                    return;
+                if let Err(error) = output.transaction.end() {
+                    tracing::warn!(%error, "ending the scan's read transaction failed");
+                }
+                match receiver.recv() {
+                    Ok(batch) => batch,
+                    Err(_) => break,
                 }
             }
-            Err(error) => {
-                send(ScanItem::Fatal(format!(
-                    "state file {}: cache lookup failed: {error}",
-                    state_path.display()
-                )));
+        };
+        for checked in batch {
+            if !look_up_row(&stage, &connection, &mut output, checked) {
                 return;
             }
+        }
+    }
+    output.flush();
+}
+
+/// Looks up the cache for one checked row, or passes a ready item on. Returns false when the
+/// scan must stop: the item was fatal, or the dispatcher is gone.
+fn look_up_row(
+    stage: &LookupStage,
+    connection: &Connection,
+    output: &mut Output<'_>,
+    checked: Checked,
+) -> bool {
+    let (row, content_hash, prepared, key) = match checked {
+        Checked::Ready(item) => {
+            let fatal = matches!(item, ScanItem::Fatal(_));
+            return output.send(item) && !fatal;
+        }
+        Checked::Prepared {
+            row,
+            content_hash,
+            prepared,
+            key,
+        } => (row, content_hash, prepared, key),
+    };
+
+    if let Err(error) = output.transaction.next_row() {
+        output.send(ScanItem::Fatal(format!(
+            "state file {}: cannot start a read transaction: {error}",
+            stage.state_path.display()
+        )));
+        return false;
+    }
+    let counters = &stage.counters;
+    match cache::get(connection, &stage.env, &key, stage.cache) {
+        Ok(Some(entry)) => {
+            let mut outcome = stage.kind.interpret(
+                &prepared.request,
+                &Answer {
+                    status: entry.status,
+                    body: entry.body,
+                },
+            );
+            outcome.notes = prepared.notes;
+            if entry.run_id == Some(stage.run_id) {
+                Counters::add(&counters.deduplicated, 1);
+            } else {
+                Counters::add(&counters.cache_hits, 1);
+            }
+            output.send(ScanItem::Resolved {
+                row,
+                content_hash,
+                outcome,
+            })
+        }
+        Ok(None) => {
+            Counters::add(&counters.calls_queued, 1);
+            output.send(ScanItem::Work(WorkItem {
+                row,
+                content_hash,
+                request: prepared.request,
+                key,
+                notes: prepared.notes,
+            }))
+        }
+        Err(error) => {
+            output.send(ScanItem::Fatal(format!(
+                "state file {}: cache lookup failed: {error}",
+                stage.state_path.display()
+            )));
+            false
         }
     }
 }
