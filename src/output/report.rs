@@ -4,6 +4,7 @@
 //! Both files are a function of the input and the stored outcomes alone, so after any number
 //! of kills and reruns they are byte-identical to those of an uninterrupted run.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -131,10 +132,13 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
             .write(&record, &outcome)
             .map_err(|error| fail(&files.output, error))?;
         counts.rows += 1;
-        *counts
-            .by_status
-            .entry(outcome.status.as_str().to_string())
-            .or_default() += 1;
+        let status = outcome.status.as_str();
+        match counts.by_status.get_mut(status) {
+            Some(count) => *count += 1,
+            None => {
+                counts.by_status.insert(status.to_string(), 1);
+            }
+        }
 
         if !outcome.status.is_success() && outcome.status != RowStatus::Deferred {
             let id = columns.value("id", &record).map(|id| id.to_string());
@@ -206,7 +210,17 @@ fn write_error_row(
         error.message.as_str(),
         error.raw.as_deref().unwrap_or(""),
     ];
-    errors.write_record(fields.iter().map(|value| neutralize(value).into_owned()))
+    errors.write_record(fields.iter().map(|value| Cell(neutralize(value))))
+}
+
+/// A CSV cell after [`neutralize`], borrowed from the value unless it had to change, so that
+/// writing a row allocates only for the cells that change.
+struct Cell<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Cell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// Writes the enriched output in the input's format.
@@ -279,8 +293,8 @@ impl OutputWriter {
                         input_values
                             .iter()
                             .map(String::as_str)
-                            .chain(results.iter().map(String::as_str))
-                            .map(|value| neutralize(value).into_owned()),
+                            .chain(results.iter().map(|value| value.as_ref()))
+                            .map(|value| Cell(neutralize(value))),
                     )
                     .map_err(|error| error.to_string())
             }
@@ -290,7 +304,10 @@ impl OutputWriter {
                     Fields::Csv(_) => serde_json::Map::new(),
                 };
                 for (name, value) in columns.iter().zip(results) {
-                    object.insert(name.to_string(), serde_json::Value::String(value));
+                    object.insert(
+                        name.to_string(),
+                        serde_json::Value::String(value.into_owned()),
+                    );
                 }
                 serde_json::to_writer(&mut *file, &object).map_err(|error| error.to_string())?;
                 file.write_all(b"\n").map_err(|error| error.to_string())
@@ -318,24 +335,30 @@ impl OutputWriter {
     }
 }
 
-/// The result columns of a row: status, the kind's `width` values (empty when the row has
-/// none), notes, error code and message.
-fn result_values(outcome: &RowOutcome, width: usize) -> Vec<String> {
-    let mut values = vec![outcome.status.as_str().to_string()];
+/// Builds the result columns of a row: status, the kind's `width` values (empty when the row
+/// has none), notes, error code and message. Only joined notes are copied, and the other
+/// columns borrow from `outcome`.
+fn result_values(outcome: &RowOutcome, width: usize) -> Vec<Cow<'_, str>> {
+    let mut values: Vec<Cow<'_, str>> = Vec::with_capacity(width + LEADING.len() + TRAILING.len());
+    values.push(Cow::Borrowed(outcome.status.as_str()));
     values.extend(
         outcome
             .values
             .iter()
-            .cloned()
-            .chain(std::iter::repeat(String::new()))
+            .map(|value| Cow::Borrowed(value.as_str()))
+            .chain(std::iter::repeat(Cow::Borrowed("")))
             .take(width),
     );
-    values.push(outcome.notes.join("; "));
+    values.push(match outcome.notes.as_slice() {
+        [] => Cow::Borrowed(""),
+        [note] => Cow::Borrowed(note.as_str()),
+        notes => Cow::Owned(notes.join("; ")),
+    });
     let (code, message) = match &outcome.error {
-        Some(error) => (error.code.clone(), error.message.clone()),
-        None => (String::new(), String::new()),
+        Some(error) => (error.code.as_str(), error.message.as_str()),
+        None => ("", ""),
     };
-    values.push(code);
-    values.push(message);
+    values.push(Cow::Borrowed(code));
+    values.push(Cow::Borrowed(message));
     values
 }
