@@ -123,9 +123,23 @@ pub fn count_by_state(
     counts.collect()
 }
 
-/// Deletes a job's checkpoints, for `--fresh`.
+/// Deletes a job's checkpoints, for `--fresh`, and returns how many it deleted.
 pub fn delete_job_rows(connection: &Connection, job_id: &str) -> rusqlite::Result<usize> {
-    connection.execute("DELETE FROM rows WHERE job_id = ?1", [job_id])
+    // When no other job has checkpoints, as with a state file per job, a DELETE without a
+    // WHERE clause lets SQLite free the table's pages whole (its truncate optimization)
+    // instead of deleting and rebalancing row by row. The caller's write transaction keeps
+    // other processes from adding rows between the check and the delete.
+    let other_jobs: bool = connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM rows WHERE job_id < ?1)
+             OR EXISTS (SELECT 1 FROM rows WHERE job_id > ?1)",
+        [job_id],
+        |row| row.get(0),
+    )?;
+    if other_jobs {
+        connection.execute("DELETE FROM rows WHERE job_id = ?1", [job_id])
+    } else {
+        connection.execute("DELETE FROM rows", [])
+    }
 }
 
 /// Reads a job's checkpoints in row order, in pages, so that a scan of a large manifest can
@@ -232,5 +246,50 @@ mod tests {
             }
         }
         assert_eq!(found, 3333);
+    }
+
+    fn stored(row: u64) -> StoredRow {
+        StoredRow {
+            row,
+            content_hash: [1; 16],
+            state: RowState::Done,
+            retryable: false,
+            result: None,
+        }
+    }
+
+    fn count_rows(connection: &Connection, job_id: &str) -> i64 {
+        connection
+            .query_row(
+                "SELECT COUNT(*) FROM rows WHERE job_id = ?1",
+                [job_id],
+                |row| row.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn delete_keeps_other_jobs() {
+        let connection = Connection::open_in_memory().unwrap();
+        crate::state::schema::migrate(&connection).unwrap();
+        let rows: Vec<StoredRow> = (1..=5).map(stored).collect();
+        for job_id in ["a", "b", "c"] {
+            upsert_rows(&connection, job_id, &rows, 0).unwrap();
+        }
+        assert_eq!(delete_job_rows(&connection, "b").unwrap(), 5);
+        assert_eq!(count_rows(&connection, "a"), 5);
+        assert_eq!(count_rows(&connection, "b"), 0);
+        assert_eq!(count_rows(&connection, "c"), 5);
+    }
+
+    #[test]
+    fn delete_of_only_job_counts_rows() {
+        let connection = Connection::open_in_memory().unwrap();
+        crate::state::schema::migrate(&connection).unwrap();
+        let rows: Vec<StoredRow> = (1..=7).map(stored).collect();
+        upsert_rows(&connection, "only", &rows, 0).unwrap();
+        assert_eq!(delete_job_rows(&connection, "only").unwrap(), 7);
+        assert_eq!(count_rows(&connection, "only"), 0);
+        assert_eq!(delete_job_rows(&connection, "only").unwrap(), 0);
     }
 }
