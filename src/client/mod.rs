@@ -3,7 +3,7 @@
 //!
 //! No generic retry layer is used. Each status has its own rule: 401 refreshes the token
 //! once, 429 waits for `Retry-After` and is never a row error, 5xx and transport failures
-//! back off a few times, and every other answer goes back to the job kind to interpret.
+//! back off a few times, and every other response goes back to the job kind to interpret.
 
 pub mod auth;
 pub mod request;
@@ -25,7 +25,7 @@ use crate::usps::error::parse_error;
 
 /// Time allowed to open a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed for a whole request, answer included.
+/// Time allowed for a whole request, response included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts of one request after a 5xx or transport failure, the first included.
 pub const MAX_ATTEMPTS: usize = 4;
@@ -33,7 +33,7 @@ pub const MAX_ATTEMPTS: usize = 4;
 /// the run stops instead of spending the quota on retries.
 pub const OUTAGE_THRESHOLD: u32 = 8;
 
-/// A final answer from the API, for the job kind to interpret.
+/// A final response from the API, for the job kind to interpret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,

@@ -58,7 +58,7 @@ pub struct SandboxOptions {
     pub faults: Faults,
 }
 
-/// The kinds of job that the runner knows.
+/// Kinds of job that the runner implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     Address,
@@ -86,7 +86,7 @@ impl JobKind {
         }
     }
 
-    /// How long an answer of this kind stays valid in the cache. Addresses change slowly;
+    /// Returns how long a response of this kind stays valid in the cache. Addresses change slowly;
     /// USPS refreshes its address data monthly.
     pub fn default_cache_ttl(self) -> Duration {
         Duration::from_secs(30 * 86_400)
@@ -322,7 +322,7 @@ fn clean_path(path: &Path) -> PathBuf {
     }
 }
 
-/// The state file used when neither the job file nor the command line names one: the XDG
+/// Returns the state file used when neither the job file nor the command line names one: the XDG
 /// state folder (`~/.local/state/usps-batch/state.sqlite` on Linux), falling back to the
 /// local data folder on systems without one.
 pub fn default_state_path() -> PathBuf {

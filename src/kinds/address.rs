@@ -236,7 +236,7 @@ fn interpret_error(request: &ApiRequest, answer: &Answer) -> RowOutcome {
     }
 }
 
-/// The parameter a 400 names in `errors[0].source.parameter`, if any.
+/// Returns the parameter that a 400 names in `errors[0].source.parameter`, if any.
 fn parameter_of(body: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
     value["error"]["errors"][0]["source"]["parameter"]

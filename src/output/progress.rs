@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::quota::Quota;
 use crate::scheduler::Counters;
 
-/// How a run shows its progress.
+/// Display mode of a run's progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
     Bar,
@@ -25,7 +25,7 @@ pub enum ProgressMode {
 }
 
 impl ProgressMode {
-    /// The bar on a terminal, log lines elsewhere, nothing when quiet.
+    /// Chooses the bar on a terminal, log lines elsewhere, and nothing when quiet.
     pub fn detect(quiet: bool) -> ProgressMode {
         use std::io::IsTerminal;
         if quiet {

@@ -35,7 +35,7 @@ pub struct RunOptions {
     pub progress: ProgressMode,
 }
 
-/// How a run ended.
+/// Result of a run.
 #[derive(Debug)]
 pub struct RunReport {
     pub exit: Exit,
@@ -45,7 +45,7 @@ pub struct RunReport {
     pub message: String,
 }
 
-/// The id of a job in the state file: its name and a hash of its input's path, so that
+/// Returns the id of a job in the state file: its name and a hash of its input's path, so that
 /// one job file run on two inputs keeps two sets of checkpoints.
 pub fn job_id(config: &JobConfig) -> String {
     let path = std::fs::canonicalize(&config.input).unwrap_or_else(|_| config.input.clone());
@@ -95,7 +95,8 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
     }
 }
 
-/// The sandbox's credentials, overridable for a sandbox started apart with others.
+/// Returns the sandbox credentials: those in the environment when set, for a sandbox
+/// started apart with other credentials, else the built-in ones.
 fn sandbox_credentials() -> Credentials {
     Credentials::from_env().unwrap_or_else(|_| Credentials::sandbox())
 }

@@ -1,4 +1,4 @@
-//! The SQLite state file: row checkpoints, the quota ledger, the answer cache, jobs and runs.
+//! The SQLite state file: row checkpoints, the quota ledger, the response cache, jobs and runs.
 //!
 //! One thread owns the writing connection ([`Store`]); async code sends it closures and
 //! awaits their results. The thread runs every closure that is queued at that moment in one
@@ -67,7 +67,7 @@ pub struct Store {
 /// SQLITE_BUSY. Two cron runs on one state file hold the lock only for short transactions.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The most closures committed in one transaction, so that one commit stays short.
+/// Maximum number of closures committed in one transaction, so that one commit stays short.
 const MAX_GROUP: usize = 512;
 
 impl Store {
@@ -122,7 +122,7 @@ impl Store {
         self.await_reply(answer).await
     }
 
-    /// The blocking form of [`Store::call`], for code that runs outside the async runtime.
+    /// Runs `work` like [`Store::call`], blocking, for code outside the async runtime.
     pub fn call_blocking<R, F>(&self, work: F) -> Result<R, StoreError>
     where
         R: Send + 'static,

@@ -1,11 +1,12 @@
-//! Row checkpoints. A row moves pending → in_flight → done or failed; each move is committed
-//! before the runner acts on it, so a killed run repeats at most the requests in flight.
+//! Row checkpoints. A row moves from pending to in_flight to done or failed. Each move is
+//! committed before the runner acts on it, so a killed run repeats at most the requests in
+//! flight.
 
 use std::collections::VecDeque;
 
 use rusqlite::{params, Connection};
 
-/// Where a row stands.
+/// State of a row in its life cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowState {
     /// Not requested yet, or stopped before its request (quota, outage).
@@ -14,7 +15,7 @@ pub enum RowState {
     InFlight,
     /// Finished with a result that needs no rerun.
     Done,
-    /// Finished with an error; `retryable` says whether a rerun tries again.
+    /// Finished with an error. A rerun tries again when `retryable` is set.
     Failed,
 }
 
