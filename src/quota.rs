@@ -71,6 +71,9 @@ impl FromStr for Quota {
             return Err(error("the count must be at least 1"));
         }
         let period = parse_duration(period.trim()).map_err(error)?;
+        if period.is_zero() {
+            return Err(error("the period must be longer than zero"));
+        }
         Ok(Quota::new(calls, period))
     }
 }
@@ -88,6 +91,9 @@ impl fmt::Display for Quota {
 /// means one of it (`h` is one hour), and a bare number means seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, &'static str> {
     let text = text.trim();
+    if text.starts_with('-') {
+        return Err("the duration must not be negative");
+    }
     let split = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(text.len());
@@ -106,8 +112,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, &'static str> {
         _ => return Err("the unit is not one of ms, s, m, h, d"),
     };
     let seconds = amount * unit_seconds;
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err("the duration must not be negative");
+    if !seconds.is_finite() || seconds > 10.0 * 365.0 * 86_400.0 {
+        return Err("the duration is longer than ten years");
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -157,6 +163,8 @@ mod tests {
         assert!("0/h".parse::<Quota>().is_err());
         assert!("x/h".parse::<Quota>().is_err());
         assert!("60/fortnight".parse::<Quota>().is_err());
+        assert!("5/0s".parse::<Quota>().is_err());
+        assert!("5/0".parse::<Quota>().is_err());
     }
 
     #[test]

@@ -141,3 +141,39 @@ fn concurrent_runs_share_the_quota() {
     assert_eq!(stats.requests["/addresses/v3/address"], 40);
     assert_eq!(stats.repeated_requests, 0);
 }
+
+#[test]
+fn same_job_runs_once_at_a_time() {
+    let workspace = Workspace::new();
+    let sandbox = slow_sandbox();
+    let job = job_for(&workspace, &sample_rows(40));
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut first = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    // Wait until the first run holds its lock and is sending rows.
+    while sandbox
+        .stats()
+        .requests
+        .get("/addresses/v3/address")
+        .is_none()
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = workspace.run(&args);
+    second.expect_code(1);
+    assert!(
+        second.stderr().contains("already running"),
+        "{}",
+        second.stderr()
+    );
+    let status = first.wait().expect("wait");
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(sandbox.stats().repeated_requests, 0);
+}

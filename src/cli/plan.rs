@@ -14,7 +14,7 @@ use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::scheduler::limiter::SHARED_POOL;
-use crate::scheduler::run::job_id;
+use crate::scheduler::run::{job_id, server_key};
 use crate::scheduler::scan::{scan, ScanInput, ScanItem};
 use crate::scheduler::Counters;
 use crate::state::{credential_hash, ledger, now_millis, CacheLookup, Store};
@@ -96,7 +96,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
     let counters = Arc::new(Counters::default());
-    let env = config.environment.name().to_string();
+    let env = server_key(config);
     let input = ScanInput {
         reader,
         columns,

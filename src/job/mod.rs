@@ -176,8 +176,18 @@ impl JobConfig {
             }
         };
 
-        if file.name.trim().is_empty() {
-            return Err(invalid("`name` must not be empty".into()));
+        // The name becomes the output file names, so it must not leave the output folder.
+        let name_is_safe = !file.name.is_empty()
+            && !file.name.starts_with('.')
+            && file
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !name_is_safe {
+            return Err(invalid(format!(
+                "name {:?} is not usable as a file name; use letters, digits, '-', '_' and '.', not starting with '.'",
+                file.name
+            )));
         }
         let kind = JobKind::parse(&file.kind).ok_or_else(|| {
             invalid(format!(
@@ -381,6 +391,16 @@ mod tests {
         );
         assert_eq!(clean_path(Path::new("../x")), PathBuf::from("../x"));
         assert_eq!(clean_path(Path::new("jobs/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn name_must_stay_inside_output_folder() {
+        for name in ["../../etc/evil", "a/b", "", ".hidden", "a b"] {
+            let text = format!("name = {name:?}\nkind = \"address\"\ninput = \"x.csv\"\n");
+            let error = load_text(&text).unwrap_err().to_string();
+            assert!(error.contains("not usable as a file name"), "{name}: {error}");
+        }
+        assert!(load_text("name = \"nightly-2026.v1\"\nkind = \"address\"\ninput = \"x.csv\"\n").is_ok());
     }
 
     #[test]

@@ -53,6 +53,65 @@ pub fn job_id(config: &JobConfig) -> String {
     format!("{}-{}", config.name, hex::encode(&digest[..4]))
 }
 
+/// Returns the key under which the state file keeps the cache and the quota ledger of the
+/// server a job calls. It names the server, not only the environment, so that answers of a
+/// sandbox behind `--base-url` never serve a run against USPS, and two sandboxes with
+/// different seeds never share answers.
+pub fn server_key(config: &JobConfig) -> String {
+    match &config.environment {
+        Environment::Sandbox { base_url: None } => {
+            let seed = config.sandbox.seed.unwrap_or(SandboxConfig::default().seed);
+            format!("sandbox:in-process:seed={seed}")
+        }
+        Environment::Sandbox {
+            base_url: Some(base_url),
+        } => format!("sandbox:{base_url}"),
+        Environment::Remote { name, base_url } => format!("{name}:{base_url}"),
+    }
+}
+
+/// Takes the job's lock beside the state file, so that two runs of one job cannot send the
+/// same rows twice. The lock is released when the process ends, however it ends.
+fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
+    let mut name = config.state.as_os_str().to_owned();
+    name.push(format!(".{job_id}.lock"));
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot create lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "job {:?} is already running on state file {} (lock {} is held); wait for that run to end",
+            config.name,
+            config.state.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Creates the output folder and checks that files can be written there, before any call
+/// is spent.
+fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let probe = dir.join(format!(".usps-batch-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "cannot write to output folder {}; choose another with --output-dir",
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// The server a run talks to, and the sandbox it started, if any.
 pub struct Connection {
     pub base_url: String,
@@ -141,9 +200,11 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         reader.headers(),
         &config.input,
     )?;
+    check_output_dir(&config.output_dir)?;
     let connection = connect(config).await?;
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
+    let _job_lock = lock_job(config, &job_id)?;
     check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
     let run_id = {
         let job_id = job_id.clone();
@@ -163,7 +224,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     );
 
     let counters = Arc::new(Counters::default());
-    let env = config.environment.name().to_string();
+    let env = server_key(config);
     let limiter = Limiter::new(
         store.clone(),
         LimiterConfig {
