@@ -127,7 +127,7 @@ pub fn format_duration(duration: Duration) -> String {
         ("m", 60_000),
         ("s", 1000),
     ] {
-        if millis >= size && millis % size == 0 {
+        if millis >= size && millis.is_multiple_of(size) {
             let count = millis / size;
             return if count == 1 && unit != "s" {
                 unit.to_string()

@@ -284,7 +284,7 @@ fn decide_outcome(line: &StreetLine, status: StatusCode) -> Result<Outcome, Reje
             "secondaryAddress",
         ));
     }
-    if number % 100 != 0 {
+    if !number.is_multiple_of(100) {
         return Ok(exact);
     }
     if !has_units {
