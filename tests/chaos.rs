@@ -176,3 +176,45 @@ fn same_job_runs_once_at_a_time() {
     assert_eq!(status.code(), Some(3));
     assert_eq!(sandbox.stats().repeated_requests, 0);
 }
+
+#[test]
+fn interrupt_writes_outputs_and_resumes() {
+    let workspace = Workspace::new();
+    let sandbox = slow_sandbox();
+    let job = job_for(&workspace, &sample_rows(80));
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut run = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    while sandbox
+        .stats()
+        .requests
+        .get("/addresses/v3/address")
+        .copied()
+        .unwrap_or(0)
+        < 8
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(signal.success());
+    let status = run.wait().expect("wait");
+    assert_eq!(status.code(), Some(75), "an interrupted run is resumable");
+    let summary = workspace.summary("chaos");
+    assert!(summary["remaining_rows"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(workspace.csv("chaos.csv").len(), 80);
+
+    workspace.run(&args).expect_code(3);
+    let summary = workspace.summary("chaos");
+    assert_eq!(summary["remaining_rows"], 0);
+    assert!(sandbox.stats().repeated_requests <= CONCURRENCY);
+}

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use crate::client::{Answer, CallResult, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
-use crate::scheduler::{Counters, Stop};
+use crate::scheduler::{Counters, Stop, StopFlag};
 use crate::state::{
     cache, now_millis, rows, CacheEntry, CacheLookup, RowKey, RowState, Store, StoredRow,
 };
@@ -36,6 +36,7 @@ pub struct Dispatcher {
     pub run_id: i64,
     pub cache: CacheLookup,
     pub concurrency: usize,
+    pub stop: Arc<StopFlag>,
 }
 
 /// A row that waits for the answer of an identical request.
@@ -69,7 +70,7 @@ impl Dispatcher {
         let this = Arc::new(self);
         let in_flight: InFlight = Arc::new(Mutex::new(HashMap::new()));
         let permits = Arc::new(Semaphore::new(this.concurrency));
-        let stop: Arc<Mutex<Option<Stop>>> = Arc::new(Mutex::new(None));
+        let stop = this.stop.clone();
         let mut tasks = JoinSet::new();
         let mut batch: Vec<StoredRow> = Vec::new();
         let mut fatal = None;
@@ -80,7 +81,7 @@ impl Dispatcher {
                 item = items.recv() => item,
                 _ = ticker.tick() => {
                     if let Err(error) = this.flush(&mut batch).await {
-                        set_stop(&stop, error);
+                        stop.set(error);
                     }
                     continue;
                 }
@@ -100,12 +101,12 @@ impl Dispatcher {
                     Counters::add(&this.counters.rows_finished, 1);
                     if batch.len() >= BATCH_ROWS {
                         if let Err(error) = this.flush(&mut batch).await {
-                            set_stop(&stop, error);
+                            stop.set(error);
                         }
                     }
                 }
                 ScanItem::Work(work) => {
-                    if is_stopped(&stop) {
+                    if stop.is_set() {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
@@ -139,7 +140,7 @@ impl Dispatcher {
                             if let Ok(mut map) = in_flight.lock() {
                                 map.remove(&work.key);
                             }
-                            set_stop(&stop, error);
+                            stop.set(error);
                         }
                         drop(permit);
                     });
@@ -158,10 +159,12 @@ impl Dispatcher {
             }
         }
         if let Err(error) = this.flush(&mut batch).await {
-            set_stop(&stop, error);
+            stop.set(error);
         }
-        let stop = stop.lock().ok().and_then(|mut stop| stop.take());
-        DispatchEnd { stop, fatal }
+        DispatchEnd {
+            stop: stop.take(),
+            fatal,
+        }
     }
 
     async fn flush(&self, batch: &mut Vec<StoredRow>) -> Result<(), Stop> {
@@ -280,17 +283,4 @@ pub fn stored_row(row: u64, content_hash: [u8; 16], outcome: &RowOutcome) -> Sto
         retryable: outcome.is_retryable(),
         result: Some(serde_json::to_string(outcome).expect("outcomes serialize")),
     }
-}
-
-fn set_stop(stop: &Mutex<Option<Stop>>, error: Stop) {
-    if let Ok(mut stop) = stop.lock() {
-        if stop.is_none() {
-            tracing::warn!(%error, "stopping the run");
-            *stop = Some(error);
-        }
-    }
-}
-
-fn is_stopped(stop: &Mutex<Option<Stop>>) -> bool {
-    stop.lock().map(|stop| stop.is_some()).unwrap_or(true)
 }

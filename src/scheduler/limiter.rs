@@ -10,11 +10,13 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, RateLimiter};
+use tokio::sync::Notify;
 
 use crate::job::QuotaPool;
 use crate::output::time::describe_millis;
@@ -46,6 +48,9 @@ pub struct Limiter {
     /// Pools that answered 429, with the time before which no call may go to them.
     blocked: Mutex<HashMap<String, Instant>>,
     counters: Arc<Counters>,
+    /// Set once the run stops; every later or waiting acquire returns [`Stop::Halted`].
+    halted: AtomicBool,
+    halt_notify: Notify,
 }
 
 impl Limiter {
@@ -76,6 +81,8 @@ impl Limiter {
             governor,
             blocked: Mutex::new(HashMap::new()),
             counters,
+            halted: AtomicBool::new(false),
+            halt_notify: Notify::new(),
         };
         limiter.seed().await?;
         Ok(limiter)
@@ -140,6 +147,9 @@ impl Limiter {
             margin_ms: self.margin_ms(),
         };
         loop {
+            if self.halted.load(Ordering::SeqCst) {
+                return Err(Stop::Halted);
+            }
             if let Some(until) = self.blocked_until(&pool) {
                 let wait = until.saturating_duration_since(Instant::now());
                 self.wait(wait, "a 429 answer's retry time").await?;
@@ -190,8 +200,21 @@ impl Limiter {
             tracing::info!("{message}");
             self.counters.set_waiting(Some(message));
         }
-        tokio::time::sleep(wait).await;
-        Ok(())
+        let halted = self.halt_notify.notified();
+        if self.halted.load(Ordering::SeqCst) {
+            return Err(Stop::Halted);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => Ok(()),
+            _ = halted => Err(Stop::Halted),
+        }
+    }
+
+    /// Stops every waiting and later [`Limiter::acquire`], so a stopping run sends nothing
+    /// more.
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
+        self.halt_notify.notify_waiters();
     }
 
     /// Blocks the pool of `api` until `until`, after a 429.

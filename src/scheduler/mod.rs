@@ -29,11 +29,58 @@ pub enum Stop {
     /// The state file failed; without checkpoints the run cannot go on safely.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Ctrl-C or SIGTERM.
+    #[error("interrupted by a signal")]
+    Interrupted,
+    /// Another part of the run decided to stop; the first reason is the one reported.
+    #[error("the run is stopping")]
+    Halted,
+}
+
+/// The first reason a run stops for, shared by the dispatcher, its workers and the signal
+/// handler. Setting it halts the limiter, so no worker sends another request.
+pub struct StopFlag {
+    reason: std::sync::Mutex<Option<Stop>>,
+    limiter: std::sync::Arc<Limiter>,
+}
+
+impl StopFlag {
+    pub fn new(limiter: std::sync::Arc<Limiter>) -> StopFlag {
+        StopFlag {
+            reason: std::sync::Mutex::new(None),
+            limiter,
+        }
+    }
+
+    /// Records `reason` unless another came first, and halts the limiter.
+    pub fn set(&self, reason: Stop) {
+        if let Ok(mut current) = self.reason.lock() {
+            if current.is_none() && !matches!(reason, Stop::Halted) {
+                tracing::warn!(error = %reason, "stopping the run");
+                *current = Some(reason);
+            }
+        }
+        self.limiter.halt();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.reason
+            .lock()
+            .map(|reason| reason.is_some())
+            .unwrap_or(true)
+    }
+
+    pub fn take(&self) -> Option<Stop> {
+        self.reason.lock().ok().and_then(|mut reason| reason.take())
+    }
 }
 
 impl Stop {
     /// Whether rerunning later can finish the job without anyone changing anything.
     pub fn is_resumable(&self) -> bool {
-        matches!(self, Stop::QuotaExhausted { .. } | Stop::Outage { .. })
+        matches!(
+            self,
+            Stop::QuotaExhausted { .. } | Stop::Outage { .. } | Stop::Interrupted
+        )
     }
 }

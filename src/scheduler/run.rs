@@ -23,7 +23,7 @@ use crate::scheduler::dispatch::Dispatcher;
 use crate::scheduler::fingerprint::fingerprint;
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
-use crate::scheduler::{Counters, Limiter, Stop};
+use crate::scheduler::{Counters, Limiter, Stop, StopFlag};
 use crate::state::{credential_hash, jobs, now_millis, rows, CacheLookup, Store};
 
 /// Options of `usps-batch run` that are not part of the job.
@@ -238,12 +238,15 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         counters.clone(),
     )
     .await?;
+    let limiter = Arc::new(limiter);
     let client = Arc::new(UspsClient::new(
         connection.base_url.clone(),
         connection.credentials.clone(),
-        Arc::new(limiter),
+        limiter.clone(),
         counters.clone(),
     ));
+    let stop = Arc::new(StopFlag::new(limiter));
+    let signals = tokio::spawn(stop_on_signal(stop.clone()));
 
     let cache = CacheLookup {
         fresh_after: now_millis() - config.cache_ttl.as_millis() as i64,
@@ -274,9 +277,11 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         run_id,
         cache,
         concurrency: config.concurrency,
+        stop,
     };
     let end = dispatcher.run(receiver).await;
     scanner.await.context("the manifest scan failed")?;
+    signals.abort();
     progress.finish().await;
 
     if let Some(fatal) = end.fatal {
@@ -387,6 +392,35 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         files,
         message,
     })
+}
+
+/// Stops the run on the first Ctrl-C or SIGTERM: requests in flight finish and are
+/// committed, and the outputs are written, as for a quota stop. A second signal exits at
+/// once; the checkpoints already committed still let the next run resume.
+async fn stop_on_signal(stop: Arc<StopFlag>) {
+    wait_for_signal().await;
+    eprintln!("interrupted: finishing the requests in flight and writing the outputs; interrupt again to quit at once");
+    stop.set(Stop::Interrupted);
+    wait_for_signal().await;
+    std::process::exit(130);
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Owned inputs of the report writer, which runs on a blocking thread.
@@ -518,10 +552,20 @@ fn describe_end(
         files.summary.display()
     );
     match stop {
-        Some(Stop::QuotaExhausted { next_free_at }) => message.push_str(&format!(
-            "\nStopped: the quota ({}) is spent. {remaining} rows remain; the quota frees up at {}. Run the same command again then; finished rows are kept.",
-            summary.quota,
-            describe_millis(*next_free_at)
+        Some(Stop::QuotaExhausted { next_free_at }) => {
+            // With no quota of its own, the run stopped on the server's 429s.
+            let whose = if summary.quota == "unlimited" {
+                "the server's quota (it answered 429)".to_string()
+            } else {
+                format!("the quota ({})", summary.quota)
+            };
+            message.push_str(&format!(
+                "\nStopped: {whose} is spent. {remaining} rows remain; the quota frees up at {}. Run the same command again then; finished rows are kept.",
+                describe_millis(*next_free_at)
+            ))
+        }
+        Some(Stop::Interrupted) => message.push_str(&format!(
+            "\nStopped: interrupted. {remaining} rows remain; run the same command again to continue; finished rows are kept."
         )),
         Some(Stop::Outage { message: detail }) => message.push_str(&format!(
             "\nStopped: the API looks unavailable ({detail}). {remaining} rows remain; run the same command again later; finished rows are kept."
