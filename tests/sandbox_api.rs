@@ -348,7 +348,7 @@ async fn city_state_and_zipcode() {
         &[("ZIPCode", "00000")],
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(missing["error"]["errors"][0]["code"], "010002");
 
     let (status, invalid) = get(

@@ -25,11 +25,14 @@ pub struct SandboxArgs {
     /// Delay added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Seed of the fault draws and of the derived ZIP+4, delivery point and route.
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the fault draws and of the derived ZIP+4 and carrier route; the in-process
+    /// sandbox of a job uses 0 unless its `[sandbox]` table sets `seed`.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Client id that the token endpoint accepts.
     #[arg(long, default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
+    /// Client secret that the token endpoint accepts.
     #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
     /// Share of API requests answered with 500 or 503, from 0 to 1.

@@ -63,7 +63,12 @@ impl Kind for CityStateKind {
                 }
                 Err(error) => super::unreadable_answer(answer, &error),
             },
+            // The spec declares no 404 here; USPS and the sandbox send 400 with code 010002
+            // for a ZIP Code that does not exist.
             404 => generic_error(answer, RowStatus::NotFound, "zip_not_found"),
+            400 if crate::usps::error::parse_error(400, &answer.body).code == "010002" => {
+                generic_error(answer, RowStatus::NotFound, "zip_not_found")
+            }
             400 => generic_error(answer, RowStatus::InvalidInput, "invalid_request"),
             _ => generic_error(answer, RowStatus::Error, "unexpected_status"),
         }

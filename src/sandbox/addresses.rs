@@ -55,8 +55,8 @@
 //!    primary or box number. A `ZIPPlus4` in the request is replaced.
 //!
 //! `GET /zipcode` applies the same rules but responds 400 where `/address` responds 404,
-//! because its spec declares no 404. `GET /city-state` responds 404 (010002) for a ZIP Code not
-//! in the directory. `urbanization` is echoed standardized for Puerto Rico only.
+//! because its spec declares no 404. `GET /city-state` responds 400 (010002) for a ZIP Code not
+//! in the directory, for the same reason. `urbanization` is echoed standardized for Puerto Rico only.
 
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
@@ -140,9 +140,10 @@ pub(crate) fn zipcode(query: &ZipCodeQuery, seed: u64) -> Result<ZipCodeResponse
 
 /// Builds the response to `GET /city-state`.
 pub(crate) fn city_state(query: &CityStateQuery) -> Result<CityStateResponse, Rejection> {
+    // 400, not 404: the spec declares no 404 for this endpoint.
     let entry = directory().zip(&query.zip_code).ok_or_else(|| {
         Rejection::single(
-            StatusCode::NOT_FOUND,
+            StatusCode::BAD_REQUEST,
             "Invalid ZIP Code.",
             Problem {
                 code: Some(codes::INVALID_ZIP_CODE),
@@ -664,7 +665,7 @@ mod tests {
             zip_code: "00000".to_string(),
         })
         .unwrap_err();
-        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(missing.status, StatusCode::BAD_REQUEST);
         assert_eq!(inventory_code(&missing), "010002");
     }
 

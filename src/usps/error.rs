@@ -120,10 +120,12 @@ pub fn parse_error(status: u16, body: &str) -> ApiError {
                 parts.push(detail);
             }
         }
-        let message = if parts.is_empty() {
-            format!("HTTP {status} with an empty error message")
-        } else {
-            parts.join(": ")
+        let message = match parts.as_slice() {
+            [] => format!("HTTP {status} with an empty error message"),
+            [only] => only.to_string(),
+            // "Invalid State Code." and a detail read as two sentences, not "Code.: detail".
+            [first, rest @ ..] if first.ends_with('.') => format!("{first} {}", rest.join(" ")),
+            _ => parts.join(": "),
         };
         return ApiError {
             status,
@@ -194,7 +196,7 @@ mod tests {
         assert_eq!(error.code, "010003");
         assert_eq!(
             error.message,
-            "Invalid State Code.: The state code is invalid."
+            "Invalid State Code. The state code is invalid."
         );
         assert_eq!(error.title.as_deref(), Some("Invalid State Code"));
     }
