@@ -229,3 +229,18 @@ fn appended_rows_are_processed_and_rewritten_input_stops() {
     run_job(&workspace, &job, &sandbox, &["--fresh"]);
     assert_eq!(workspace.summary("grow")["rows"], 6);
 }
+
+#[test]
+fn per_api_pools_pace_separately() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write("in.csv", sample_rows(4));
+    let settings = "quota = \"3/m\"\nquota_pool = \"per-api\"\nmax_wait = \"0\"";
+    let job = workspace.job("pools", "address", &input, settings);
+    // The token request is in its own pool, so three address calls fit in the window.
+    run_job(&workspace, &job, &sandbox, &[]).expect_code(75);
+    let summary = workspace.summary("pools");
+    assert_eq!(summary["api_calls"], 3, "{summary}");
+    assert_eq!(summary["token_calls"], 1);
+    assert_eq!(summary["remaining_rows"], 1);
+}

@@ -44,7 +44,8 @@ pub struct LimiterConfig {
 pub struct Limiter {
     store: Store,
     config: LimiterConfig,
-    governor: Option<DefaultDirectRateLimiter>,
+    /// One pacing limiter per pool, created and seeded on the pool's first call.
+    governors: tokio::sync::Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
     /// Pools that answered 429, with the time before which no call may go to them.
     blocked: Mutex<HashMap<String, Instant>>,
     counters: Arc<Counters>,
@@ -54,65 +55,70 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// Builds the limiter and seeds its pacing from the calls the ledger already holds in
-    /// the current window, so that a run started right after another does not burst again.
-    pub async fn new(
-        store: Store,
-        config: LimiterConfig,
-        counters: Arc<Counters>,
-    ) -> Result<Limiter, Stop> {
-        let governor = match config.quota.limit {
-            None => None,
-            Some(limit) => {
-                let calls = NonZeroU32::new(limit.calls).unwrap_or(NonZeroU32::MIN);
-                let burst = config
-                    .burst
-                    .and_then(NonZeroU32::new)
-                    .unwrap_or(calls)
-                    .min(calls);
-                let interval = limit.period / limit.calls.max(1);
-                governor::Quota::with_period(interval.max(Duration::from_nanos(1)))
-                    .map(|quota| RateLimiter::direct(quota.allow_burst(burst)))
-            }
-        };
-        let limiter = Limiter {
+    pub fn new(store: Store, config: LimiterConfig, counters: Arc<Counters>) -> Limiter {
+        Limiter {
             store,
             config,
-            governor,
+            governors: tokio::sync::Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashMap::new()),
             counters,
             halted: AtomicBool::new(false),
             halt_notify: Notify::new(),
-        };
-        limiter.seed().await?;
-        Ok(limiter)
+        }
     }
 
-    async fn seed(&self) -> Result<(), Stop> {
-        let (Some(governor), Some(limit)) = (&self.governor, self.config.quota.limit) else {
-            return Ok(());
+    /// Returns the pacing limiter of `pool`, creating it on first use. A new one is seeded
+    /// from the calls the ledger already holds in the current window, so that a run started
+    /// right after another does not burst again.
+    async fn governor_for(
+        &self,
+        pool: &str,
+    ) -> Result<Option<Arc<DefaultDirectRateLimiter>>, Stop> {
+        let Some(limit) = self.config.quota.limit else {
+            return Ok(None);
         };
+        let mut governors = self.governors.lock().await;
+        if let Some(governor) = governors.get(pool) {
+            return Ok(Some(governor.clone()));
+        }
+
+        let calls = NonZeroU32::new(limit.calls).unwrap_or(NonZeroU32::MIN);
+        let burst = self
+            .config
+            .burst
+            .and_then(NonZeroU32::new)
+            .unwrap_or(calls)
+            .min(calls);
+        let interval = (limit.period / limit.calls.max(1)).max(Duration::from_nanos(1));
+        let Some(quota) = governor::Quota::with_period(interval) else {
+            return Ok(None);
+        };
+        let governor = Arc::new(RateLimiter::direct(quota.allow_burst(burst)));
+
         let credential = self.config.credential.clone();
+        let pool_name = pool.to_string();
         let window = limit.period.as_millis() as i64;
         let spent = self
             .store
             .call(move |connection| {
-                ledger::window_use(connection, &credential, SHARED_POOL, window, now_millis())
+                ledger::window_use(connection, &credential, &pool_name, window, now_millis())
             })
             .await?;
         if spent.calls > 0 {
             tracing::info!(
                 calls = spent.calls,
+                pool,
                 quota = %self.config.quota,
                 "quota already used in the current window by earlier runs"
             );
-            let cells = (spent.calls.min(u32::MAX as u64) as u32).min(limit.calls);
+            let cells = (spent.calls.min(u32::MAX as u64) as u32).min(burst.get());
             if let Some(cells) = NonZeroU32::new(cells) {
-                // Spending more cells than the burst fails; the ledger still blocks then.
+                // The ledger still blocks what the seeded bucket lets through.
                 let _ = governor.check_n(cells);
             }
         }
-        Ok(())
+        governors.insert(pool.to_string(), governor.clone());
+        Ok(Some(governor))
     }
 
     pub fn quota(&self) -> Quota {
@@ -156,7 +162,7 @@ impl Limiter {
                 continue;
             }
 
-            if let Some(governor) = &self.governor {
+            if let Some(governor) = self.governor_for(&pool).await? {
                 if let Err(not_until) = governor.check() {
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
                     self.wait(wait, "the quota's pace").await?;

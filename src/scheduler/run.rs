@@ -236,8 +236,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             job_id: job_id.clone(),
         },
         counters.clone(),
-    )
-    .await?;
+    );
     let limiter = Arc::new(limiter);
     let client = Arc::new(UspsClient::new(
         connection.base_url.clone(),
