@@ -190,10 +190,9 @@ impl UspsClient {
                         status: Some(status),
                         body,
                     },
-                    _ => {
-                        self.failures_in_row.store(0, Ordering::Relaxed);
-                        return Ok(CallResult::Answer(Answer { status, body }));
-                    }
+                    // The caller reports whether the body was usable, which ends or extends a
+                    // run of failures.
+                    _ => return Ok(CallResult::Answer(Answer { status, body })),
                 },
             };
 
@@ -220,6 +219,16 @@ impl UspsClient {
                 }
             }
         }
+    }
+
+    /// Ends a run of transient failures: the API answered with a usable response.
+    pub fn note_usable_response(&self) {
+        self.failures_in_row.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts a response that the job kind could not use as a transient failure.
+    pub fn note_unusable_response(&self, request: &ApiRequest) -> Result<(), Stop> {
+        self.transient(request, &[], "the response does not match the USPS spec")
     }
 
     /// Counts a transient failure and stops the run once they come in a long row.

@@ -209,9 +209,16 @@ impl Dispatcher {
                 match self.client.call(&work.request, &rows).await? {
                     CallResult::Answer(answer) => {
                         let outcome = self.kind.interpret(&work.request, &answer);
-                        // Every answer that reaches here depends on the input alone (2xx or
-                        // a 4xx row error), so it is cached; transient failures are not.
-                        self.cache_answer(work, answer).await?;
+                        if outcome.is_retryable() {
+                            // A 2xx whose body breaks the spec (an HTML error page, say) is
+                            // not cached, and counts towards an outage like a 5xx.
+                            self.client.note_unusable_response(&work.request)?;
+                        } else {
+                            // Answers that depend on the input alone (2xx, 4xx row errors)
+                            // are cached; transient failures are not.
+                            self.client.note_usable_response();
+                            self.cache_answer(work, answer).await?;
+                        }
                         outcome
                     }
                     CallResult::Transient {
