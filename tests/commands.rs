@@ -178,3 +178,26 @@ fn jsonl_input_gives_jsonl_output() {
     let summary = workspace.summary("address-cleanse-jsonl");
     assert_eq!(summary["rows"], inputs.len() as u64);
 }
+
+#[test]
+fn json_objects_in_fields_cost_no_call() {
+    let workspace = Workspace::new();
+    let input = workspace.write(
+        "in.jsonl",
+        "{\"id\":\"1\",\"street\":{\"a\":1},\"city\":\"SPRINGFIELD\",\"state\":\"IL\",\"zip\":\"62704\"}\n\
+         {\"id\":\"2\",\"street\":\"742 EVERGREEN TER\",\"city\":\"SPRINGFIELD\",\"state\":\"IL\",\"zip\":62704}\n",
+    );
+    let job = workspace.job("objects", "address", &input, "quota = \"unlimited\"");
+    workspace
+        .run(&["run", job.to_str().unwrap(), "--quiet"])
+        .expect_code(3);
+    let errors = workspace.csv("objects.errors.csv");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["code"], "invalid_value");
+    assert_eq!(errors[0]["field"], "street");
+    let summary = workspace.summary("objects");
+    assert_eq!(
+        summary["api_calls"], 1,
+        "a numeric ZIP is sent as text; the object is not"
+    );
+}

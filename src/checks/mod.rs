@@ -364,3 +364,32 @@ fn missing_city_or_zip(city: &Input, zip: &Input) -> RowIssue {
 
 #[cfg(test)]
 mod tests;
+
+/// Rejects JSON objects and arrays in mapped columns: the APIs take text, and sending a
+/// value's JSON text (`{"a":1}`) would spend a call on a request that cannot match.
+pub fn check_json_values(record: &Record, columns: &ColumnMap) -> Result<(), RowIssue> {
+    let crate::manifest::Fields::Json(object) = &record.fields else {
+        return Ok(());
+    };
+    for (field, column) in columns.mapped_columns() {
+        let value = match object.get(column) {
+            Some(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => value,
+            _ => continue,
+        };
+        let kind = if value.is_object() {
+            "an object"
+        } else {
+            "an array"
+        };
+        return Err(RowIssue {
+            code: "invalid_value",
+            field: Some(field),
+            column: Some(column.to_string()),
+            value: Some(value.to_string()),
+            message: format!(
+                "key `{column}` is {kind}, not text: `{value}`; write the {field} as a string or number and rerun"
+            ),
+        });
+    }
+    Ok(())
+}

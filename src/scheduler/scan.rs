@@ -16,6 +16,7 @@ use rusqlite::Connection;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
+use crate::checks::check_json_values;
 use crate::client::{Answer, ApiRequest};
 use crate::kinds::{outcome_from_issue, Kind, Prepared, RowOutcome};
 use crate::manifest::{ColumnMap, ManifestReader};
@@ -329,7 +330,9 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
             continue;
         }
 
-        let checked = match kind.prepare(&record, &columns) {
+        let prepared =
+            check_json_values(&record, &columns).and_then(|()| kind.prepare(&record, &columns));
+        let checked = match prepared {
             Ok(prepared) => {
                 let key = prepared.request.key();
                 Checked::Prepared {
