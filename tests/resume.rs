@@ -244,3 +244,32 @@ fn per_api_pools_pace_separately() {
     assert_eq!(summary["token_calls"], 1);
     assert_eq!(summary["remaining_rows"], 1);
 }
+
+#[test]
+fn file_caught_mid_write_resumes_when_complete() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let rows = sample_rows(3);
+    let lines: Vec<&str> = rows.lines().collect();
+    // The export is caught while its last line is half written.
+    let (head, tail) = lines[3].split_at(12);
+    let input = workspace.write(
+        "grow.csv",
+        format!("{}\n{}\n{}\n{head}", lines[0], lines[1], lines[2]),
+    );
+    let job = workspace.job("midwrite", "address", &input, "quota = \"unlimited\"");
+    run_job(&workspace, &job, &sandbox, &[]).expect_code(3);
+    let output = workspace.csv("midwrite.csv");
+    assert_eq!(output[2]["usps_error_code"], "wrong_field_count");
+
+    workspace.write(
+        "grow.csv",
+        format!("{}\n{}\n{}\n{head}{tail}\n", lines[0], lines[1], lines[2]),
+    );
+    run_job(&workspace, &job, &sandbox, &[]);
+    let summary = workspace.summary("midwrite");
+    assert_eq!(summary["resumed_rows"], 2, "{summary}");
+    assert_eq!(summary["api_calls"], 1, "{summary}");
+    let output = workspace.csv("midwrite.csv");
+    assert_ne!(output[2]["usps_status"], "invalid_input");
+}

@@ -110,6 +110,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
             only_run: None,
         },
         retry_errors: false,
+        rescan_from_byte: u64::MAX,
         counters: counters.clone(),
     };
     let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);

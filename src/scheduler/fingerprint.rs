@@ -11,20 +11,26 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-/// Length and hash of a file, or of its first `length` bytes.
+/// Length and hash of a file's complete lines, or of its first `length` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     pub length: u64,
     pub hash: Vec<u8>,
 }
 
-/// Hashes the whole file, and also its first `prefix` bytes when given, in one pass.
+/// Hashes the file up to and including its last line end, and also its first `prefix`
+/// bytes when given, in one pass. A last line without a line end may still be being written
+/// (an export that grows during the day), so it is left out: completing it later does not
+/// count as a rewrite.
 pub fn fingerprint(
     path: &Path,
     prefix: Option<u64>,
 ) -> std::io::Result<(Fingerprint, Option<Fingerprint>)> {
     let mut file = File::open(path)?;
-    let mut whole = Sha256::new();
+    let mut complete = Sha256::new();
+    let mut complete_length = 0u64;
+    // Bytes after the last line end seen so far; hashed once a line end follows them.
+    let mut pending: Vec<u8> = Vec::new();
     let mut head = Sha256::new();
     let mut read_total = 0u64;
     let mut head_done = None;
@@ -35,7 +41,16 @@ pub fn fingerprint(
             break;
         }
         let chunk = &buffer[..read];
-        whole.update(chunk);
+        match chunk.iter().rposition(|&byte| byte == b'\n') {
+            Some(last) => {
+                complete.update(&pending);
+                complete.update(&chunk[..=last]);
+                complete_length += (pending.len() + last + 1) as u64;
+                pending.clear();
+                pending.extend_from_slice(&chunk[last + 1..]);
+            }
+            None => pending.extend_from_slice(chunk),
+        }
         if let Some(prefix) = prefix {
             if head_done.is_none() {
                 let wanted = prefix.saturating_sub(read_total) as usize;
@@ -60,8 +75,8 @@ pub fn fingerprint(
     }
     Ok((
         Fingerprint {
-            length: read_total,
-            hash: whole.finalize().to_vec(),
+            length: complete_length,
+            hash: complete.finalize().to_vec(),
         },
         head_done,
     ))
@@ -70,6 +85,18 @@ pub fn fingerprint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unfinished_last_line_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, "id,zip\n1,62701\n2,627").unwrap();
+        let (partial, _) = fingerprint(&path, None).unwrap();
+        assert_eq!(partial.length, 15);
+        std::fs::write(&path, "id,zip\n1,62701\n2,62702\n").unwrap();
+        let (_, prefix) = fingerprint(&path, Some(partial.length)).unwrap();
+        assert_eq!(prefix, Some(partial));
+    }
 
     #[test]
     fn appended_file_keeps_prefix() {

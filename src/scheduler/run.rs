@@ -205,7 +205,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
     let _job_lock = lock_job(config, &job_id)?;
-    check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
+    let rescan_from_byte =
+        check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
     let run_id = {
         let job_id = job_id.clone();
         store
@@ -263,6 +264,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         run_id,
         cache,
         retry_errors: options.retry_errors,
+        rescan_from_byte,
         counters: counters.clone(),
     };
     let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
@@ -449,14 +451,15 @@ impl ReportInputOwned {
     }
 }
 
-/// Compares the input with the one the job last scanned; see `fingerprint`.
+/// Compares the input with the one the job last scanned (see `fingerprint`), and returns
+/// the length of the complete lines that the last run saw.
 async fn check_input(
     store: &Store,
     config: &JobConfig,
     job_id: &str,
     kind: &dyn Kind,
     fresh: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let recorded = {
         let job_id = job_id.to_string();
         store
@@ -509,7 +512,7 @@ async fn check_input(
             jobs::upsert_job(connection, &record, now_millis())
         })
         .await?;
-    Ok(())
+    Ok(prefix.unwrap_or(0))
 }
 
 async fn finish_run(store: &Store, run_id: i64, exit: Exit, counters: &Counters, message: &str) {

@@ -57,6 +57,10 @@ pub struct ScanInput {
     pub run_id: i64,
     pub cache: CacheLookup,
     pub retry_errors: bool,
+    /// Rows starting at or after this byte offset lie past the complete lines of the input
+    /// that the last run saw. A checkpoint of such a row may come from a line that was still
+    /// being written, so a changed row there is processed again instead of stopping the run.
+    pub rescan_from_byte: u64,
     pub counters: Arc<Counters>,
 }
 
@@ -176,6 +180,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         run_id,
         cache,
         retry_errors,
+        rescan_from_byte,
         counters,
     } = input;
     let check = CheckStage {
@@ -185,6 +190,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         state_path: state_path.clone(),
         job_id,
         retry_errors,
+        rescan_from_byte,
         counters: counters.clone(),
     };
     let lookup = LookupStage {
@@ -230,6 +236,7 @@ struct CheckStage {
     state_path: PathBuf,
     job_id: String,
     retry_errors: bool,
+    rescan_from_byte: u64,
     counters: Arc<Counters>,
 }
 
@@ -243,6 +250,7 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
         state_path,
         job_id,
         retry_errors,
+        rescan_from_byte,
         counters,
     } = stage;
     let mut batch = Vec::with_capacity(SEND_BATCH);
@@ -288,6 +296,9 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
                 return;
             }
         };
+        let stored = stored.filter(|stored| {
+            stored.content_hash == record.content_hash || record.byte < rescan_from_byte
+        });
         if let Some(stored) = stored {
             if stored.content_hash != record.content_hash {
                 push(fatal(format!(
