@@ -102,7 +102,11 @@ fn duplicate_header_stops_unless_mapped() {
     let workspace = Workspace::new();
     let run = run_case(&workspace, &case_file("duplicate-header.csv"), "");
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("duplicate column `street`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("duplicate column `street`"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("positions 2 and 6"), "{}", run.stderr);
     assert_eq!(run.address_calls, 0);
 
@@ -177,9 +181,15 @@ fn latin1_row_is_reported_or_decoded() {
 
     let declared = Workspace::new();
     let run = run_case(&declared, &case_file("latin1.csv"), "encoding = \"latin1\"");
-    assert_eq!(run.rows["900"]["street"], "CALLE PEÑA 12", "decoded from Latin-1");
+    assert_eq!(
+        run.rows["900"]["street"], "CALLE PEÑA 12",
+        "decoded from Latin-1"
+    );
     assert!(run.rows["900"]["usps_notes"].contains("`CALLE PENA 12`"));
-    assert!(run.rows.values().all(|row| row["usps_status"] != "invalid_input"));
+    assert!(run
+        .rows
+        .values()
+        .all(|row| row["usps_status"] != "invalid_input"));
 }
 
 #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::checks::{LengthUnit, Units, WeightUnit};
 use crate::manifest::{Encoding, Format};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::Faults;
@@ -42,6 +43,17 @@ pub struct JobFile {
     pub columns: BTreeMap<String, String>,
     #[serde(default)]
     pub sandbox: SandboxOptions,
+    /// Units of the manifest's weight and dimension columns; required by price jobs.
+    pub units: Option<UnitsOptions>,
+}
+
+/// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
+/// `dimensions = "in" | "cm"`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitsOptions {
+    pub weight: Option<String>,
+    pub dimensions: Option<String>,
 }
 
 /// The `[sandbox]` table: settings of the sandbox that a run starts in-process.
@@ -64,16 +76,19 @@ pub enum JobKind {
     Address,
     CityState,
     ZipCode,
+    DomesticPrice,
 }
 
 impl JobKind {
-    pub const NAMES: &'static [&'static str] = &["address", "city-state", "zipcode"];
+    pub const NAMES: &'static [&'static str] =
+        &["address", "city-state", "zipcode", "domestic-price"];
 
     pub fn parse(text: &str) -> Option<JobKind> {
         match text {
             "address" => Some(JobKind::Address),
             "city-state" => Some(JobKind::CityState),
             "zipcode" => Some(JobKind::ZipCode),
+            "domestic-price" => Some(JobKind::DomesticPrice),
             _ => None,
         }
     }
@@ -83,13 +98,18 @@ impl JobKind {
             JobKind::Address => "address",
             JobKind::CityState => "city-state",
             JobKind::ZipCode => "zipcode",
+            JobKind::DomesticPrice => "domestic-price",
         }
     }
 
     /// How long an answer of this kind stays valid in the cache. Addresses change slowly;
-    /// USPS refreshes its address data monthly.
+    /// USPS refreshes its address data monthly. A price request carries its mailing date,
+    /// so a cached price is reused only for the same date; a day covers that date.
     pub fn default_cache_ttl(self) -> Duration {
-        Duration::from_secs(30 * 86_400)
+        match self {
+            JobKind::DomesticPrice => Duration::from_secs(86_400),
+            _ => Duration::from_secs(30 * 86_400),
+        }
     }
 }
 
@@ -134,6 +154,8 @@ pub struct JobConfig {
     pub cache_ttl: Duration,
     pub columns: BTreeMap<String, String>,
     pub sandbox: SandboxOptions,
+    /// Units of the weight and dimension columns; set for price jobs only.
+    pub units: Option<Units>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -277,6 +299,8 @@ impl JobConfig {
             })?;
         }
 
+        let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
+
         Ok(JobConfig {
             name: file.name,
             kind,
@@ -295,8 +319,47 @@ impl JobConfig {
             cache_ttl,
             columns: file.columns,
             sandbox: file.sandbox,
+            units,
         })
     }
+}
+
+/// Checks the `[units]` table: price jobs need both units, other kinds none.
+fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Units>, String> {
+    if kind != JobKind::DomesticPrice {
+        return match units {
+            Some(_) => Err(format!(
+                "`[units]` applies to price jobs only; remove it from this {} job",
+                kind.name()
+            )),
+            None => Ok(None),
+        };
+    }
+    let units = units.cloned().unwrap_or_default();
+    let weight = match units.weight.as_deref() {
+        Some(text) => WeightUnit::parse(text).ok_or_else(|| {
+            format!("unknown [units] weight {text:?}; use \"oz\", \"lb\", \"g\" or \"kg\"")
+        })?,
+        None => {
+            return Err(
+                "a domestic-price job needs the unit of its weight column: add \
+                        [units] with weight = \"oz\", \"lb\", \"g\" or \"kg\""
+                    .to_owned(),
+            )
+        }
+    };
+    let dimensions = match units.dimensions.as_deref() {
+        Some(text) => LengthUnit::parse(text)
+            .ok_or_else(|| format!("unknown [units] dimensions {text:?}; use \"in\" or \"cm\""))?,
+        None => {
+            return Err(
+                "a domestic-price job needs the unit of its length, width and height \
+                        columns: add dimensions = \"in\" or \"cm\" to [units]"
+                    .to_owned(),
+            )
+        }
+    };
+    Ok(Some(Units { weight, dimensions }))
 }
 
 /// Removes `.` and `name/..` from a path without touching the file system, so that
@@ -389,5 +452,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("address, city-state, zipcode"), "{error}");
+    }
+
+    #[test]
+    fn price_job_needs_units() {
+        let base = "name = \"a\"\nkind = \"domestic-price\"\ninput = \"x.csv\"\n";
+        let error = load_text(base).unwrap_err().to_string();
+        assert!(error.contains("[units]"), "{error}");
+        let error = load_text(&format!("{base}[units]\nweight = \"stone\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("\"stone\""), "{error}");
+        let config = load_text(&format!(
+            "{base}[units]\nweight = \"oz\"\ndimensions = \"cm\"\n"
+        ))
+        .unwrap();
+        let units = config.units.unwrap();
+        assert_eq!(units.weight, WeightUnit::Ounce);
+        assert_eq!(units.dimensions, LengthUnit::Centimeter);
     }
 }

@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 
 pub use columns::ColumnMap;
 pub use error::ManifestError;
-pub use fields::{FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, ZIPCODE_FIELDS};
+pub use fields::{
+    FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS, ZIPCODE_FIELDS,
+};
 
 use csv_source::CsvSource;
 use json_source::{JsonArraySource, JsonLinesSource};

@@ -8,6 +8,7 @@
 pub mod addresses;
 pub mod error;
 pub mod oauth;
+pub mod prices;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
 pub mod paths {
@@ -15,6 +16,7 @@ pub mod paths {
     pub const ADDRESS: &str = "/addresses/v3/address";
     pub const CITY_STATE: &str = "/addresses/v3/city-state";
     pub const ZIPCODE: &str = "/addresses/v3/zipcode";
+    pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

@@ -1,0 +1,256 @@
+//! Kind `domestic-price`: `POST /prices/v3/base-rates/search`, the postage of one domestic
+//! package per call.
+
+use rust_decimal::Decimal;
+
+use super::{generic_error, unreadable_answer, Kind, Prepared, RowError, RowOutcome, RowStatus};
+use crate::checks::{self, RowIssue, Units};
+use crate::client::{Answer, ApiRequest, Method};
+use crate::job::JobKind;
+use crate::manifest::{ColumnMap, FieldSpec, Record, DOMESTIC_PRICE_FIELDS};
+use crate::usps::error::parse_error;
+use crate::usps::paths;
+use crate::usps::prices::BaseRatesResponse;
+
+pub struct DomesticPriceKind {
+    units: Units,
+}
+
+impl DomesticPriceKind {
+    pub fn new(units: Units) -> DomesticPriceKind {
+        DomesticPriceKind { units }
+    }
+}
+
+/// Result columns, in output order.
+pub const COLUMNS: &[&str] = &[
+    "usps_total_base_price",
+    "usps_fees",
+    "usps_fees_total",
+    "usps_sku",
+    "usps_zone",
+    "usps_billed_weight",
+    "usps_dim_weight",
+    "usps_dim_weight_applied",
+    "usps_price_type",
+    "usps_description",
+];
+
+impl Kind for DomesticPriceKind {
+    fn job_kind(&self) -> JobKind {
+        JobKind::DomesticPrice
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        DOMESTIC_PRICE_FIELDS
+    }
+
+    fn result_columns(&self) -> &'static [&'static str] {
+        COLUMNS
+    }
+
+    fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
+        let prepared = checks::prepare_price(record, columns, self.units, jiff::Timestamp::now())?;
+        let body =
+            serde_json::to_value(&prepared.query).expect("a price query always serializes to JSON");
+        Ok(Prepared {
+            request: ApiRequest {
+                api: "prices",
+                method: Method::Post,
+                path: paths::BASE_RATES,
+                query: Vec::new(),
+                body: Some(body),
+            },
+            notes: prepared.notes,
+        })
+    }
+
+    fn interpret(&self, _request: &ApiRequest, answer: &Answer) -> RowOutcome {
+        if (200..300).contains(&answer.status) {
+            return match serde_json::from_str::<BaseRatesResponse>(&answer.body) {
+                Ok(found) => interpret_rates(answer, &found),
+                Err(error) => unreadable_answer(answer, &error),
+            };
+        }
+        interpret_error(answer)
+    }
+}
+
+/// Formats an amount of money with exactly two decimals.
+fn money(amount: Decimal) -> String {
+    let mut rounded = amount.round_dp(2);
+    rounded.rescale(2);
+    rounded.to_string()
+}
+
+fn interpret_rates(answer: &Answer, found: &BaseRatesResponse) -> RowOutcome {
+    let rate = found.rates.first();
+    // A total of 0.00 would be read as free postage, so a 200 without any price is an error.
+    let total = found
+        .total_base_price
+        .or_else(|| rate.and_then(|rate| rate.price));
+    let Some(total) = total else {
+        return RowOutcome::failure(
+            RowStatus::Error,
+            RowError {
+                code: "missing_price".into(),
+                usps_code: None,
+                field: Some("totalBasePrice".into()),
+                message: "USPS answered 200 without totalBasePrice or a rate price; the row has \
+                          no price. Rerun later or report the raw answer to USPS"
+                    .into(),
+                retryable: false,
+                http_status: Some(answer.status),
+                raw: Some(answer.body.clone()),
+            },
+        );
+    };
+    let fees: Vec<_> = found.rates.iter().flat_map(|rate| &rate.fees).collect();
+    let fees_text = fees
+        .iter()
+        .map(|fee| match fee.price {
+            Some(price) => format!("{}: {}", fee.name, money(price)),
+            None => fee.name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let fees_total: Decimal = fees.iter().filter_map(|fee| fee.price).sum();
+    let text = |value: Option<&String>| value.cloned().unwrap_or_default();
+    let dim_weight = rate.and_then(|rate| rate.dim_weight);
+    let dim_applied = match dim_weight {
+        Some(weight) if weight > Decimal::ZERO => "Y",
+        Some(_) => "N",
+        None => "",
+    };
+    let values = vec![
+        money(total),
+        fees_text,
+        money(fees_total),
+        text(rate.and_then(|rate| rate.sku.as_ref())),
+        text(rate.and_then(|rate| rate.zone.as_ref())),
+        rate.and_then(|rate| rate.weight)
+            .map(|weight| weight.normalize().to_string())
+            .unwrap_or_default(),
+        dim_weight
+            .map(|weight| weight.normalize().to_string())
+            .unwrap_or_default(),
+        dim_applied.to_owned(),
+        text(rate.and_then(|rate| rate.price_type.as_ref())),
+        text(rate.and_then(|rate| rate.description.as_ref())),
+    ];
+    RowOutcome::success(RowStatus::Ok, values)
+}
+
+fn interpret_error(answer: &Answer) -> RowOutcome {
+    if answer.status != 400 {
+        let status = if answer.status == 404 {
+            RowStatus::NotFound
+        } else {
+            RowStatus::Error
+        };
+        return generic_error(answer, status, "unexpected_status");
+    }
+    let error = parse_error(answer.status, &answer.body);
+    let code = match error.code.as_str() {
+        "030001" => "zone_not_found",
+        "030002" => "invalid_service_combination",
+        "030004" => "invalid_weight",
+        "030007" => "dimensional_rate_required",
+        "030008" => "package_too_large",
+        "160211" => "past_mailing_date",
+        _ => "invalid_request",
+    };
+    generic_error(answer, RowStatus::InvalidInput, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{LengthUnit, WeightUnit};
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.to_string(),
+        }
+    }
+
+    fn kind() -> DomesticPriceKind {
+        DomesticPriceKind::new(Units {
+            weight: WeightUnit::Pound,
+            dimensions: LengthUnit::Inch,
+        })
+    }
+
+    fn request() -> ApiRequest {
+        ApiRequest {
+            api: "prices",
+            method: Method::Post,
+            path: paths::BASE_RATES,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    fn column(outcome: &RowOutcome, name: &str) -> String {
+        let index = COLUMNS.iter().position(|column| *column == name).unwrap();
+        outcome.values[index].clone()
+    }
+
+    #[test]
+    fn rates_fill_columns() {
+        let body = r#"{"totalBasePrice": 12.1, "rates": [{"SKU": "DPXX0XXXXR05002",
+            "description": "Priority Mail", "priceType": "RETAIL", "price": 8.1,
+            "weight": 2, "dimWeight": 0, "zone": "05",
+            "fees": [{"name": "Nonstandard Length", "SKU": "X", "price": 4},
+                     {"name": "Other", "price": 0.01}]}]}"#;
+        let outcome = kind().interpret(&request(), &answer(200, body));
+        assert_eq!(outcome.status, RowStatus::Ok);
+        assert_eq!(column(&outcome, "usps_total_base_price"), "12.10");
+        assert_eq!(
+            column(&outcome, "usps_fees"),
+            "Nonstandard Length: 4.00; Other: 0.01"
+        );
+        assert_eq!(column(&outcome, "usps_fees_total"), "4.01");
+        assert_eq!(column(&outcome, "usps_zone"), "05");
+        assert_eq!(column(&outcome, "usps_dim_weight_applied"), "N");
+        assert_eq!(column(&outcome, "usps_billed_weight"), "2");
+    }
+
+    #[test]
+    fn answer_without_price_is_missing_price() {
+        for body in [
+            r#"{"rates": []}"#,
+            r#"{"rates": [{"SKU": "DPXX0XXXXR05002", "zone": "05"}]}"#,
+        ] {
+            let outcome = kind().interpret(&request(), &answer(200, body));
+            assert_eq!(outcome.status, RowStatus::Error, "{body}");
+            assert!(outcome.values.is_empty(), "no 0.00 price for {body}");
+            let error = outcome.error.unwrap();
+            assert_eq!(error.code, "missing_price");
+            assert_eq!(error.raw.as_deref(), Some(body));
+        }
+    }
+
+    #[test]
+    fn invalid_combination_keeps_usps_code() {
+        let body = r#"{"apiVersion":"/prices/v3/","error":{"code":"400",
+            "message":"Could not find working sku from SSF ingredients",
+            "errors":[{"status":"400","code":"030002","title":"Could not find working sku from SSF ingredients"}]}}"#;
+        let outcome = kind().interpret(&request(), &answer(400, body));
+        assert_eq!(outcome.status, RowStatus::InvalidInput);
+        let error = outcome.error.unwrap();
+        assert_eq!(error.code, "invalid_service_combination");
+        assert_eq!(error.usps_code.as_deref(), Some("030002"));
+        assert!(!error.retryable);
+        assert_eq!(error.raw.as_deref(), Some(body));
+    }
+
+    #[test]
+    fn past_date_code_is_named() {
+        let body = r#"{"error":{"code":"400","message":"must be a date in the present or in the future",
+            "errors":[{"code":"160211"}]}}"#;
+        let outcome = kind().interpret(&request(), &answer(400, body));
+        assert_eq!(outcome.error.unwrap().code, "past_mailing_date");
+    }
+}
