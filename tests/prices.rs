@@ -271,3 +271,30 @@ fn answer_without_price_is_missing_price() {
     assert_eq!(rows[0]["usps_error_code"], "missing_price");
     assert_eq!(rows[0]["usps_total_base_price"], "", "no price is not 0.00");
 }
+
+#[test]
+fn extra_services_use_total_rates() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service\nR1,10001,10001,48,Priority Mail\n",
+    );
+    let extra = format!("extra_services = [415, 921]\n{}", units("oz", "in"));
+    let job = workspace.job("extras", "domestic-price", &input, &extra);
+    run(&workspace, &job, &sandbox.base_url).expect_code(0);
+
+    let rows = workspace.csv("extras.csv");
+    // 3 lb Priority Mail in zone 1 is 12.00; Label Delivery 1.25 and Signature
+    // Confirmation 3.65 make 16.90.
+    assert_eq!(rows[0]["usps_total_base_price"], "12.00");
+    assert_eq!(rows[0]["usps_extra_services_total"], "4.90");
+    assert_eq!(rows[0]["usps_total_price"], "16.90");
+    assert_eq!(
+        rows[0]["usps_extra_services"],
+        "415 USPS Label Delivery: 1.25; 921 Signature Confirmation: 3.65"
+    );
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests["/prices/v3/total-rates/search"], 1);
+    assert!(!stats.requests.contains_key(BASE_RATES));
+}

@@ -45,6 +45,8 @@ pub struct JobFile {
     pub sandbox: SandboxOptions,
     /// Units of the manifest's weight and dimension columns; required by price jobs.
     pub units: Option<UnitsOptions>,
+    /// Extra service codes to price with each package; price jobs only.
+    pub extra_services: Option<Vec<u16>>,
 }
 
 /// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
@@ -156,6 +158,9 @@ pub struct JobConfig {
     pub sandbox: SandboxOptions,
     /// Units of the weight and dimension columns; set for price jobs only.
     pub units: Option<Units>,
+    /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
+    /// base prices only.
+    pub extra_services: Vec<u16>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -300,6 +305,22 @@ impl JobConfig {
         }
 
         let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
+        let extra_services = file.extra_services.unwrap_or_default();
+        if !extra_services.is_empty() && kind != JobKind::DomesticPrice {
+            return Err(invalid(format!(
+                "`extra_services` applies to price jobs only; remove it from this {} job",
+                kind.name()
+            )));
+        }
+        if let Some(code) = extra_services
+            .iter()
+            .find(|code| !(100..=999).contains(*code))
+        {
+            return Err(invalid(format!(
+                "extra service code {code} is invalid; USPS codes have three digits, such as \
+                 920 for USPS Tracking"
+            )));
+        }
 
         Ok(JobConfig {
             name: file.name,
@@ -320,6 +341,7 @@ impl JobConfig {
             columns: file.columns,
             sandbox: file.sandbox,
             units,
+            extra_services,
         })
     }
 }
@@ -470,5 +492,22 @@ mod tests {
         let units = config.units.unwrap();
         assert_eq!(units.weight, WeightUnit::Ounce);
         assert_eq!(units.dimensions, LengthUnit::Centimeter);
+    }
+
+    #[test]
+    fn extra_services_are_checked() {
+        let price = "name = \"a\"\nkind = \"domestic-price\"\ninput = \"x.csv\"\n";
+        let units = "[units]\nweight = \"oz\"\ndimensions = \"in\"\n";
+        let config = load_text(&format!("{price}extra_services = [920]\n{units}")).unwrap();
+        assert_eq!(config.extra_services, vec![920]);
+        let error = load_text(&format!("{price}extra_services = [92]\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("92 is invalid"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}extra_services = [920]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("price jobs only"), "{error}");
     }
 }

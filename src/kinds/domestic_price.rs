@@ -1,5 +1,6 @@
-//! Kind `domestic-price`: `POST /prices/v3/base-rates/search`, the postage of one domestic
-//! package per call.
+//! Kind `domestic-price`: the postage of one domestic package per call, by
+//! `POST /prices/v3/base-rates/search`, or by `POST /prices/v3/total-rates/search` when the
+//! job sets `extra_services`.
 
 use rust_decimal::Decimal;
 
@@ -10,15 +11,21 @@ use crate::job::JobKind;
 use crate::manifest::{ColumnMap, FieldSpec, Record, DOMESTIC_PRICE_FIELDS};
 use crate::usps::error::parse_error;
 use crate::usps::paths;
-use crate::usps::prices::BaseRatesResponse;
+use crate::usps::prices::{
+    BaseRatesResponse, ExtraServicePrice, RateDetails, TotalRatesQuery, TotalRatesResponse,
+};
 
 pub struct DomesticPriceKind {
     units: Units,
+    extra_services: Vec<u16>,
 }
 
 impl DomesticPriceKind {
-    pub fn new(units: Units) -> DomesticPriceKind {
-        DomesticPriceKind { units }
+    pub fn new(units: Units, extra_services: Vec<u16>) -> DomesticPriceKind {
+        DomesticPriceKind {
+            units,
+            extra_services,
+        }
     }
 }
 
@@ -34,6 +41,9 @@ pub const COLUMNS: &[&str] = &[
     "usps_dim_weight_applied",
     "usps_price_type",
     "usps_description",
+    "usps_extra_services",
+    "usps_extra_services_total",
+    "usps_total_price",
 ];
 
 impl Kind for DomesticPriceKind {
@@ -51,13 +61,18 @@ impl Kind for DomesticPriceKind {
 
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
         let prepared = checks::prepare_price(record, columns, self.units, jiff::Timestamp::now())?;
-        let body =
-            serde_json::to_value(&prepared.query).expect("a price query always serializes to JSON");
+        let (path, body) = if self.extra_services.is_empty() {
+            (paths::BASE_RATES, serde_json::to_value(&prepared.query))
+        } else {
+            let query = TotalRatesQuery::from_base(&prepared.query, &self.extra_services);
+            (paths::TOTAL_RATES, serde_json::to_value(&query))
+        };
+        let body = body.expect("a price query always serializes to JSON");
         Ok(Prepared {
             request: ApiRequest {
                 api: "prices",
                 method: Method::Post,
-                path: paths::BASE_RATES,
+                path,
                 query: Vec::new(),
                 body: Some(body),
             },
@@ -65,14 +80,28 @@ impl Kind for DomesticPriceKind {
         })
     }
 
-    fn interpret(&self, _request: &ApiRequest, answer: &Answer) -> RowOutcome {
-        if (200..300).contains(&answer.status) {
-            return match serde_json::from_str::<BaseRatesResponse>(&answer.body) {
-                Ok(found) => interpret_rates(answer, &found),
+    fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
+        if !(200..300).contains(&answer.status) {
+            return interpret_error(answer);
+        }
+        if request.path == paths::TOTAL_RATES {
+            return match serde_json::from_str::<TotalRatesResponse>(&answer.body) {
+                Ok(found) => interpret_total_rates(answer, &found),
                 Err(error) => unreadable_answer(answer, &error),
             };
         }
-        interpret_error(answer)
+        match serde_json::from_str::<BaseRatesResponse>(&answer.body) {
+            Ok(found) => {
+                let priced = Priced {
+                    total_base_price: found.total_base_price,
+                    rates: &found.rates,
+                    extra_services: &[],
+                    total_price: None,
+                };
+                interpret_rates(answer, &priced)
+            }
+            Err(error) => unreadable_answer(answer, &error),
+        }
     }
 }
 
@@ -83,27 +112,61 @@ fn money(amount: Decimal) -> String {
     rounded.to_string()
 }
 
-fn interpret_rates(answer: &Answer, found: &BaseRatesResponse) -> RowOutcome {
+/// The parts of a base-rates or total-rates answer that fill the result columns.
+struct Priced<'a> {
+    total_base_price: Option<Decimal>,
+    rates: &'a [RateDetails],
+    extra_services: &'a [ExtraServicePrice],
+    total_price: Option<Decimal>,
+}
+
+/// Uses the first rate option of a total-rates answer. USPS may list several options for one
+/// mail class (one per entry facility, for example), so the choice is noted.
+fn interpret_total_rates(answer: &Answer, found: &TotalRatesResponse) -> RowOutcome {
+    let Some(option) = found.rate_options.first() else {
+        return missing_price(answer);
+    };
+    let priced = Priced {
+        total_base_price: option.total_base_price,
+        rates: &option.rates,
+        extra_services: &option.extra_services,
+        total_price: option.total_price,
+    };
+    let mut outcome = interpret_rates(answer, &priced);
+    let count = found.rate_options.len();
+    if count > 1 && outcome.status.is_success() {
+        outcome.notes.push(format!(
+            "USPS returned {count} rate options; the first one is in the result columns"
+        ));
+    }
+    outcome
+}
+
+fn missing_price(answer: &Answer) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "missing_price".into(),
+            usps_code: None,
+            field: Some("totalBasePrice".into()),
+            message: "USPS answered 200 without totalBasePrice or a rate price; the row has \
+                      no price. Rerun later or report the raw answer to USPS"
+                .into(),
+            retryable: false,
+            http_status: Some(answer.status),
+            raw: Some(answer.body.clone()),
+        },
+    )
+}
+
+fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     let rate = found.rates.first();
     // A total of 0.00 would be read as free postage, so a 200 without any price is an error.
     let total = found
         .total_base_price
         .or_else(|| rate.and_then(|rate| rate.price));
     let Some(total) = total else {
-        return RowOutcome::failure(
-            RowStatus::Error,
-            RowError {
-                code: "missing_price".into(),
-                usps_code: None,
-                field: Some("totalBasePrice".into()),
-                message: "USPS answered 200 without totalBasePrice or a rate price; the row has \
-                          no price. Rerun later or report the raw answer to USPS"
-                    .into(),
-                retryable: false,
-                http_status: Some(answer.status),
-                raw: Some(answer.body.clone()),
-            },
-        );
+        return missing_price(answer);
     };
     let fees: Vec<_> = found.rates.iter().flat_map(|rate| &rate.fees).collect();
     let fees_text = fees
@@ -122,7 +185,7 @@ fn interpret_rates(answer: &Answer, found: &BaseRatesResponse) -> RowOutcome {
         Some(_) => "N",
         None => "",
     };
-    let values = vec![
+    let mut values = vec![
         money(total),
         fees_text,
         money(fees_total),
@@ -138,6 +201,34 @@ fn interpret_rates(answer: &Answer, found: &BaseRatesResponse) -> RowOutcome {
         text(rate.and_then(|rate| rate.price_type.as_ref())),
         text(rate.and_then(|rate| rate.description.as_ref())),
     ];
+    let extras_text = found
+        .extra_services
+        .iter()
+        .map(|extra| {
+            let price = extra.price.map(money).unwrap_or_default();
+            format!("{} {}: {price}", extra.extra_service, extra.name)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let extras_total: Decimal = found
+        .extra_services
+        .iter()
+        .filter_map(|extra| extra.price)
+        .sum();
+    let has_extras = !found.extra_services.is_empty();
+    values.push(extras_text);
+    values.push(if has_extras {
+        money(extras_total)
+    } else {
+        String::new()
+    });
+    // Without extra services the total is the base price. With them it is USPS's
+    // totalPrice, or the sum when USPS left it out.
+    let total_price = match found.total_price {
+        Some(total_price) => total_price,
+        None => total + extras_total,
+    };
+    values.push(money(total_price));
     RowOutcome::success(RowStatus::Ok, values)
 }
 
@@ -176,10 +267,13 @@ mod tests {
     }
 
     fn kind() -> DomesticPriceKind {
-        DomesticPriceKind::new(Units {
-            weight: WeightUnit::Pound,
-            dimensions: LengthUnit::Inch,
-        })
+        DomesticPriceKind::new(
+            Units {
+                weight: WeightUnit::Pound,
+                dimensions: LengthUnit::Inch,
+            },
+            Vec::new(),
+        )
     }
 
     fn request() -> ApiRequest {
@@ -215,6 +309,31 @@ mod tests {
         assert_eq!(column(&outcome, "usps_zone"), "05");
         assert_eq!(column(&outcome, "usps_dim_weight_applied"), "N");
         assert_eq!(column(&outcome, "usps_billed_weight"), "2");
+        assert_eq!(column(&outcome, "usps_extra_services"), "");
+        assert_eq!(column(&outcome, "usps_total_price"), "12.10");
+    }
+
+    #[test]
+    fn total_rates_add_extra_services() {
+        let mut request = request();
+        request.path = paths::TOTAL_RATES;
+        let body = r#"{"rateOptions": [{"totalBasePrice": 4.59, "totalPrice": 5.84,
+            "rates": [{"price": 4.59, "zone": "00", "SKU": "DVXP0XXUXC00070"}],
+            "extraServices": [{"extraService": "415", "name": "Label Delivery", "price": 1.25}]},
+            {"totalBasePrice": 7.86, "totalPrice": 9.11, "rates": [{"price": 7.86}]}]}"#;
+        let outcome = kind().interpret(&request, &answer(200, body));
+        assert_eq!(outcome.status, RowStatus::Ok);
+        assert_eq!(column(&outcome, "usps_total_base_price"), "4.59");
+        assert_eq!(
+            column(&outcome, "usps_extra_services"),
+            "415 Label Delivery: 1.25"
+        );
+        assert_eq!(column(&outcome, "usps_extra_services_total"), "1.25");
+        assert_eq!(column(&outcome, "usps_total_price"), "5.84");
+        assert_eq!(outcome.notes.len(), 1, "two options are noted");
+
+        let empty = kind().interpret(&request, &answer(200, r#"{"rateOptions": []}"#));
+        assert_eq!(empty.error.unwrap().code, "missing_price");
     }
 
     #[test]

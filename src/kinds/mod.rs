@@ -47,6 +47,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
             config
                 .units
                 .expect("the job file check requires [units] for price jobs"),
+            config.extra_services.clone(),
         )),
     }
 }

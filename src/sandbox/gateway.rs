@@ -39,6 +39,7 @@ enum Endpoint {
     CityState,
     ZipCode,
     BaseRates,
+    TotalRates,
 }
 
 impl Endpoint {
@@ -48,12 +49,13 @@ impl Endpoint {
             Endpoint::CityState => paths::CITY_STATE,
             Endpoint::ZipCode => paths::ZIPCODE,
             Endpoint::BaseRates => paths::BASE_RATES,
+            Endpoint::TotalRates => paths::TOTAL_RATES,
         }
     }
 
     fn method(self) -> &'static str {
         match self {
-            Endpoint::BaseRates => "POST",
+            Endpoint::BaseRates | Endpoint::TotalRates => "POST",
             _ => "GET",
         }
     }
@@ -96,6 +98,15 @@ pub(crate) async fn base_rates(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::BaseRates, &headers, None, &body).await
+}
+
+/// Handles `POST /prices/v3/total-rates/search`.
+pub(crate) async fn total_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::TotalRates, &headers, None, &body).await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -330,6 +341,9 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         // USPS checks mailing dates in its own time; the sandbox uses New York's.
         Endpoint::BaseRates => {
             rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::TotalRates => {
+            rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
         }
     };
     result.unwrap_or_else(IntoResponse::into_response)

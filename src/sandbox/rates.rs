@@ -1,4 +1,5 @@
-//! Domestic Prices in the sandbox: `POST /prices/v3/base-rates/search`.
+//! Domestic Prices in the sandbox: `POST /prices/v3/base-rates/search` and
+//! `POST /prices/v3/total-rates/search`.
 //!
 //! Requests are validated as the USPS spec and error inventory describe. Prices come from an
 //! invented rate table with the real structure: a zone from the distance between the two
@@ -11,8 +12,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 use crate::usps::prices::{
-    check_combination, BaseRatesQuery, BaseRatesResponse, Fee, MailClass, PriceType,
-    ProcessingCategory, RateDetails,
+    check_combination, BaseRatesQuery, BaseRatesResponse, DestinationEntryFacilityType,
+    ExtraServicePrice, Fee, MailClass, PriceType, ProcessingCategory, RateDetails, RateIndicator,
+    TotalRateOption, TotalRatesQuery, TotalRatesResponse,
 };
 
 use super::directory::directory;
@@ -57,6 +59,95 @@ pub(crate) fn base_rates(
     body: &[u8],
     today: jiff::civil::Date,
 ) -> Result<BaseRatesResponse, Rejection> {
+    let value = parse_body(body, REQUIRED)?;
+    let query: BaseRatesQuery = serde_json::from_value(value)
+        .map_err(|error| bad_request(None, "Invalid request body", format!("{error}."), None))?;
+    validate(&query, today)?;
+    Ok(price(&query))
+}
+
+/// Fields that `RateListQuery`, the package part of a total-rates search, requires. The
+/// sandbox also requires `mailClass`, because it prices one class per request.
+const TOTAL_REQUIRED: &[&str] = &[
+    "originZIPCode",
+    "destinationZIPCode",
+    "weight",
+    "length",
+    "width",
+    "height",
+    "mailClass",
+];
+
+/// Extra services that the sandbox prices: code, name and price in cents, the same for
+/// every mail class and price type.
+const EXTRA_SERVICES: &[(u16, &str, i64)] = &[
+    (415, "USPS Label Delivery", 125),
+    (920, "USPS Tracking", 0),
+    (921, "Signature Confirmation", 365),
+    (922, "Adult Signature Required", 910),
+];
+
+/// Prices a total-rates search body: the machinable, single-piece, no-entry-facility rate
+/// of the requested class, with each extra service.
+pub(crate) fn total_rates(
+    body: &[u8],
+    today: jiff::civil::Date,
+) -> Result<TotalRatesResponse, Rejection> {
+    let value = parse_body(body, TOTAL_REQUIRED)?;
+    let query: TotalRatesQuery = serde_json::from_value(value)
+        .map_err(|error| bad_request(None, "Invalid request body", format!("{error}."), None))?;
+    let base_query = BaseRatesQuery {
+        origin_zip_code: query.origin_zip_code.clone(),
+        destination_zip_code: query.destination_zip_code.clone(),
+        weight: query.weight,
+        length: query.length,
+        width: query.width,
+        height: query.height,
+        mail_class: query.mail_class.expect("checked as required"),
+        processing_category: ProcessingCategory::Machinable,
+        rate_indicator: RateIndicator::SinglePiece,
+        destination_entry_facility_type: DestinationEntryFacilityType::None,
+        price_type: query.price_type.unwrap_or(PriceType::Retail),
+        mailing_date: query.mailing_date.clone(),
+    };
+    validate(&base_query, today)?;
+    let mut extra_services = Vec::new();
+    for code in &query.extra_services {
+        let Some((_, name, cents)) = EXTRA_SERVICES.iter().find(|(known, _, _)| known == code)
+        else {
+            return Err(bad_request(
+                None,
+                "Invalid extra service",
+                format!("Extra service {code} is not available for this package."),
+                Some("extraServices"),
+            ));
+        };
+        extra_services.push(ExtraServicePrice {
+            extra_service: code.to_string(),
+            name: name.to_string(),
+            sku: Some(format!("DXX{code}XXXXXX000")),
+            price_type: Some(base_query.price_type.as_str().to_string()),
+            price: Some(Decimal::new(*cents, 2)),
+            warnings: Vec::new(),
+        });
+    }
+    let base = price(&base_query);
+    let total_base_price = base.total_base_price.expect("the rate table always prices");
+    let extras: Decimal = extra_services.iter().filter_map(|extra| extra.price).sum();
+    // The spec sends totalPrice only when extra services were requested.
+    let total_price = (!extra_services.is_empty()).then_some(total_base_price + extras);
+    Ok(TotalRatesResponse {
+        rate_options: vec![TotalRateOption {
+            total_base_price: Some(total_base_price),
+            rates: base.rates,
+            extra_services,
+            total_price,
+        }],
+    })
+}
+
+/// Parses a JSON body and checks that each of `required` is present and not null.
+fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
         bad_request(
             None,
@@ -65,7 +156,7 @@ pub(crate) fn base_rates(
             None,
         )
     })?;
-    for field in REQUIRED {
+    for field in required {
         if matches!(value.get(field), None | Some(Value::Null)) {
             return Err(bad_request(
                 None,
@@ -75,10 +166,7 @@ pub(crate) fn base_rates(
             ));
         }
     }
-    let query: BaseRatesQuery = serde_json::from_value(value)
-        .map_err(|error| bad_request(None, "Invalid request body", format!("{error}."), None))?;
-    validate(&query, today)?;
-    Ok(price(&query))
+    Ok(value)
 }
 
 fn bad_request(
@@ -399,6 +487,7 @@ fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
         warnings: Vec::new(),
         mail_class: Some(query.mail_class.as_str().to_string()),
         zone: Some(format!("{zone:02}")),
+        processing_category: Some(query.processing_category.as_str().to_string()),
     };
     BaseRatesResponse {
         total_base_price: Some(base + fees_total),
@@ -480,6 +569,26 @@ mod tests {
         let rate = &response.rates[0];
         assert_eq!(rate.dim_weight, Some(Decimal::from(18)));
         assert_eq!(rate.price, Decimal::from_str("31.05").ok());
+    }
+
+    #[test]
+    fn total_rates_add_extra_services() {
+        let body = serde_json::json!({
+            "originZIPCode": "10001", "destinationZIPCode": "10001", "weight": 3,
+            "length": 0, "width": 0, "height": 0, "mailClass": "PRIORITY_MAIL",
+            "extraServices": [415, 921]
+        });
+        let response = total_rates(&serde_json::to_vec(&body).unwrap(), today()).unwrap();
+        let option = &response.rate_options[0];
+        assert_eq!(option.total_base_price, Decimal::from_str("12.00").ok());
+        // 12.00 + 1.25 + 3.65.
+        assert_eq!(option.total_price, Decimal::from_str("16.90").ok());
+        assert_eq!(option.extra_services.len(), 2);
+
+        let mut unknown = body.clone();
+        unknown["extraServices"] = serde_json::json!([999]);
+        let rejection = total_rates(&serde_json::to_vec(&unknown).unwrap(), today()).unwrap_err();
+        assert_eq!(rejection.status, StatusCode::BAD_REQUEST);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod paths {
     pub const CITY_STATE: &str = "/addresses/v3/city-state";
     pub const ZIPCODE: &str = "/addresses/v3/zipcode";
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
+    pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

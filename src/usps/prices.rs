@@ -350,6 +350,118 @@ pub struct RateDetails {
     /// Zone as two digits, such as `05`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// Processing category of the rate, such as `MACHINABLE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_category: Option<String>,
+}
+
+/// Body of `POST /prices/v3/total-rates/search` (`TotalRatesQuery`): the package of a
+/// [`BaseRatesQuery`] without the ingredients that the spec's `RateListQuery` does not
+/// accept, plus the extra services to price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalRatesQuery {
+    #[serde(rename = "originZIPCode")]
+    pub origin_zip_code: String,
+    #[serde(rename = "destinationZIPCode")]
+    pub destination_zip_code: String,
+    #[serde(with = "decimal_number")]
+    pub weight: Decimal,
+    #[serde(with = "decimal_number")]
+    pub length: Decimal,
+    #[serde(with = "decimal_number")]
+    pub width: Decimal,
+    #[serde(with = "decimal_number")]
+    pub height: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_class: Option<MailClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_type: Option<PriceType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailing_date: Option<String>,
+    /// Declared value in dollars, which insurance and COD prices depend on.
+    #[serde(
+        default,
+        with = "decimal_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub item_value: Option<Decimal>,
+    /// Extra service codes such as 415 (USPS Label Delivery) or 920 (USPS Tracking).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_services: Vec<u16>,
+}
+
+impl TotalRatesQuery {
+    /// Builds the total-rates body for the package of `base` with `extra_services`.
+    pub fn from_base(base: &BaseRatesQuery, extra_services: &[u16]) -> TotalRatesQuery {
+        TotalRatesQuery {
+            origin_zip_code: base.origin_zip_code.clone(),
+            destination_zip_code: base.destination_zip_code.clone(),
+            weight: base.weight,
+            length: base.length,
+            width: base.width,
+            height: base.height,
+            mail_class: Some(base.mail_class),
+            price_type: Some(base.price_type),
+            mailing_date: base.mailing_date.clone(),
+            item_value: None,
+            extra_services: extra_services.to_vec(),
+        }
+    }
+}
+
+/// Body of a 200 from `total-rates/search` (`TotalRatesQueryResult`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalRatesResponse {
+    #[serde(default)]
+    pub rate_options: Vec<TotalRateOption>,
+}
+
+/// One option of a [`TotalRatesResponse`]: a base rate with its extra services.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalRateOption {
+    #[serde(
+        default,
+        with = "decimal_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_base_price: Option<Decimal>,
+    #[serde(default)]
+    pub rates: Vec<RateDetails>,
+    #[serde(default)]
+    pub extra_services: Vec<ExtraServicePrice>,
+    /// Base price plus every extra service; sent only when extra services were requested.
+    #[serde(
+        default,
+        with = "decimal_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_price: Option<Decimal>,
+}
+
+/// The price of one extra service (`TotalRatesExtraServiceRateDetails`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtraServicePrice {
+    /// Extra service code as a string, such as `"415"`.
+    #[serde(default)]
+    pub extra_service: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(rename = "SKU", default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_type: Option<String>,
+    #[serde(
+        default,
+        with = "decimal_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub warnings: Vec<serde_json::Value>,
 }
 
 /// A fee of a rate, such as a nonstandard fee.
@@ -429,8 +541,29 @@ mod tests {
             "mailClass": "PARCEL_SELECT", "zone": "01"}]}"#;
         let response: BaseRatesResponse = serde_json::from_str(body).unwrap();
         assert_eq!(response.total_base_price, Decimal::from_str("8.02").ok());
+        assert_eq!(response.rates[0].processing_category, None);
         assert_eq!(response.rates[0].zone.as_deref(), Some("01"));
         assert_eq!(response.rates[0].dim_weight, Some(Decimal::ZERO));
+    }
+
+    #[test]
+    fn total_rates_example_parses() {
+        let body = r#"{"rateOptions": [{"totalBasePrice": 4.59, "totalPrice": 5.84,
+            "rates": [{"description": "Parcel Select Machinable DDU Single-piece",
+                "priceType": "COMMERCIAL", "price": 4.59, "weight": 7.0, "dimWeight": 0.0,
+                "fees": [], "startDate": "2023-07-09", "endDate": "",
+                "mailClass": "PARCEL_SELECT", "zone": "00", "SKU": "DVXP0XXUXC00070"}],
+            "extraServices": [{"extraService": "415", "name": "Label Delivery",
+                "priceType": "COMMERCIAL", "price": 1.25, "warnings": [],
+                "SKU": "DXQX0XXXXCX0000"}]}]}"#;
+        let response: TotalRatesResponse = serde_json::from_str(body).unwrap();
+        let option = &response.rate_options[0];
+        assert_eq!(option.total_price, Decimal::from_str("5.84").ok());
+        assert_eq!(
+            option.extra_services[0].price,
+            Decimal::from_str("1.25").ok()
+        );
+        assert_eq!(option.extra_services[0].extra_service, "415");
     }
 
     #[test]
