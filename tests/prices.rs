@@ -298,3 +298,39 @@ fn extra_services_use_total_rates() {
     assert_eq!(stats.requests["/prices/v3/total-rates/search"], 1);
     assert!(!stats.requests.contains_key(BASE_RATES));
 }
+
+#[test]
+fn quota_stop_defers_without_price() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("5/5s"));
+    let mut text = String::from("id,from_zip,to_zip,weight,service\n");
+    for (index, zip) in [
+        "10001", "19103", "02134", "20007", "33130", "60601", "75201", "80202",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!("R{index},22407,{zip},12,Priority Mail\n"));
+    }
+    let input = workspace.write("in.csv", text);
+    let extra = format!("max_wait = \"0\"\n{}", units("oz", "in")).replace("600/m", "5/5s");
+    let job = workspace.job("quota", "domestic-price", &input, &extra);
+    // Exit 75: rows remain for a later run.
+    run(&workspace, &job, &sandbox.base_url).expect_code(75);
+
+    let rows = workspace.csv("quota.csv");
+    let deferred: Vec<_> = rows
+        .iter()
+        .filter(|row| row["usps_status"] == "deferred")
+        .collect();
+    // One token request and four price calls fill the window of five.
+    assert_eq!(deferred.len(), 4);
+    for row in deferred {
+        assert_eq!(row["usps_error_code"], "deferred_quota");
+        assert_eq!(
+            row["usps_total_base_price"], "",
+            "a deferred row has no price"
+        );
+    }
+    assert_eq!(sandbox.stats().rate_limited, 0);
+}

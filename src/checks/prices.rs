@@ -578,8 +578,18 @@ mod tests {
         let issue = prepare(&row, OZ_IN).unwrap_err();
         assert_eq!(issue.code, "partial_dimensions");
         assert_eq!(issue.column.as_deref(), Some("width"));
-        let row = ["22407", "63118", "3", "0", "0", "0", "PRIORITY_MAIL", ""];
-        assert!(prepare(&row, OZ_IN).is_ok(), "all zero means no dimensions");
+        let row = ["22407", "63118", "3", "", "6", "4", "PRIORITY_MAIL", ""];
+        let issue = prepare(&row, OZ_IN).unwrap_err();
+        assert_eq!(issue.code, "partial_dimensions");
+        assert_eq!(issue.column.as_deref(), Some("length"));
+        let row = ["22407", "63118", "3", "0.0", "0", "0", "PRIORITY_MAIL", ""];
+        let prepared = prepare(&row, OZ_IN).unwrap();
+        assert_eq!(
+            prepared.query.length,
+            Decimal::ZERO,
+            "all zero means no dimensions"
+        );
+        assert_eq!(prepared.query.height, Decimal::ZERO);
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Kind for DomesticPriceKind {
         }
         if request.path == paths::TOTAL_RATES {
             return match serde_json::from_str::<TotalRatesResponse>(&answer.body) {
-                Ok(found) => interpret_total_rates(answer, &found),
+                Ok(found) => interpret_total_rates(request, answer, &found),
                 Err(error) => unreadable_answer(answer, &error),
             };
         }
@@ -122,10 +122,37 @@ struct Priced<'a> {
 
 /// Uses the first rate option of a total-rates answer. USPS may list several options for one
 /// mail class (one per entry facility, for example), so the choice is noted.
-fn interpret_total_rates(answer: &Answer, found: &TotalRatesResponse) -> RowOutcome {
+fn interpret_total_rates(
+    request: &ApiRequest,
+    answer: &Answer,
+    found: &TotalRatesResponse,
+) -> RowOutcome {
     let Some(option) = found.rate_options.first() else {
         return missing_price(answer);
     };
+    // A total without one of the requested services would under-quote the shipment.
+    let requested = requested_extra_services(request);
+    let missing: Vec<String> = requested
+        .iter()
+        .map(u64::to_string)
+        .filter(|code| {
+            !option
+                .extra_services
+                .iter()
+                .any(|extra| extra.extra_service == *code && extra.price.is_some())
+        })
+        .collect();
+    if !missing.is_empty() {
+        return incomplete_quote(
+            answer,
+            format!(
+                "USPS returned no price for extra service {}; the total would be too low. \
+                 Check that the services apply to this mail class, or remove them from \
+                 extra_services, and rerun",
+                missing.join(", ")
+            ),
+        );
+    }
     let priced = Priced {
         total_base_price: option.total_base_price,
         rates: &option.rates,
@@ -140,6 +167,31 @@ fn interpret_total_rates(answer: &Answer, found: &TotalRatesResponse) -> RowOutc
         ));
     }
     outcome
+}
+
+/// Extra service codes in a total-rates request body.
+fn requested_extra_services(request: &ApiRequest) -> Vec<u64> {
+    request
+        .body
+        .as_ref()
+        .and_then(|body| body["extraServices"].as_array())
+        .map(|codes| codes.iter().filter_map(serde_json::Value::as_u64).collect())
+        .unwrap_or_default()
+}
+
+fn incomplete_quote(answer: &Answer, message: String) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "incomplete_quote".into(),
+            usps_code: None,
+            field: None,
+            message,
+            retryable: false,
+            http_status: Some(answer.status),
+            raw: Some(answer.body.clone()),
+        },
+    )
 }
 
 fn missing_price(answer: &Answer) -> RowOutcome {
@@ -162,11 +214,21 @@ fn missing_price(answer: &Answer) -> RowOutcome {
 fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     let rate = found.rates.first();
     // A total of 0.00 would be read as free postage, so a 200 without any price is an error.
-    let total = found
-        .total_base_price
-        .or_else(|| rate.and_then(|rate| rate.price));
-    let Some(total) = total else {
-        return missing_price(answer);
+    // Without totalBasePrice the rates are summed, but only when every rate has a price.
+    let rate_prices: Vec<Option<Decimal>> = found.rates.iter().map(|rate| rate.price).collect();
+    let priced_count = rate_prices.iter().flatten().count();
+    let total = match found.total_base_price {
+        Some(total) => total,
+        None if priced_count == 0 => return missing_price(answer),
+        None if priced_count < rate_prices.len() => {
+            return incomplete_quote(
+                answer,
+                "USPS returned no totalBasePrice and a rate without a price; summing the \
+                 others would under-quote. Rerun later or report the raw answer to USPS"
+                    .to_owned(),
+            )
+        }
+        None => rate_prices.into_iter().flatten().sum(),
     };
     let fees: Vec<_> = found.rates.iter().flat_map(|rate| &rate.fees).collect();
     let fees_text = fees
@@ -334,6 +396,32 @@ mod tests {
 
         let empty = kind().interpret(&request, &answer(200, r#"{"rateOptions": []}"#));
         assert_eq!(empty.error.unwrap().code, "missing_price");
+    }
+
+    #[test]
+    fn missing_extra_service_is_incomplete() {
+        let mut request = request();
+        request.path = paths::TOTAL_RATES;
+        request.body = Some(serde_json::json!({"extraServices": [415, 921]}));
+        let body = r#"{"rateOptions": [{"totalBasePrice": 4.59, "totalPrice": 5.84,
+            "rates": [{"price": 4.59}],
+            "extraServices": [{"extraService": "415", "name": "Label Delivery", "price": 1.25}]}]}"#;
+        let outcome = kind().interpret(&request, &answer(200, body));
+        assert_eq!(outcome.status, RowStatus::Error);
+        assert!(outcome.values.is_empty());
+        let error = outcome.error.unwrap();
+        assert_eq!(error.code, "incomplete_quote");
+        assert!(error.message.contains("921"), "{}", error.message);
+    }
+
+    #[test]
+    fn rates_without_total_are_summed_only_when_complete() {
+        let complete = r#"{"rates": [{"price": 4.59}, {"price": 1.01}]}"#;
+        let outcome = kind().interpret(&request(), &answer(200, complete));
+        assert_eq!(column(&outcome, "usps_total_base_price"), "5.60");
+        let partial = r#"{"rates": [{"price": 4.59}, {"SKU": "X"}]}"#;
+        let outcome = kind().interpret(&request(), &answer(200, partial));
+        assert_eq!(outcome.error.unwrap().code, "incomplete_quote");
     }
 
     #[test]
