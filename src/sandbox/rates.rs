@@ -189,7 +189,17 @@ fn bad_request(
     rejection
 }
 
+/// Checks a base-rates query: the package, the mailing date, the service, then size and
+/// zone. Only the first failed check is reported.
 fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Rejection> {
+    validate_package(query)?;
+    validate_mailing_date(query, today)?;
+    validate_service(query)?;
+    validate_size_and_zone(query)
+}
+
+/// Checks the ZIP Code patterns, the weight and that no dimension is negative.
+fn validate_package(query: &BaseRatesQuery) -> Result<(), Rejection> {
     for (field, zip) in [
         ("originZIPCode", &query.origin_zip_code),
         ("destinationZIPCode", &query.destination_zip_code),
@@ -224,6 +234,13 @@ fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Reje
             Some("length"),
         ));
     }
+    Ok(())
+}
+
+fn validate_mailing_date(
+    query: &BaseRatesQuery,
+    today: jiff::civil::Date,
+) -> Result<(), Rejection> {
     if let Some(date) = &query.mailing_date {
         let parsed: jiff::civil::Date = date.parse().map_err(|_| {
             bad_request(
@@ -242,6 +259,11 @@ fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Reje
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks that the mail class takes the processing category and has prices in the table.
+fn validate_service(query: &BaseRatesQuery) -> Result<(), Rejection> {
     if let Err(reason) = check_combination(query.mail_class, query.processing_category) {
         return Err(bad_request(
             Some(codes::NO_SKU),
@@ -261,7 +283,12 @@ fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Reje
             None,
         ));
     }
-    let mut sorted = dimensions;
+    Ok(())
+}
+
+/// Checks length plus girth against the class limit and that both ZIP Codes have a zone.
+fn validate_size_and_zone(query: &BaseRatesQuery) -> Result<(), Rejection> {
+    let mut sorted = [query.length, query.width, query.height];
     sorted.sort();
     let length_and_girth = sorted[2] + Decimal::TWO * (sorted[0] + sorted[1]);
     let limit = Decimal::from(max_length_and_girth(query.mail_class));
