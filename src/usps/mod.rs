@@ -9,6 +9,7 @@ pub mod addresses;
 pub mod error;
 pub mod oauth;
 pub mod prices;
+pub mod shipping_options;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
 pub mod paths {
@@ -18,6 +19,7 @@ pub mod paths {
     pub const ZIPCODE: &str = "/addresses/v3/zipcode";
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
+    pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 
