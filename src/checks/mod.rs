@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
-pub use prices::{prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
+pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
 use text::{clean_text, one_line};
 use zip::{parse_plus4, parse_zip, ZipFault};
 

@@ -17,6 +17,10 @@ use crate::usps::prices::{
     check_combination, BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType,
     ProcessingCategory, RateIndicator,
 };
+use crate::usps::shipping_options::{
+    DomesticOptionsRequest, PackageDescription, PricingOptionRequest,
+    MAIL_CLASSES as OPTIONS_MAIL_CLASSES,
+};
 
 /// Unit of the weight column, set by `[units] weight` in the job file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +175,90 @@ pub fn prepare_price(
         destination_entry_facility_type,
         price_type,
         mailing_date: Some(mailing_date.to_string()),
+    };
+    Ok(Prepared { query, notes })
+}
+
+/// Checks a record for `POST /shipments/v3/options/search`. The spec requires length, width
+/// and height above zero there, so a row without dimensions is an error. An empty mail class
+/// asks for every outbound class (`ALL_OUTBOUND`).
+pub fn prepare_options(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    now: Timestamp,
+) -> Result<Prepared<DomesticOptionsRequest>, RowIssue> {
+    let mut notes = Vec::new();
+    let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
+    let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
+    let weight = prepare_weight(
+        &Input::read(record, columns, "weight"),
+        units.weight,
+        &mut notes,
+    )?;
+    let length_input = Input::read(record, columns, "length");
+    let [length, width, height] = prepare_dimensions(
+        [
+            Input::read(record, columns, "length"),
+            Input::read(record, columns, "width"),
+            Input::read(record, columns, "height"),
+        ],
+        units.dimensions,
+        &mut notes,
+    )?;
+    if length.is_zero() {
+        return Err(length_input.issue(
+            "missing_dimensions",
+            "and the other dimensions are empty or zero, but Shipping Options needs length, \
+             width and height above zero: fill them in and rerun"
+                .to_owned(),
+        ));
+    }
+
+    let class_input = Input::read(record, columns, "mailClass");
+    let mail_class = match class_input.value.as_deref() {
+        None => "ALL_OUTBOUND".to_owned(),
+        Some(raw) => {
+            let normalized = raw.trim().to_ascii_uppercase().replace(' ', "_");
+            let known = OPTIONS_MAIL_CLASSES.iter().find(|class| {
+                class.eq_ignore_ascii_case(raw.trim()) || **class == normalized.as_str()
+            });
+            match known {
+                Some(class) => (*class).to_owned(),
+                None => {
+                    return Err(class_input.issue(
+                        "invalid_service",
+                        format!(
+                            "`{raw}` is not a valid value; use one of: {} and rerun",
+                            OPTIONS_MAIL_CLASSES.join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    let price_type = parse_enum(
+        &Input::read(record, columns, "priceType"),
+        PriceType::parse,
+        PriceType::ALL,
+        Some(PriceType::Retail),
+    )?
+    .expect("a defaulted enum has a value");
+    let date_input = Input::read(record, columns, "mailingDate");
+    let mailing_date = prepare_mailing_date(&date_input, today_at(&origin, now), &mut notes)?;
+
+    let query = DomesticOptionsRequest {
+        pricing_options: vec![PricingOptionRequest { price_type }],
+        origin_zip_code: origin,
+        destination_zip_code: destination,
+        package_description: PackageDescription {
+            weight,
+            length,
+            width,
+            height,
+            mail_class,
+            mailing_date: Some(mailing_date.to_string()),
+        },
     };
     Ok(Prepared { query, notes })
 }

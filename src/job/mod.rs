@@ -79,11 +79,17 @@ pub enum JobKind {
     CityState,
     ZipCode,
     DomesticPrice,
+    ShippingOptions,
 }
 
 impl JobKind {
-    pub const NAMES: &'static [&'static str] =
-        &["address", "city-state", "zipcode", "domestic-price"];
+    pub const NAMES: &'static [&'static str] = &[
+        "address",
+        "city-state",
+        "zipcode",
+        "domestic-price",
+        "shipping-options",
+    ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
         match text {
@@ -91,6 +97,7 @@ impl JobKind {
             "city-state" => Some(JobKind::CityState),
             "zipcode" => Some(JobKind::ZipCode),
             "domestic-price" => Some(JobKind::DomesticPrice),
+            "shipping-options" => Some(JobKind::ShippingOptions),
             _ => None,
         }
     }
@@ -101,6 +108,7 @@ impl JobKind {
             JobKind::CityState => "city-state",
             JobKind::ZipCode => "zipcode",
             JobKind::DomesticPrice => "domestic-price",
+            JobKind::ShippingOptions => "shipping-options",
         }
     }
 
@@ -109,7 +117,7 @@ impl JobKind {
     /// so a cached price is reused only for the same date; a day covers that date.
     pub fn default_cache_ttl(self) -> Duration {
         match self {
-            JobKind::DomesticPrice => Duration::from_secs(86_400),
+            JobKind::DomesticPrice | JobKind::ShippingOptions => Duration::from_secs(86_400),
             _ => Duration::from_secs(30 * 86_400),
         }
     }
@@ -346,9 +354,10 @@ impl JobConfig {
     }
 }
 
-/// Checks the `[units]` table: price jobs need both units, other kinds none.
+/// Checks the `[units]` table: price and shipping-options jobs need both units, other kinds
+/// none.
 fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Units>, String> {
-    if kind != JobKind::DomesticPrice {
+    if !matches!(kind, JobKind::DomesticPrice | JobKind::ShippingOptions) {
         return match units {
             Some(_) => Err(format!(
                 "`[units]` applies to price jobs only; remove it from this {} job",
@@ -363,22 +372,22 @@ fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Uni
             format!("unknown [units] weight {text:?}; use \"oz\", \"lb\", \"g\" or \"kg\"")
         })?,
         None => {
-            return Err(
-                "a domestic-price job needs the unit of its weight column: add \
-                        [units] with weight = \"oz\", \"lb\", \"g\" or \"kg\""
-                    .to_owned(),
-            )
+            return Err(format!(
+                "a {} job needs the unit of its weight column: add [units] with weight = \
+                 \"oz\", \"lb\", \"g\" or \"kg\"",
+                kind.name()
+            ))
         }
     };
     let dimensions = match units.dimensions.as_deref() {
         Some(text) => LengthUnit::parse(text)
             .ok_or_else(|| format!("unknown [units] dimensions {text:?}; use \"in\" or \"cm\""))?,
         None => {
-            return Err(
-                "a domestic-price job needs the unit of its length, width and height \
-                        columns: add dimensions = \"in\" or \"cm\" to [units]"
-                    .to_owned(),
-            )
+            return Err(format!(
+                "a {} job needs the unit of its length, width and height columns: add \
+                 dimensions = \"in\" or \"cm\" to [units]",
+                kind.name()
+            ))
         }
     };
     Ok(Some(Units { weight, dimensions }))

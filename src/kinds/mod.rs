@@ -5,6 +5,7 @@ mod address;
 mod city_state;
 mod domestic_price;
 mod outcome;
+mod shipping_options;
 mod zipcode;
 
 pub use outcome::{RowError, RowOutcome, RowStatus};
@@ -48,6 +49,11 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for price jobs"),
             config.extra_services.clone(),
+        )),
+        JobKind::ShippingOptions => Box::new(shipping_options::ShippingOptionsKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for shipping-options jobs"),
         )),
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 pub use super::fields::{
     normalize_name, FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS,
-    ZIPCODE_FIELDS,
+    SHIPPING_OPTIONS_FIELDS, ZIPCODE_FIELDS,
 };
 use super::{Fields, ManifestError, Record};
 

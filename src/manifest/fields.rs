@@ -263,6 +263,34 @@ pub const DOMESTIC_PRICE_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Fields of `POST /shipments/v3/options/search`: the domestic price fields without the
+/// rate ingredients that Shipping Options does not take. `mailClass` may be empty, which
+/// requests every outbound class.
+pub const SHIPPING_OPTIONS_FIELDS: &[FieldSpec] = &[
+    DOMESTIC_PRICE_FIELDS[0],
+    DOMESTIC_PRICE_FIELDS[1],
+    DOMESTIC_PRICE_FIELDS[2],
+    DOMESTIC_PRICE_FIELDS[3],
+    DOMESTIC_PRICE_FIELDS[4],
+    DOMESTIC_PRICE_FIELDS[5],
+    FieldSpec {
+        field: "mailClass",
+        required: false,
+        aliases: &["mail_class", "service", "shipping_service", "usps_service"],
+    },
+    FieldSpec {
+        field: "priceType",
+        required: false,
+        aliases: &["price_type"],
+    },
+    FieldSpec {
+        field: "mailingDate",
+        required: false,
+        aliases: &["mailing_date", "ship_date"],
+    },
+    ID,
+];
+
 /// Lowercases a column name and drops everything that is not a letter or digit, so that
 /// `ZIP Code`, `zip_code` and `Zip-Code` compare equal.
 pub fn normalize_name(name: &str) -> String {
@@ -291,6 +319,7 @@ mod tests {
             CITY_STATE_FIELDS,
             ZIPCODE_FIELDS,
             DOMESTIC_PRICE_FIELDS,
+            SHIPPING_OPTIONS_FIELDS,
         ] {
             let mut seen: Vec<(String, &str)> = Vec::new();
             for spec in specs {

@@ -27,7 +27,7 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, rates, SandboxState};
+use super::{addresses, options, rates, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -40,6 +40,7 @@ enum Endpoint {
     ZipCode,
     BaseRates,
     TotalRates,
+    ShippingOptions,
 }
 
 impl Endpoint {
@@ -50,12 +51,13 @@ impl Endpoint {
             Endpoint::ZipCode => paths::ZIPCODE,
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
+            Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
         }
     }
 
     fn method(self) -> &'static str {
         match self {
-            Endpoint::BaseRates | Endpoint::TotalRates => "POST",
+            Endpoint::BaseRates | Endpoint::TotalRates | Endpoint::ShippingOptions => "POST",
             _ => "GET",
         }
     }
@@ -107,6 +109,15 @@ pub(crate) async fn total_rates(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::TotalRates, &headers, None, &body).await
+}
+
+/// Handles `POST /shipments/v3/options/search`.
+pub(crate) async fn shipping_options(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -344,6 +355,9 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         }
         Endpoint::TotalRates => {
             rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::ShippingOptions => {
+            options::options(body, rates_today()).map(|body| Json(body).into_response())
         }
     };
     result.unwrap_or_else(IntoResponse::into_response)

@@ -169,7 +169,7 @@ fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection
     Ok(value)
 }
 
-fn bad_request(
+pub(crate) fn bad_request(
     code: Option<&'static str>,
     title: &'static str,
     detail: String,
@@ -191,7 +191,7 @@ fn bad_request(
 
 /// Checks a base-rates query: the package, the mailing date, the service, then size and
 /// zone. Only the first failed check is reported.
-fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Rejection> {
+pub(crate) fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Rejection> {
     validate_package(query)?;
     validate_mailing_date(query, today)?;
     validate_service(query)?;
@@ -416,7 +416,7 @@ pub(crate) fn zone(origin: &str, destination: &str) -> Option<u8> {
 }
 
 /// Prices a validated query from the rate table.
-fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
+pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
     let tariff = tariff(query.mail_class).expect("validated mail class");
     let zone = zone(
         &query.origin_zip_code[..5],
