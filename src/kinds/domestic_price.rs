@@ -201,7 +201,7 @@ fn missing_price(answer: &Answer) -> RowOutcome {
             code: "missing_price".into(),
             usps_code: None,
             field: Some("totalBasePrice".into()),
-            message: "USPS answered 200 without totalBasePrice or a rate price; the row has \
+            message: "USPS returned 200 without totalBasePrice or a rate price; the row has \
                       no price. Rerun later or report the raw answer to USPS"
                 .into(),
             retryable: false,

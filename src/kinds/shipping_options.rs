@@ -134,7 +134,7 @@ fn interpret_options(answer: &Answer, found: &DomesticOptionsResponse) -> RowOut
                 code: "missing_price".into(),
                 usps_code: None,
                 field: Some("totalPrice".into()),
-                message: "USPS answered 200 without any priced shipping option; rerun later or \
+                message: "USPS returned 200 without any priced shipping option; rerun later or \
                           report the raw answer to USPS"
                     .into(),
                 retryable: false,
