@@ -84,7 +84,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<Exit> {
 
 /// Scans the manifest as a run would, counting instead of calling.
 pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
-    let kind: Arc<dyn Kind> = Arc::from(kind_for(config.kind));
+    let kind: Arc<dyn Kind> = Arc::from(kind_for(config));
     let reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
     let columns = ColumnMap::resolve(
         kind.fields(),

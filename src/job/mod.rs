@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::checks::{LengthUnit, Units, WeightUnit};
 use crate::manifest::{Encoding, Format};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::Faults;
@@ -42,6 +43,19 @@ pub struct JobFile {
     pub columns: BTreeMap<String, String>,
     #[serde(default)]
     pub sandbox: SandboxOptions,
+    /// Units of the manifest's weight and dimension columns; required by price jobs.
+    pub units: Option<UnitsOptions>,
+    /// Extra service codes to price with each package; price jobs only.
+    pub extra_services: Option<Vec<u16>>,
+}
+
+/// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
+/// `dimensions = "in" | "cm"`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitsOptions {
+    pub weight: Option<String>,
+    pub dimensions: Option<String>,
 }
 
 /// The `[sandbox]` table: settings of the sandbox that a run starts in-process.
@@ -64,16 +78,26 @@ pub enum JobKind {
     Address,
     CityState,
     ZipCode,
+    DomesticPrice,
+    ShippingOptions,
 }
 
 impl JobKind {
-    pub const NAMES: &'static [&'static str] = &["address", "city-state", "zipcode"];
+    pub const NAMES: &'static [&'static str] = &[
+        "address",
+        "city-state",
+        "zipcode",
+        "domestic-price",
+        "shipping-options",
+    ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
         match text {
             "address" => Some(JobKind::Address),
             "city-state" => Some(JobKind::CityState),
             "zipcode" => Some(JobKind::ZipCode),
+            "domestic-price" => Some(JobKind::DomesticPrice),
+            "shipping-options" => Some(JobKind::ShippingOptions),
             _ => None,
         }
     }
@@ -83,13 +107,19 @@ impl JobKind {
             JobKind::Address => "address",
             JobKind::CityState => "city-state",
             JobKind::ZipCode => "zipcode",
+            JobKind::DomesticPrice => "domestic-price",
+            JobKind::ShippingOptions => "shipping-options",
         }
     }
 
-    /// Returns how long a response of this kind stays valid in the cache. Addresses change slowly;
-    /// USPS refreshes its address data monthly.
+    /// Returns how long a response of this kind stays valid in the cache. Addresses change
+    /// slowly: USPS refreshes its address data monthly. A price request carries its mailing
+    /// date, so a cached price is reused only for the same date, and a day covers that date.
     pub fn default_cache_ttl(self) -> Duration {
-        Duration::from_secs(30 * 86_400)
+        match self {
+            JobKind::DomesticPrice | JobKind::ShippingOptions => Duration::from_secs(86_400),
+            _ => Duration::from_secs(30 * 86_400),
+        }
     }
 }
 
@@ -134,6 +164,11 @@ pub struct JobConfig {
     pub cache_ttl: Duration,
     pub columns: BTreeMap<String, String>,
     pub sandbox: SandboxOptions,
+    /// Units of the weight and dimension columns; set for price jobs only.
+    pub units: Option<Units>,
+    /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
+    /// base prices only.
+    pub extra_services: Vec<u16>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -287,6 +322,24 @@ impl JobConfig {
             })?;
         }
 
+        let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
+        let extra_services = file.extra_services.unwrap_or_default();
+        if !extra_services.is_empty() && kind != JobKind::DomesticPrice {
+            return Err(invalid(format!(
+                "`extra_services` applies to price jobs only; remove it from this {} job",
+                kind.name()
+            )));
+        }
+        if let Some(code) = extra_services
+            .iter()
+            .find(|code| !(100..=999).contains(*code))
+        {
+            return Err(invalid(format!(
+                "extra service code {code} is invalid; USPS codes have three digits, such as \
+                 920 for USPS Tracking"
+            )));
+        }
+
         Ok(JobConfig {
             name: file.name,
             kind,
@@ -305,8 +358,49 @@ impl JobConfig {
             cache_ttl,
             columns: file.columns,
             sandbox: file.sandbox,
+            units,
+            extra_services,
         })
     }
+}
+
+/// Checks the `[units]` table: price and shipping-options jobs need both units, other kinds
+/// none.
+fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Units>, String> {
+    if !matches!(kind, JobKind::DomesticPrice | JobKind::ShippingOptions) {
+        return match units {
+            Some(_) => Err(format!(
+                "`[units]` applies to price jobs only; remove it from this {} job",
+                kind.name()
+            )),
+            None => Ok(None),
+        };
+    }
+    let units = units.cloned().unwrap_or_default();
+    let weight = match units.weight.as_deref() {
+        Some(text) => WeightUnit::parse(text).ok_or_else(|| {
+            format!("unknown [units] weight {text:?}; use \"oz\", \"lb\", \"g\" or \"kg\"")
+        })?,
+        None => {
+            return Err(format!(
+                "a {} job needs the unit of its weight column: add [units] with weight = \
+                 \"oz\", \"lb\", \"g\" or \"kg\"",
+                kind.name()
+            ))
+        }
+    };
+    let dimensions = match units.dimensions.as_deref() {
+        Some(text) => LengthUnit::parse(text)
+            .ok_or_else(|| format!("unknown [units] dimensions {text:?}; use \"in\" or \"cm\""))?,
+        None => {
+            return Err(format!(
+                "a {} job needs the unit of its length, width and height columns: add \
+                 dimensions = \"in\" or \"cm\" to [units]",
+                kind.name()
+            ))
+        }
+    };
+    Ok(Some(Units { weight, dimensions }))
 }
 
 /// Removes `.` and `name/..` from a path without touching the file system, so that
@@ -398,9 +492,15 @@ mod tests {
         for name in ["../../etc/evil", "a/b", "", ".hidden", "a b"] {
             let text = format!("name = {name:?}\nkind = \"address\"\ninput = \"x.csv\"\n");
             let error = load_text(&text).unwrap_err().to_string();
-            assert!(error.contains("not usable as a file name"), "{name}: {error}");
+            assert!(
+                error.contains("not usable as a file name"),
+                "{name}: {error}"
+            );
         }
-        assert!(load_text("name = \"nightly-2026.v1\"\nkind = \"address\"\ninput = \"x.csv\"\n").is_ok());
+        assert!(
+            load_text("name = \"nightly-2026.v1\"\nkind = \"address\"\ninput = \"x.csv\"\n")
+                .is_ok()
+        );
     }
 
     #[test]
@@ -409,5 +509,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("address, city-state, zipcode"), "{error}");
+    }
+
+    #[test]
+    fn price_job_needs_units() {
+        let base = "name = \"a\"\nkind = \"domestic-price\"\ninput = \"x.csv\"\n";
+        let error = load_text(base).unwrap_err().to_string();
+        assert!(error.contains("[units]"), "{error}");
+        let error = load_text(&format!("{base}[units]\nweight = \"stone\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("\"stone\""), "{error}");
+        let config = load_text(&format!(
+            "{base}[units]\nweight = \"oz\"\ndimensions = \"cm\"\n"
+        ))
+        .unwrap();
+        let units = config.units.unwrap();
+        assert_eq!(units.weight, WeightUnit::Ounce);
+        assert_eq!(units.dimensions, LengthUnit::Centimeter);
+    }
+
+    #[test]
+    fn extra_services_are_checked() {
+        let price = "name = \"a\"\nkind = \"domestic-price\"\ninput = \"x.csv\"\n";
+        let units = "[units]\nweight = \"oz\"\ndimensions = \"in\"\n";
+        let config = load_text(&format!("{price}extra_services = [920]\n{units}")).unwrap();
+        assert_eq!(config.extra_services, vec![920]);
+        let error = load_text(&format!("{price}extra_services = [92]\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("92 is invalid"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}extra_services = [920]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("price jobs only"), "{error}");
     }
 }

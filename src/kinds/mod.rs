@@ -3,14 +3,16 @@
 
 mod address;
 mod city_state;
+mod domestic_price;
 mod outcome;
+mod shipping_options;
 mod zipcode;
 
 pub use outcome::{RowError, RowOutcome, RowStatus};
 
 use crate::checks::RowIssue;
 use crate::client::{Answer, ApiRequest};
-use crate::job::JobKind;
+use crate::job::{JobConfig, JobKind};
 use crate::manifest::Record;
 use crate::manifest::{ColumnMap, FieldSpec};
 use crate::usps::error::parse_error;
@@ -36,12 +38,23 @@ pub trait Kind: Send + Sync {
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
 }
 
-/// Returns the implementation of `kind`.
-pub fn kind_for(kind: JobKind) -> Box<dyn Kind> {
-    match kind {
+/// Returns the implementation of the job's kind, with the job settings it needs.
+pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
+    match config.kind {
         JobKind::Address => Box::new(address::AddressKind),
         JobKind::CityState => Box::new(city_state::CityStateKind),
         JobKind::ZipCode => Box::new(zipcode::ZipCodeKind),
+        JobKind::DomesticPrice => Box::new(domestic_price::DomesticPriceKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for price jobs"),
+            config.extra_services.clone(),
+        )),
+        JobKind::ShippingOptions => Box::new(shipping_options::ShippingOptionsKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for shipping-options jobs"),
+        )),
     }
 }
 

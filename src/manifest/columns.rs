@@ -14,7 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 pub use super::fields::{
-    normalize_name, FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, ZIPCODE_FIELDS,
+    normalize_name, FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS,
+    SHIPPING_OPTIONS_FIELDS, ZIPCODE_FIELDS,
 };
 use super::{Fields, ManifestError, Record};
 

@@ -184,6 +184,113 @@ pub const ZIPCODE_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Fields of `POST /prices/v3/base-rates/search`. Weight and dimensions are in the units of
+/// the job file's `[units]` table; the enums default to `MACHINABLE`, `SP`, `NONE` and
+/// `RETAIL` when their column is absent or empty.
+pub const DOMESTIC_PRICE_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        field: "originZIPCode",
+        required: true,
+        aliases: &[
+            "origin_zip",
+            "from_zip",
+            "ship_from_zip",
+            "origin_zip_code",
+            "sender_zip",
+        ],
+    },
+    FieldSpec {
+        field: "destinationZIPCode",
+        required: true,
+        aliases: &[
+            "destination_zip",
+            "to_zip",
+            "ship_to_zip",
+            "destination_zip_code",
+            "recipient_zip",
+        ],
+    },
+    FieldSpec {
+        field: "weight",
+        required: true,
+        aliases: &["weight", "package_weight", "shipping_weight"],
+    },
+    FieldSpec {
+        field: "length",
+        required: false,
+        aliases: &["length", "package_length"],
+    },
+    FieldSpec {
+        field: "width",
+        required: false,
+        aliases: &["width", "package_width"],
+    },
+    FieldSpec {
+        field: "height",
+        required: false,
+        aliases: &["height", "package_height"],
+    },
+    FieldSpec {
+        field: "mailClass",
+        required: true,
+        aliases: &["mail_class", "service", "shipping_service", "usps_service"],
+    },
+    FieldSpec {
+        field: "processingCategory",
+        required: false,
+        aliases: &["processing_category", "category"],
+    },
+    FieldSpec {
+        field: "rateIndicator",
+        required: false,
+        aliases: &["rate_indicator"],
+    },
+    FieldSpec {
+        field: "destinationEntryFacilityType",
+        required: false,
+        aliases: &["destination_entry_facility_type", "entry_facility"],
+    },
+    FieldSpec {
+        field: "priceType",
+        required: false,
+        aliases: &["price_type"],
+    },
+    FieldSpec {
+        field: "mailingDate",
+        required: false,
+        aliases: &["mailing_date", "ship_date"],
+    },
+    ID,
+];
+
+/// Fields of `POST /shipments/v3/options/search`: the domestic price fields without the
+/// rate ingredients that Shipping Options does not take. `mailClass` may be empty, which
+/// requests every outbound class.
+pub const SHIPPING_OPTIONS_FIELDS: &[FieldSpec] = &[
+    DOMESTIC_PRICE_FIELDS[0],
+    DOMESTIC_PRICE_FIELDS[1],
+    DOMESTIC_PRICE_FIELDS[2],
+    DOMESTIC_PRICE_FIELDS[3],
+    DOMESTIC_PRICE_FIELDS[4],
+    DOMESTIC_PRICE_FIELDS[5],
+    FieldSpec {
+        field: "mailClass",
+        required: false,
+        aliases: &["mail_class", "service", "shipping_service", "usps_service"],
+    },
+    FieldSpec {
+        field: "priceType",
+        required: false,
+        aliases: &["price_type"],
+    },
+    FieldSpec {
+        field: "mailingDate",
+        required: false,
+        aliases: &["mailing_date", "ship_date"],
+    },
+    ID,
+];
+
 /// Lowercases a column name and drops everything that is not a letter or digit, so that
 /// `ZIP Code`, `zip_code` and `Zip-Code` compare equal.
 pub fn normalize_name(name: &str) -> String {
@@ -207,7 +314,13 @@ mod tests {
 
     #[test]
     fn aliases_do_not_overlap_between_fields() {
-        for specs in [ADDRESS_FIELDS, CITY_STATE_FIELDS, ZIPCODE_FIELDS] {
+        for specs in [
+            ADDRESS_FIELDS,
+            CITY_STATE_FIELDS,
+            ZIPCODE_FIELDS,
+            DOMESTIC_PRICE_FIELDS,
+            SHIPPING_OPTIONS_FIELDS,
+        ] {
             let mut seen: Vec<(String, &str)> = Vec::new();
             for spec in specs {
                 let names = std::iter::once(spec.field).chain(spec.aliases.iter().copied());

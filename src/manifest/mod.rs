@@ -21,7 +21,10 @@ use sha2::{Digest, Sha256};
 
 pub use columns::ColumnMap;
 pub use error::ManifestError;
-pub use fields::{FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, ZIPCODE_FIELDS};
+pub use fields::{
+    FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS, SHIPPING_OPTIONS_FIELDS,
+    ZIPCODE_FIELDS,
+};
 
 use csv_source::CsvSource;
 use json_source::{JsonArraySource, JsonLinesSource};

@@ -27,7 +27,7 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, SandboxState};
+use super::{addresses, options, rates, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -38,6 +38,9 @@ enum Endpoint {
     Address,
     CityState,
     ZipCode,
+    BaseRates,
+    TotalRates,
+    ShippingOptions,
 }
 
 impl Endpoint {
@@ -46,6 +49,16 @@ impl Endpoint {
             Endpoint::Address => paths::ADDRESS,
             Endpoint::CityState => paths::CITY_STATE,
             Endpoint::ZipCode => paths::ZIPCODE,
+            Endpoint::BaseRates => paths::BASE_RATES,
+            Endpoint::TotalRates => paths::TOTAL_RATES,
+            Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+        }
+    }
+
+    fn method(self) -> &'static str {
+        match self {
+            Endpoint::BaseRates | Endpoint::TotalRates | Endpoint::ShippingOptions => "POST",
+            _ => "GET",
         }
     }
 }
@@ -61,7 +74,7 @@ pub(crate) async fn address(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    serve_api(&state, Endpoint::Address, &headers, query.as_deref()).await
+    serve_api(&state, Endpoint::Address, &headers, query.as_deref(), &[]).await
 }
 
 pub(crate) async fn city_state(
@@ -69,7 +82,7 @@ pub(crate) async fn city_state(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    serve_api(&state, Endpoint::CityState, &headers, query.as_deref()).await
+    serve_api(&state, Endpoint::CityState, &headers, query.as_deref(), &[]).await
 }
 
 pub(crate) async fn zipcode(
@@ -77,7 +90,34 @@ pub(crate) async fn zipcode(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    serve_api(&state, Endpoint::ZipCode, &headers, query.as_deref()).await
+    serve_api(&state, Endpoint::ZipCode, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `POST /prices/v3/base-rates/search`.
+pub(crate) async fn base_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::BaseRates, &headers, None, &body).await
+}
+
+/// Handles `POST /prices/v3/total-rates/search`.
+pub(crate) async fn total_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::TotalRates, &headers, None, &body).await
+}
+
+/// Handles `POST /shipments/v3/options/search`.
+pub(crate) async fn shipping_options(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -161,11 +201,13 @@ fn with_retry_after(mut response: Response, seconds: u64) -> Response {
 }
 
 /// Runs an API request through token check, quota, faults and the service, then records it.
+/// `body` is the JSON body of a POST endpoint, empty for GET.
 async fn serve_api(
     state: &SandboxState,
     endpoint: Endpoint,
     headers: &HeaderMap,
     raw_query: Option<&str>,
+    body: &[u8],
 ) -> Response {
     let shared = &state.shared;
     let path = endpoint.path();
@@ -184,7 +226,12 @@ async fn serve_api(
         Ok(client_id) => client_id.clone(),
         Err(error) => error.client_id().unwrap_or_default().to_string(),
     };
-    let identity = RequestIdentity::new("GET", path, &pairs, &client_id);
+    // A POST body counts as one more pair, so equal bodies are recognised as repeats.
+    let mut identity_pairs = pairs.clone();
+    if !body.is_empty() {
+        identity_pairs.push((String::new(), String::from_utf8_lossy(body).into_owned()));
+    }
+    let identity = RequestIdentity::new(endpoint.method(), path, &identity_pairs, &client_id);
     if shared.stats.check_repeat(identity) {
         debug!(path, client_id = %client_id, "repeated request");
     }
@@ -196,7 +243,7 @@ async fn serve_api(
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
             Err(wait) => Ending::Respond(rate_limited(state, &client_id, path, wait)),
-            Ok(()) => run_with_faults(state, endpoint, &pairs).await,
+            Ok(()) => run_with_faults(state, endpoint, &pairs, body).await,
         },
     };
 
@@ -251,7 +298,12 @@ fn rate_limited(state: &SandboxState, client_id: &str, path: &str, wait: Duratio
     )
 }
 
-async fn run_with_faults(state: &SandboxState, endpoint: Endpoint, pairs: &Pairs) -> Ending {
+async fn run_with_faults(
+    state: &SandboxState,
+    endpoint: Endpoint,
+    pairs: &Pairs,
+    body: &[u8],
+) -> Ending {
     let shared = &state.shared;
     let draw = shared.faults.draw();
     let path = endpoint.path();
@@ -266,7 +318,7 @@ async fn run_with_faults(state: &SandboxState, endpoint: Endpoint, pairs: &Pairs
             Ending::Respond(error.into_response(API_VERSION))
         }
         None => {
-            let response = dispatch(endpoint, pairs, shared.config.seed);
+            let response = dispatch(endpoint, pairs, body, shared.config.seed);
             if draw.drop {
                 info!(path, "injected a dropped connection");
                 Ending::Drop
@@ -286,7 +338,7 @@ async fn run_with_faults(state: &SandboxState, endpoint: Endpoint, pairs: &Pairs
     ending
 }
 
-fn dispatch(endpoint: Endpoint, pairs: &Pairs, seed: u64) -> Response {
+fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Response {
     let result = match endpoint {
         Endpoint::Address => params::address_query(pairs)
             .and_then(|query| addresses::address(&query, seed))
@@ -297,6 +349,24 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, seed: u64) -> Response {
         Endpoint::ZipCode => params::zipcode_query(pairs)
             .and_then(|query| addresses::zipcode(&query, seed))
             .map(|body| Json(body).into_response()),
+        // USPS checks mailing dates in its own time; the sandbox uses New York's.
+        Endpoint::BaseRates => {
+            rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::TotalRates => {
+            rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::ShippingOptions => {
+            options::options(body, rates_today()).map(|body| Json(body).into_response())
+        }
     };
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Today's date in New York, against which the sandbox checks mailing dates. A client in an
+/// earlier time zone may still be on the previous day, so that day is accepted too.
+fn rates_today() -> jiff::civil::Date {
+    let zone = jiff::tz::TimeZone::get("America/New_York").unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::now().to_zoned(zone).date();
+    today.yesterday().unwrap_or(today)
 }

@@ -1,5 +1,7 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
-//! credentials at `/oauth2/v3/token` and Addresses 3.0 at `/addresses/v3/...`, under the same
+//! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
+//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
+//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, under the same
 //! paths, bodies, status codes and headers as USPS.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
@@ -18,10 +20,12 @@ mod directory;
 pub mod faults;
 mod gateway;
 mod oauth;
+mod options;
 mod params;
 mod places;
 mod pub28;
 mod quota;
+mod rates;
 mod rejection;
 mod standardize;
 mod stats;
@@ -168,6 +172,9 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::ADDRESS, get(gateway::address))
         .route(paths::CITY_STATE, get(gateway::city_state))
         .route(paths::ZIPCODE, get(gateway::zipcode))
+        .route(paths::BASE_RATES, post(gateway::base_rates))
+        .route(paths::TOTAL_RATES, post(gateway::total_rates))
+        .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

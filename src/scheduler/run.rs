@@ -189,7 +189,7 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
 /// Runs a job to its end or to a stop, and writes its outputs.
 pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let kind: Arc<dyn Kind> = Arc::from(kind_for(config.kind));
+    let kind: Arc<dyn Kind> = Arc::from(kind_for(config));
 
     // Everything that can be checked without a call is checked first: the manifest's
     // header and mapping, the credentials, and the state file.
@@ -322,7 +322,6 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let counts = {
         let report_input = ReportInputOwned {
             config: config.clone(),
-            kind: config.kind,
             job_id: job_id.clone(),
             files: files.clone(),
             deferred: (deferred_code.to_string(), deferred_message.clone()),
@@ -427,7 +426,6 @@ async fn wait_for_signal() {
 /// Owned inputs of the report writer, which runs on a blocking thread.
 struct ReportInputOwned {
     config: JobConfig,
-    kind: crate::job::JobKind,
     job_id: String,
     files: OutputFiles,
     deferred: (String, String),
@@ -435,7 +433,7 @@ struct ReportInputOwned {
 
 impl ReportInputOwned {
     fn write(self) -> anyhow::Result<crate::output::report::ReportCounts> {
-        let kind = kind_for(self.kind);
+        let kind = kind_for(&self.config);
         let input = ReportInput {
             input: &self.config.input,
             format: self.config.format,

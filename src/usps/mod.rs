@@ -8,6 +8,8 @@
 pub mod addresses;
 pub mod error;
 pub mod oauth;
+pub mod prices;
+pub mod shipping_options;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
 pub mod paths {
@@ -15,6 +17,9 @@ pub mod paths {
     pub const ADDRESS: &str = "/addresses/v3/address";
     pub const CITY_STATE: &str = "/addresses/v3/city-state";
     pub const ZIPCODE: &str = "/addresses/v3/zipcode";
+    pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
+    pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
+    pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

@@ -1,0 +1,336 @@
+//! The `domestic-price` kind end to end: the real binary against a sandbox on loopback.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use common::{repo, sandbox_config, TestSandbox, Workspace};
+use rust_decimal::Decimal;
+
+const BASE_RATES: &str = "/prices/v3/base-rates/search";
+
+fn run(workspace: &Workspace, job: &Path, base_url: &str) -> common::Run {
+    workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        base_url,
+        "--quiet",
+    ])
+}
+
+fn units(weight: &str, dimensions: &str) -> String {
+    format!("quota = \"600/m\"\n[units]\nweight = \"{weight}\"\ndimensions = \"{dimensions}\"\n")
+}
+
+fn by_id(
+    rows: Vec<HashMap<String, String>>,
+    id_column: &str,
+) -> HashMap<String, HashMap<String, String>> {
+    rows.into_iter()
+        .map(|row| (row[id_column].clone(), row))
+        .collect()
+}
+
+fn sample_job(workspace: &Workspace) -> std::path::PathBuf {
+    let extra = format!("{}[columns]\nid = \"order_id\"\n", units("oz", "in"));
+    workspace.job(
+        "sample",
+        "domestic-price",
+        &repo().join("samples/shipments.csv"),
+        &extra,
+    )
+}
+
+#[test]
+fn sample_prices_match_rate_table() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let job = sample_job(&workspace);
+    // Exit 3: the sample has invalid rows on purpose.
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let rows = by_id(workspace.csv("sample.csv"), "order_id");
+    // 63118 to 33130 is zone 6; 8 oz is billed as 1 lb: 9.00 + 5 × 0.90.
+    let first = &rows["S0001"];
+    assert_eq!(first["usps_status"], "ok");
+    assert_eq!(first["usps_total_base_price"], "13.50");
+    assert_eq!(first["usps_zone"], "06");
+    assert_eq!(first["usps_sku"], "DPXM0XXXXR06001");
+    // 3 oz in a 20 × 12 × 12 in box: 2880 in³ / 166 rounds up to 18 lb, zone 7:
+    // 9.00 + 17 × 1.50 + 6 × 0.90.
+    let boxed = &rows["S0002"];
+    assert_eq!(boxed["usps_total_base_price"], "39.90");
+    assert_eq!(boxed["usps_dim_weight_applied"], "Y");
+    assert_eq!(boxed["usps_billed_weight"], "18");
+    // Ground Advantage, 40 oz is 3 lb, zone 5: 7.50 + 2 × 1.10 + 4 × 0.60.
+    assert_eq!(rows["S0003"]["usps_total_base_price"], "12.10");
+    assert_eq!(rows["S0003"]["usps_dim_weight_applied"], "N");
+
+    let summary = workspace.summary("sample");
+    assert_eq!(summary["by_status"]["ok"], 105);
+    assert_eq!(summary["by_status"]["invalid_input"], 10);
+    assert_eq!(summary["local_errors"], 9);
+    // 106 rows need a call, and six of them repeat an earlier shipment.
+    assert_eq!(summary["deduplicated"], 6);
+    assert_eq!(summary["api_calls"], 100);
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests[BASE_RATES], 100, "local errors cost no call");
+    assert_eq!(stats.repeated_requests, 0);
+}
+
+#[test]
+fn local_errors_name_the_fault() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let job = sample_job(&workspace);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let errors = by_id(workspace.csv("sample.errors.csv"), "id");
+    let expected = [
+        ("S0106", "invalid_weight"),
+        ("S0107", "invalid_weight"),
+        ("S0108", "invalid_weight"),
+        ("S0109", "partial_dimensions"),
+        ("S0110", "invalid_service_combination"),
+        ("S0111", "invalid_service_combination"),
+        ("S0112", "invalid_service"),
+        ("S0113", "invalid_zip"),
+        ("S0114", "invalid_weight"),
+    ];
+    for (id, code) in expected {
+        assert_eq!(errors[id]["code"], code, "{id}");
+        assert_eq!(errors[id]["http_status"], "", "{id} was not sent");
+    }
+    let oversized = &errors["S0115"];
+    assert_eq!(oversized["code"], "package_too_large");
+    assert_eq!(oversized["usps_code"], "030008");
+    assert!(oversized["raw_response"].contains("030008"));
+}
+
+#[test]
+fn sample_totals_sum_exactly() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let job = sample_job(&workspace);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let mut total = Decimal::ZERO;
+    let mut cents: i64 = 0;
+    for row in workspace.csv("sample.csv") {
+        let price = &row["usps_total_base_price"];
+        if price.is_empty() {
+            continue;
+        }
+        let (whole, fraction) = price.split_once('.').expect("two decimals");
+        assert_eq!(fraction.len(), 2, "{price}");
+        cents += whole.parse::<i64>().unwrap() * 100 + fraction.parse::<i64>().unwrap();
+        total += Decimal::from_str(price).unwrap();
+    }
+    assert_eq!(total, Decimal::new(cents, 2));
+}
+
+#[test]
+fn units_convert_before_sending() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let cases = [
+        // 85 g is 0.1874 lb, under 3 oz: the 4 oz tier of Ground Advantage in zone 1.
+        ("g", "cm", "85", "", "USPS Ground Advantage", "5.00"),
+        // 2 kg is 4.409 lb, billed as 5 lb: 9.00 + 4 × 1.50.
+        ("kg", "cm", "2", "", "Priority Mail", "15.00"),
+        // 3 oz is 0.1875 lb, not zero: the 4 oz tier.
+        ("oz", "in", "3", "", "USPS Ground Advantage", "5.00"),
+        // 16 oz is 1 lb; 61 cm is 24.02 in, so the 22 to 30 in fee of 4.00 applies.
+        ("oz", "cm", "16", "61", "Priority Mail", "13.00"),
+    ];
+    for (index, (weight_unit, length_unit, weight, length, service, expected)) in
+        cases.iter().enumerate()
+    {
+        let dimensions = if length.is_empty() {
+            ",,".to_string()
+        } else {
+            format!("{length},10,10")
+        };
+        let input = workspace.write(
+            &format!("units{index}.csv"),
+            format!(
+                "id,from_zip,to_zip,weight,length,width,height,service\n\
+                 R1,10001,10001,{weight},{dimensions},{service}\n"
+            ),
+        );
+        let name = format!("units{index}");
+        let job = workspace.job(
+            &name,
+            "domestic-price",
+            &input,
+            &units(weight_unit, length_unit),
+        );
+        run(&workspace, &job, &sandbox.base_url).expect_code(0);
+        let rows = workspace.csv(&format!("{name}.csv"));
+        assert_eq!(rows[0]["usps_status"], "ok", "{name}: {:?}", rows[0]);
+        assert_eq!(rows[0]["usps_total_base_price"], *expected, "{name}");
+    }
+    let rows = workspace.csv("units3.csv");
+    assert_eq!(rows[0]["usps_fees_total"], "4.00");
+    assert!(
+        rows[0]["usps_notes"].contains("61 cm sent as 24.015749 in"),
+        "{:?}",
+        rows[0]
+    );
+}
+
+#[test]
+fn rerun_makes_no_calls() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let job = sample_job(&workspace);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+    let first = workspace.csv("sample.csv");
+
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+    let summary = workspace.summary("sample");
+    assert_eq!(summary["api_calls"], 0);
+    assert_eq!(summary["resumed_rows"], 115);
+    assert_eq!(sandbox.stats().requests[BASE_RATES], 100);
+    assert_eq!(
+        workspace.csv("sample.csv"),
+        first,
+        "the rerun writes the same output"
+    );
+}
+
+/// A sandbox whose base-rates route returns 200 without any price; every other path goes
+/// to the real sandbox, so tokens work as usual.
+struct PricelessServer {
+    runtime: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    base_url: String,
+}
+
+impl PricelessServer {
+    fn start() -> PricelessServer {
+        use axum::routing::post;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
+        let app = axum::Router::new()
+            .route(
+                BASE_RATES,
+                post(|| async { axum::Json(serde_json::json!({"rates": []})) }),
+            )
+            .fallback_service(usps_batch::sandbox::router(state));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let base_url = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            format!("http://{address}")
+        });
+        PricelessServer {
+            runtime,
+            stop: Some(stop),
+            base_url,
+        }
+    }
+}
+
+impl Drop for PricelessServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.runtime.block_on(tokio::task::yield_now());
+    }
+}
+
+#[test]
+fn answer_without_price_is_missing_price() {
+    let workspace = Workspace::new();
+    let server = PricelessServer::start();
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service\nR1,10001,19103,12,Priority Mail\n",
+    );
+    let job = workspace.job("priceless", "domestic-price", &input, &units("oz", "in"));
+    run(&workspace, &job, &server.base_url).expect_code(3);
+    let rows = workspace.csv("priceless.csv");
+    assert_eq!(rows[0]["usps_status"], "error");
+    assert_eq!(rows[0]["usps_error_code"], "missing_price");
+    assert_eq!(rows[0]["usps_total_base_price"], "", "no price is not 0.00");
+}
+
+#[test]
+fn extra_services_use_total_rates() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service\nR1,10001,10001,48,Priority Mail\n",
+    );
+    let extra = format!("extra_services = [415, 921]\n{}", units("oz", "in"));
+    let job = workspace.job("extras", "domestic-price", &input, &extra);
+    run(&workspace, &job, &sandbox.base_url).expect_code(0);
+
+    let rows = workspace.csv("extras.csv");
+    // 3 lb Priority Mail in zone 1 is 12.00; Label Delivery 1.25 and Signature
+    // Confirmation 3.65 make 16.90.
+    assert_eq!(rows[0]["usps_total_base_price"], "12.00");
+    assert_eq!(rows[0]["usps_extra_services_total"], "4.90");
+    assert_eq!(rows[0]["usps_total_price"], "16.90");
+    assert_eq!(
+        rows[0]["usps_extra_services"],
+        "415 USPS Label Delivery: 1.25; 921 Signature Confirmation: 3.65"
+    );
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests["/prices/v3/total-rates/search"], 1);
+    assert!(!stats.requests.contains_key(BASE_RATES));
+}
+
+#[test]
+fn quota_stop_defers_without_price() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("5/5s"));
+    let mut text = String::from("id,from_zip,to_zip,weight,service\n");
+    for (index, zip) in [
+        "10001", "19103", "02134", "20007", "33130", "60601", "75201", "80202",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!("R{index},22407,{zip},12,Priority Mail\n"));
+    }
+    let input = workspace.write("in.csv", text);
+    let extra = format!("max_wait = \"0\"\n{}", units("oz", "in")).replace("600/m", "5/5s");
+    let job = workspace.job("quota", "domestic-price", &input, &extra);
+    // Exit 75: rows remain for a later run.
+    run(&workspace, &job, &sandbox.base_url).expect_code(75);
+
+    let rows = workspace.csv("quota.csv");
+    let deferred: Vec<_> = rows
+        .iter()
+        .filter(|row| row["usps_status"] == "deferred")
+        .collect();
+    // One token request and four price calls fill the window of five.
+    assert_eq!(deferred.len(), 4);
+    for row in deferred {
+        assert_eq!(row["usps_error_code"], "deferred_quota");
+        assert_eq!(
+            row["usps_total_base_price"], "",
+            "a deferred row has no price"
+        );
+    }
+    assert_eq!(sandbox.stats().rate_limited, 0);
+}
