@@ -32,8 +32,9 @@ pub enum ManifestError {
     HeaderEncoding { path: PathBuf, byte: u64, value: u8 },
 
     #[error(
-        "record {row} of {}, starting on line {line}, is larger than {limit} bytes; a quote \
-         opened there probably never closes: fix the quoting and rerun",
+        "record {row} of {}, starting on line {line}, is larger than {limit} bytes, so reading \
+         stopped there to bound memory: a quote that never closes, or a field that is not \
+         address data; fix that record and rerun (finished rows are kept)",
         path.display()
     )]
     RecordTooLarge {
