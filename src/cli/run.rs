@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Longest wait for a free quota slot before the run stops with exit code 75, such as
+    /// Maximum wait for a free quota slot before the run stops with exit code 75, such as
     /// 15m or 2h; 0 never waits.
     #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
     pub max_wait: Option<Duration>,
@@ -47,7 +47,7 @@ pub struct RunArgs {
     /// Retry rows that failed with a final error in an earlier run.
     #[arg(long)]
     pub retry_errors: bool,
-    /// Ignore answers cached by earlier runs; identical rows of this run still share one call.
+    /// Ignore responses cached by earlier runs; identical rows of this run still share one call.
     #[arg(long)]
     pub no_cache: bool,
     /// Show no progress and log only errors.

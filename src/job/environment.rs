@@ -1,4 +1,4 @@
-//! Where a run sends its calls, and with which credentials.
+//! Environments (the server a run calls) and the credentials it calls with.
 
 /// The USPS environment of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// The sandbox's built-in credentials.
+    /// Returns the sandbox's built-in credentials.
     pub fn sandbox() -> Credentials {
         Credentials {
             client_id: crate::sandbox::DEFAULT_CLIENT_ID.into(),

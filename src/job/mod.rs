@@ -2,7 +2,7 @@
 //!
 //! [`JobFile`] is what the user wrote; [`JobConfig`] is the one checked form that later code
 //! uses, with relative paths resolved against the job file's folder and command-line
-//! overrides applied. Later code never sees clap or TOML.
+//! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
 

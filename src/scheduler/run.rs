@@ -54,9 +54,9 @@ pub fn job_id(config: &JobConfig) -> String {
 }
 
 /// Returns the key under which the state file keeps the cache and the quota ledger of the
-/// server a job calls. It names the server, not only the environment, so that answers of a
+/// server a job calls. It names the server, not only the environment, so that responses of a
 /// sandbox behind `--base-url` never serve a run against USPS, and two sandboxes with
-/// different seeds never share answers.
+/// different seeds never share responses.
 pub fn server_key(config: &JobConfig) -> String {
     match &config.environment {
         Environment::Sandbox { base_url: None } => {

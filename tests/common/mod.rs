@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-/// The repository root, where `jobs/` and `samples/` live.
+/// Returns the repository root, where `jobs/` and `samples/` live.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -219,8 +219,8 @@ impl Drop for TestSandbox {
     }
 }
 
-/// The header and the first `count` rows of the sample manifest that USPS resolves, as CSV
-/// text. Rows are taken in order, skipping those that fail local checks or the sandbox.
+/// Returns the header and the first `count` rows of the sample manifest that USPS resolves,
+/// as CSV text. Rows are taken in order, skipping those that fail local checks or the sandbox.
 pub fn sample_rows(count: usize) -> String {
     // Ids of sample rows that are invalid or that the sandbox does not confirm.
     const SKIP: &[&str] = &[
