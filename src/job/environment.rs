@@ -34,8 +34,8 @@ impl Environment {
         }
     }
 
-    /// The name used in the ledger and cache keys, so that answers from the sandbox never
-    /// serve a production run.
+    /// Returns the environment's name (`sandbox`, `tem` or `prod`), for logs and the first
+    /// part of the server key.
     pub fn name(&self) -> &str {
         match self {
             Environment::Sandbox { .. } => "sandbox",
