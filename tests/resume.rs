@@ -273,3 +273,25 @@ fn file_caught_mid_write_resumes_when_complete() {
     let output = workspace.csv("midwrite.csv");
     assert_ne!(output[2]["usps_status"], "invalid_input");
 }
+
+#[test]
+fn quota_stop_names_when_window_frees() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write("in.csv", sample_rows(5));
+    let job = workspace.job(
+        "window",
+        "address",
+        &input,
+        "quota = \"3/30s\"\nmax_wait = \"0\"",
+    );
+    run_job(&workspace, &job, &sandbox, &[]).expect_code(75);
+    let summary = workspace.summary("window");
+    let parse = |key: &str| -> jiff::Timestamp { summary[key].as_str().unwrap().parse().unwrap() };
+    let free_in = parse("quota_free_at").duration_since(parse("finished_at"));
+    // The token and two calls fill the window of 30 s; the pace alone would say 10 s.
+    assert!(
+        free_in.as_secs() >= 25,
+        "the quota frees {free_in:?} after the stop: {summary}"
+    );
+}

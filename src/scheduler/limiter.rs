@@ -165,6 +165,15 @@ impl Limiter {
             if let Some(governor) = self.governor_for(&pool).await? {
                 if let Err(not_until) = governor.check() {
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    if wait > self.config.max_wait {
+                        // The pace alone may free a cell sooner than the ledger's window
+                        // frees a slot; the stop must name the later of the two.
+                        let paced = now_millis() + wait.as_millis() as i64;
+                        let free = self.ledger_free_at(&usage).await?.unwrap_or(paced);
+                        return Err(Stop::QuotaExhausted {
+                            next_free_at: free.max(paced),
+                        });
+                    }
                     self.wait(wait, "the quota's pace").await?;
                     continue;
                 }
@@ -190,6 +199,20 @@ impl Limiter {
                 }
             }
         }
+    }
+
+    /// Returns when the ledger's window has a free slot for `usage`, or `None` when it has
+    /// one now.
+    async fn ledger_free_at(&self, usage: &LedgerUse) -> Result<Option<i64>, Stop> {
+        let Some(limit) = usage.limit else {
+            return Ok(None);
+        };
+        let usage = usage.clone();
+        let free = self
+            .store
+            .call(move |connection| ledger::next_free_at(connection, &usage, limit, now_millis()))
+            .await?;
+        Ok(free)
     }
 
     /// Stops the run when `wait` exceeds `--max-wait`; otherwise sleeps it, telling the

@@ -74,7 +74,7 @@ pub fn reserve(
 }
 
 /// Returns when the next slot frees up, or `None` when one is free at `now`.
-fn next_free_at(
+pub fn next_free_at(
     connection: &Connection,
     usage: &LedgerUse,
     limit: QuotaLimit,
