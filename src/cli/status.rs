@@ -19,9 +19,10 @@ pub struct StatusArgs {
     /// State file to read.
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
-    /// Window over which to count spent calls, such as 1h or 1d.
-    #[arg(long, default_value = "1h", value_parser = crate::cli::run::parse_wait)]
-    pub window: std::time::Duration,
+    /// Window over which to count spent calls, such as 1h or 1d; defaults to the period of
+    /// the job's quota, or one hour.
+    #[arg(long, value_parser = crate::cli::run::parse_wait)]
+    pub window: Option<std::time::Duration>,
     /// Print the status as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -67,6 +68,7 @@ struct Status {
 
 pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     logging::init(LogFormat::Text, 0, false);
+    let mut window = args.window.unwrap_or(std::time::Duration::from_secs(3600));
     let (state, only_job) = match &args.job_file {
         Some(job_file) => {
             let overrides = Overrides {
@@ -74,6 +76,9 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 ..Overrides::default()
             };
             let config = JobConfig::load(job_file, &overrides)?;
+            if let (None, Some(limit)) = (args.window, config.quota.limit) {
+                window = limit.period;
+            }
             let id = job_id(&config);
             (config.state, Some(id))
         }
@@ -86,7 +91,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
         );
     }
     let connection = open_reader(&state)?;
-    let window_ms = args.window.as_millis() as i64;
+    let window_ms = window.as_millis() as i64;
     let now = now_millis();
 
     let mut job_statuses = Vec::new();
@@ -131,7 +136,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     let status = Status {
         state_file: state.display().to_string(),
         jobs: job_statuses,
-        quota_window: crate::quota::format_duration(args.window),
+        quota_window: crate::quota::format_duration(window),
         quota_used,
     };
     if args.json {
