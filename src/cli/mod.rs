@@ -58,8 +58,36 @@ pub fn main() -> Exit {
         Ok(exit) => exit,
         Err(error) => {
             // Printed, not logged: the default log level would show it twice.
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe_error(&error));
             Exit::Fatal
         }
+    }
+}
+
+/// Joins an error with its causes, leaving out a cause whose text the message already
+/// includes: most errors here name their cause in their own message.
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_causes_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(io).context("cannot open in.csv: no such file");
+        assert_eq!(describe_error(&error), "cannot open in.csv: no such file");
+        let error = anyhow::anyhow!("disk full").context("cannot write out.csv");
+        assert_eq!(describe_error(&error), "cannot write out.csv: disk full");
     }
 }

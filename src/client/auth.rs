@@ -140,7 +140,8 @@ impl TokenManager {
                     return Err(Stop::Auth {
                         message: format!(
                             "the token request to {url} was rejected (HTTP {status}, {}): {}; check USPS_CLIENT_ID and USPS_CLIENT_SECRET, and that --env or --base-url names the host the app was registered for",
-                            error.code, error.message
+                            error.code,
+                            error.message.trim_end_matches('.')
                         ),
                     });
                 }

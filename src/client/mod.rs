@@ -235,7 +235,10 @@ impl UspsClient {
     fn transient(&self, request: &ApiRequest, rows: &[RowKey], message: &str) -> Result<(), Stop> {
         let in_row = self.failures_in_row.fetch_add(1, Ordering::Relaxed) + 1;
         if in_row >= OUTAGE_THRESHOLD {
-            tracing::error!(api = request.api, rows = ?rows, failures = in_row, error = %message, "API outage: stopping the run");
+            // Workers still in flight reach here too; the outage is logged once.
+            if in_row == OUTAGE_THRESHOLD {
+                tracing::error!(api = request.api, rows = ?rows, failures = in_row, error = %message, "API outage: stopping the run");
+            }
             return Err(Stop::Outage {
                 message: format!(
                     "{in_row} failures in a row from {}{}; last: {message}",
