@@ -105,9 +105,11 @@ impl Kind for DomesticPriceKind {
     }
 }
 
-/// Formats an amount of money with exactly two decimals.
+/// Formats an amount of money with exactly two decimals, rounding a half cent up as postage
+/// prices are, not to even.
 fn money(amount: Decimal) -> String {
-    let mut rounded = amount.round_dp(2);
+    let mut rounded =
+        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(2);
     rounded.to_string()
 }
@@ -217,6 +219,48 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     // Without totalBasePrice the rates are summed, but only when every rate has a price.
     let rate_prices: Vec<Option<Decimal>> = found.rates.iter().map(|rate| rate.price).collect();
     let priced_count = rate_prices.iter().flatten().count();
+    // A rate or fee without a price means USPS priced only part of the shipment; a total
+    // over the rest would under-quote it, whatever totalBasePrice says.
+    let unpriced_fee = found
+        .rates
+        .iter()
+        .flat_map(|rate| &rate.fees)
+        .find(|fee| fee.price.is_none());
+    if priced_count > 0 && priced_count < rate_prices.len() {
+        return incomplete_quote(
+            answer,
+            "USPS returned a rate without a price; the total would under-quote the shipment. \
+             Rerun later or report the raw answer to USPS"
+                .to_owned(),
+        );
+    }
+    if let Some(fee) = unpriced_fee {
+        return incomplete_quote(
+            answer,
+            format!(
+                "USPS returned the fee {:?} without a price; the total would under-quote the \
+                 shipment. Rerun later or report the raw answer to USPS",
+                fee.name
+            ),
+        );
+    }
+    let negative = found
+        .total_base_price
+        .into_iter()
+        .chain(rate_prices.iter().flatten().copied())
+        .any(|price| price < Decimal::ZERO);
+    if negative {
+        let mut outcome = incomplete_quote(
+            answer,
+            "USPS returned a negative price, which no shipment has; report the raw answer to \
+             USPS"
+                .to_owned(),
+        );
+        if let Some(error) = outcome.error.as_mut() {
+            error.code = "invalid_price".into();
+        }
+        return outcome;
+    }
     let total = match found.total_base_price {
         Some(total) => total,
         None if priced_count == 0 => return missing_price(answer),
@@ -291,7 +335,16 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
         None => total + extras_total,
     };
     values.push(money(total_price));
-    RowOutcome::success(RowStatus::Ok, values)
+    let mut outcome = RowOutcome::success(RowStatus::Ok, values);
+    if has_extras && money(total_price) != money(total + extras_total) {
+        outcome.notes.push(format!(
+            "USPS totalPrice {} differs from the base price plus extra services {}; check the \
+             raw answer before billing",
+            money(total_price),
+            money(total + extras_total)
+        ));
+    }
+    outcome
 }
 
 fn interpret_error(answer: &Answer) -> RowOutcome {
@@ -351,6 +404,32 @@ mod tests {
     fn column(outcome: &RowOutcome, name: &str) -> String {
         let index = COLUMNS.iter().position(|column| *column == name).unwrap();
         outcome.values[index].clone()
+    }
+
+    #[test]
+    fn unpriced_parts_are_incomplete() {
+        let unpriced_rate = r#"{"totalBasePrice": 5, "rates": [{"price": 5}, {"price": null}]}"#;
+        let unpriced_fee = r#"{"totalBasePrice": 5, "rates": [{"price": 5,
+            "fees": [{"name": "Nonstandard Length fee", "price": null}]}]}"#;
+        for body in [unpriced_rate, unpriced_fee] {
+            let outcome = kind().interpret(&request(), &answer(200, body));
+            assert_eq!(outcome.status, RowStatus::Error, "{body}");
+            assert_eq!(outcome.error.unwrap().code, "incomplete_quote", "{body}");
+        }
+    }
+
+    #[test]
+    fn negative_price_is_invalid() {
+        let body = r#"{"totalBasePrice": -1, "rates": [{"price": -1}]}"#;
+        let outcome = kind().interpret(&request(), &answer(200, body));
+        assert_eq!(outcome.error.unwrap().code, "invalid_price");
+    }
+
+    #[test]
+    fn half_cents_round_up() {
+        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
+        assert_eq!(money(Decimal::new(12005, 3)), "12.01");
+        assert_eq!(money(Decimal::new(5, 0)), "5.00");
     }
 
     #[test]
