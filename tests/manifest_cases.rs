@@ -308,7 +308,10 @@ fn huge_unterminated_record_stops_reading() {
             ..
         }
     ));
-    assert!(error.to_string().contains("a quote that never closes"), "{error}");
+    assert!(
+        error.to_string().contains("a quote that never closes"),
+        "{error}"
+    );
     assert!(reader.next_record().is_none());
 }
 
