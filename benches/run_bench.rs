@@ -32,8 +32,8 @@ const DEFAULT_REPEATS: usize = 3;
 /// unless --first-repeats sets another count, so that the bench stays within minutes.
 const FIRST_REPEAT_LIMIT: u64 = 200_000;
 /// Requests in flight in the first run. The sandbox responds in well under a millisecond, so
-/// the run is bound by round trips. On the 2-core machine of BENCHMARKS.md, 20,000 rows used
-/// 49% of the CPU at the job default of 4 and 88% at 16.
+/// the run is bound by round trips. On the 2-core machine of BENCHMARKS.md, a 20,000-row first
+/// run kept 0.49 cores busy on average at the job default of 4, and 0.88 at 16.
 const DEFAULT_CONCURRENCY: usize = 16;
 
 /// One row in this many is an exact copy of an earlier row (5%).
