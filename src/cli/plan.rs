@@ -1,6 +1,6 @@
 //! `usps-batch plan`: check a manifest and count the calls a run needs, without any call.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -117,7 +117,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     let scanner = tokio::task::spawn_blocking(move || scan(input, sender));
 
     let mut invalid_rows: BTreeMap<String, u64> = BTreeMap::new();
-    let mut unique: HashSet<[u8; 16]> = HashSet::new();
+    let mut unique = DistinctKeys::new()?;
     while let Some(item) = receiver.recv().await {
         match item {
             ScanItem::Fatal(message) => anyhow::bail!("{}: {message}", config.input.display()),
@@ -131,7 +131,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
                 }
             }
             ScanItem::Work(work) => {
-                unique.insert(work.key);
+                unique.insert(&work.key)?;
             }
         }
     }
@@ -144,7 +144,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
             .unwrap_or_default(),
     };
     let credential = credential_hash(&env, &client_id);
-    let calls_needed = unique.len() as u64;
+    let calls_needed = unique.finish()?;
     let (quota_free_now, expected_finish) = match config.quota.limit {
         None => (None, None),
         Some(limit) => {
@@ -183,6 +183,50 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
         expected_finish: expected_finish.map(rfc3339_millis),
         expected_finish_at: expected_finish,
     })
+}
+
+/// Counts distinct request keys in a temporary SQLite database, which spills to disk, so
+/// that `plan` keeps bounded memory however many distinct requests a manifest has.
+struct DistinctKeys {
+    connection: rusqlite::Connection,
+    count: u64,
+    pending: u64,
+}
+
+/// Keys inserted per transaction.
+const KEYS_PER_TRANSACTION: u64 = 10_000;
+
+impl DistinctKeys {
+    fn new() -> rusqlite::Result<DistinctKeys> {
+        // An empty path opens a private temporary database on disk.
+        let connection = rusqlite::Connection::open("")?;
+        connection
+            .execute_batch("CREATE TABLE keys (key BLOB PRIMARY KEY) WITHOUT ROWID; BEGIN;")?;
+        Ok(DistinctKeys {
+            connection,
+            count: 0,
+            pending: 0,
+        })
+    }
+
+    fn insert(&mut self, key: &[u8; 16]) -> rusqlite::Result<()> {
+        let added = self
+            .connection
+            .prepare_cached("INSERT OR IGNORE INTO keys (key) VALUES (?1)")?
+            .execute([&key[..]])?;
+        self.count += added as u64;
+        self.pending += 1;
+        if self.pending >= KEYS_PER_TRANSACTION {
+            self.connection.execute_batch("COMMIT; BEGIN;")?;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> rusqlite::Result<u64> {
+        self.connection.execute_batch("COMMIT;")?;
+        Ok(self.count)
+    }
 }
 
 fn print_plan(plan: &Plan) {
