@@ -1,5 +1,5 @@
 //! Resume after a quota stop, 429s that never become row errors, token refresh, and the
-//! answer cache.
+//! response cache.
 
 mod common;
 
@@ -76,7 +76,7 @@ fn quota_stop_resumes_without_repeats() {
 }
 
 #[test]
-fn server_429_waits_and_is_not_a_row_error() {
+fn server_429_is_not_row_error() {
     let workspace = Workspace::new();
     // The server allows less than the runner believes, as when another app shares the quota.
     let sandbox = TestSandbox::start(sandbox_config("8/2s"));
@@ -161,7 +161,7 @@ fn expired_token_is_refreshed_mid_run() {
 }
 
 #[test]
-fn identical_rows_share_one_call_and_cache_serves_other_jobs() {
+fn dedupe_and_cache_across_jobs() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("unlimited"));
     let input = workspace.write(
@@ -179,7 +179,7 @@ fn identical_rows_share_one_call_and_cache_serves_other_jobs() {
     assert_eq!(summary["deduplicated"], 2, "{summary}");
     assert_eq!(sandbox.stats().requests["/addresses/v3/address"], 2);
 
-    // Another job on the same rows is answered from the cache.
+    // Another job on the same rows is served from the cache.
     let other = workspace.job("other", "address", &input, "quota = \"unlimited\"");
     run_job(&workspace, &other, &sandbox, &[]).expect_code(0);
     let summary = workspace.summary("other");
@@ -187,7 +187,7 @@ fn identical_rows_share_one_call_and_cache_serves_other_jobs() {
     assert_eq!(summary["cache_hits"], 4, "{summary}");
     assert_eq!(sandbox.stats().requests["/addresses/v3/address"], 2);
 
-    // --no-cache asks again, still once per distinct request.
+    // --no-cache requests again, still once per distinct request.
     run_job(&workspace, &other, &sandbox, &["--fresh", "--no-cache"]).expect_code(0);
     let summary = workspace.summary("other");
     assert_eq!(summary["api_calls"], 2, "{summary}");
@@ -289,7 +289,7 @@ fn quota_stop_names_when_window_frees() {
     let summary = workspace.summary("window");
     let parse = |key: &str| -> jiff::Timestamp { summary[key].as_str().unwrap().parse().unwrap() };
     let free_in = parse("quota_free_at").duration_since(parse("finished_at"));
-    // The token and two calls fill the window of 30 s; the pace alone would say 10 s.
+    // The token and two calls fill the window of 30 s; the pace alone would give 10 s.
     assert!(
         free_in.as_secs() >= 25,
         "the quota frees {free_in:?} after the stop: {summary}"

@@ -181,7 +181,7 @@ pub fn prepare_price(
 
 /// Checks a record for `POST /shipments/v3/options/search`. The spec requires length, width
 /// and height above zero there, so a row without dimensions is an error. An empty mail class
-/// asks for every outbound class (`ALL_OUTBOUND`).
+/// requests every outbound class (`ALL_OUTBOUND`).
 pub fn prepare_options(
     record: &Record,
     columns: &ColumnMap,

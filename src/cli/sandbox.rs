@@ -22,10 +22,10 @@ pub struct SandboxArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 28_799)]
     pub token_ttl: u64,
-    /// Delay added to every answer, in milliseconds.
+    /// Delay added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Seed of the fault draws and of the derived ZIP+4 and carrier route; the in-process
+    /// Seed of the fault draws and of the derived ZIP+4 and carrier route. The in-process
     /// sandbox of a job uses 0 unless its `[sandbox]` table sets `seed`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -35,13 +35,13 @@ pub struct SandboxArgs {
     /// Client secret that the token endpoint accepts.
     #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
-    /// Share of API requests answered with 500 or 503, from 0 to 1.
+    /// Share of API requests that get 500 or 503, from 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
     /// Share of API requests whose connection is dropped after processing, from 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
-    /// Share of API requests answered late, from 0 to 1.
+    /// Share of API requests that get a late response, from 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     pub slow_rate: f64,
     /// Delay of late answers, in milliseconds.

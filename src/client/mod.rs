@@ -1,9 +1,9 @@
 //! The USPS HTTP client: token handling, the limiter, retries and outage detection around
 //! each request.
 //!
-//! No generic retry layer is used. Each status has its own rule: 401 refreshes the token
-//! once, 429 waits for `Retry-After` and is never a row error, 5xx and transport failures
-//! back off a few times, and every other response goes back to the job kind to interpret.
+//! No generic retry layer is used, because each status has its own rule. A 401 refreshes the
+//! token once. A 429 waits for `Retry-After` and is never a row error. 5xx and transport
+//! failures back off a few times. Every other response goes back to the job kind.
 
 pub mod auth;
 pub mod request;
@@ -44,7 +44,7 @@ pub struct Answer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallResult {
     Answer(Answer),
-    /// 5xx answers or transport failures until the attempts ran out; a rerun may succeed.
+    /// 5xx responses or transport failures until the attempts ran out. A rerun may succeed.
     Transient {
         message: String,
         status: Option<u16>,
@@ -104,7 +104,7 @@ impl UspsClient {
     }
 
     /// Sends `request` for `rows` (marked in flight when the slot is reserved) and returns
-    /// the final answer, or the last transient failure once the attempts ran out.
+    /// the final response, or the last transient failure once the attempts ran out.
     pub async fn call(&self, request: &ApiRequest, rows: &[RowKey]) -> Result<CallResult, Stop> {
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(500))
@@ -221,7 +221,7 @@ impl UspsClient {
         }
     }
 
-    /// Ends a run of transient failures: the API answered with a usable response.
+    /// Ends a run of transient failures after a usable response from the API.
     pub fn note_usable_response(&self) {
         self.failures_in_row.store(0, Ordering::Relaxed);
     }
@@ -331,7 +331,8 @@ mod tests {
             HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
         );
         let wait = retry_after(&headers).unwrap();
-        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        assert!(wait > Duration::from_secs(100), "{wait:?}");
+        assert!(wait <= Duration::from_secs(120), "{wait:?}");
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
     }

@@ -114,7 +114,7 @@ fn money(amount: Decimal) -> String {
     rounded.to_string()
 }
 
-/// The parts of a base-rates or total-rates answer that fill the result columns.
+/// Parts of a base-rates or total-rates response that fill the result columns.
 struct Priced<'a> {
     total_base_price: Option<Decimal>,
     rates: &'a [RateDetails],
@@ -122,7 +122,7 @@ struct Priced<'a> {
     total_price: Option<Decimal>,
 }
 
-/// Uses the first rate option of a total-rates answer. USPS may list several options for one
+/// Uses the first rate option of a total-rates response. USPS may list several options for one
 /// mail class (one per entry facility, for example), so the choice is noted.
 fn interpret_total_rates(
     request: &ApiRequest,
@@ -220,7 +220,7 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     let rate_prices: Vec<Option<Decimal>> = found.rates.iter().map(|rate| rate.price).collect();
     let priced_count = rate_prices.iter().flatten().count();
     // A rate or fee without a price means USPS priced only part of the shipment; a total
-    // over the rest would under-quote it, whatever totalBasePrice says.
+    // over the rest would under-quote it, whatever totalBasePrice reports.
     let unpriced_fee = found
         .rates
         .iter()

@@ -1,4 +1,4 @@
-//! Kinds of job: how a manifest row becomes a request, and how an answer becomes the row's
+//! Kinds of job: how a manifest row becomes a request, and how a response becomes the row's
 //! result columns.
 
 mod address;
@@ -27,14 +27,14 @@ pub struct Prepared {
 /// The behaviour of one kind of job.
 pub trait Kind: Send + Sync {
     fn job_kind(&self) -> JobKind;
-    /// The API fields the manifest maps, with their header aliases.
+    /// Returns the API fields the manifest maps, with their header aliases.
     fn fields(&self) -> &'static [FieldSpec];
     /// Result columns this kind adds, between `usps_status` and the notes and error columns.
     fn result_columns(&self) -> &'static [&'static str];
     /// Runs the local checks and builds the request, with values normalized (upper case,
     /// single spaces) so that identical requests share one call.
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
-    /// Turns an answer (2xx or a 4xx row error) into the row's outcome.
+    /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
 }
 
@@ -93,7 +93,7 @@ fn push_normalized(
     }
 }
 
-/// Builds the outcome of an error answer that no kind-specific rule matched.
+/// Builds the outcome of an error response that no kind-specific rule matched.
 fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
     let error = parse_error(answer.status, &answer.body);
     RowOutcome::failure(
@@ -118,7 +118,7 @@ fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
             code: "invalid_response".into(),
             usps_code: None,
             field: None,
-            message: format!("the answer does not match the USPS spec: {error}"),
+            message: format!("the response does not match the USPS spec: {error}"),
             retryable: true,
             http_status: Some(answer.status),
             raw: Some(answer.body.clone()),

@@ -1,4 +1,4 @@
-//! What became of a row: its status, the result columns, notes and error. Stored as JSON in
+//! Outcome of a row: its status, the result columns, notes and error. Stored as JSON in
 //! the state file and written to the outputs.
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ pub enum RowStatus {
     Ambiguous,
     /// The row failed a local check or the API's validation; fix the input.
     InvalidInput,
-    /// The request failed; `retryable` in the error says whether a rerun may fix it.
+    /// The request failed. `retryable` in the error tells whether a rerun may fix it.
     Error,
     /// Not processed yet: the run stopped before this row. A rerun processes it.
     Deferred,
@@ -36,13 +36,13 @@ impl RowStatus {
         }
     }
 
-    /// Whether the row counts as succeeded: it stays out of the error report.
+    /// Returns whether the row counts as succeeded, which keeps it out of the error report.
     pub fn is_success(self) -> bool {
         matches!(self, RowStatus::Ok | RowStatus::Corrected)
     }
 }
 
-/// Why a row did not succeed.
+/// Reason a row did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     /// The runner's code for the problem, such as `zip_too_short` or `address_not_found`.
@@ -58,7 +58,7 @@ pub struct RowError {
     pub retryable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
-    /// The API's answer as received, for error answers.
+    /// The API's response body as received, for error responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
 }
@@ -96,7 +96,7 @@ impl RowOutcome {
         }
     }
 
-    /// A row error found by the runner itself, which costs no call.
+    /// Builds a row error found by the runner itself, which costs no call.
     pub fn local(code: &str, field: Option<String>, message: String) -> RowOutcome {
         RowOutcome::failure(
             RowStatus::InvalidInput,
@@ -112,7 +112,7 @@ impl RowOutcome {
         )
     }
 
-    /// A request that kept failing with 5xx answers or transport errors.
+    /// Builds the outcome of a request that kept failing with 5xx responses or transport errors.
     pub fn transient(message: String, status: Option<u16>, body: String) -> RowOutcome {
         let code = if status.is_some_and(|status| status >= 500) {
             "upstream_5xx"

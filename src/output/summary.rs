@@ -25,11 +25,11 @@ pub struct Summary {
     pub api_calls: u64,
     pub token_calls: u64,
     pub retries: u64,
-    /// 429 answers met.
+    /// 429 responses met.
     pub rate_limited: u64,
-    /// Rows answered from the cache of earlier runs.
+    /// Rows served from the cache of earlier runs.
     pub cache_hits: u64,
-    /// Rows that shared the answer of an identical request of this run.
+    /// Rows that shared the response to an identical request of this run.
     pub deduplicated: u64,
     /// Rows that failed local checks and cost no call.
     pub local_errors: u64,
@@ -39,7 +39,7 @@ pub struct Summary {
     pub remaining_rows: u64,
     pub elapsed_seconds: f64,
     pub finished_at: String,
-    /// Why the run stopped early, if it did.
+    /// Reason the run stopped early, if it did.
     pub stopped: Option<String>,
     /// When the quota frees up again, after a quota stop (RFC 3339, UTC).
     pub quota_free_at: Option<String>,

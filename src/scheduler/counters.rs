@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// What a run has done so far. Every field counts this run only.
+/// Progress of a run so far. Every field counts this run only.
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Requests sent to the API, retries included and token requests excluded.
@@ -11,11 +11,11 @@ pub struct Counters {
     pub token_calls: AtomicU64,
     /// Repeated attempts after a 401, 429, 5xx or transport failure.
     pub retries: AtomicU64,
-    /// 429 answers met.
+    /// 429 responses met.
     pub rate_limited: AtomicU64,
-    /// Rows answered from the state file's cache.
+    /// Rows served from the state file's cache.
     pub cache_hits: AtomicU64,
-    /// Rows that shared the answer of an identical request sent for another row.
+    /// Rows that shared the response to an identical request sent for another row.
     pub deduplicated: AtomicU64,
     /// Rows that failed local checks, costing no call.
     pub local_errors: AtomicU64,

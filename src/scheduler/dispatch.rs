@@ -22,10 +22,10 @@ use crate::state::{
 
 /// Resolved rows committed together.
 const BATCH_ROWS: usize = 512;
-/// The longest a resolved row waits for its batch to commit.
+/// Maximum time a resolved row waits for its batch to commit.
 const BATCH_DELAY: Duration = Duration::from_millis(200);
 
-/// What the dispatcher needs from the run.
+/// Settings and shared handles of the dispatcher.
 pub struct Dispatcher {
     pub store: Store,
     pub client: Arc<UspsClient>,
@@ -39,7 +39,7 @@ pub struct Dispatcher {
     pub stop: Arc<StopFlag>,
 }
 
-/// A row that waits for the answer of an identical request.
+/// A row that waits for the response to an identical request.
 struct Waiter {
     row: u64,
     content_hash: [u8; 16],
@@ -57,7 +57,7 @@ impl Waiter {
 
 type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
 
-/// How dispatching ended.
+/// Result of dispatching.
 pub struct DispatchEnd {
     /// The reason the run stopped early, if it did.
     pub stop: Option<Stop>,
@@ -118,7 +118,7 @@ impl Dispatcher {
                     {
                         let mut map = in_flight.lock().expect("in-flight map lock");
                         if let Some(waiters) = map.get_mut(&work.key) {
-                            // An identical request is on its way; this row shares its answer.
+                            // An identical request is on its way, so this row shares its response.
                             waiters.push(waiter);
                             Counters::add(&this.counters.deduplicated, 1);
                             continue;
@@ -181,7 +181,7 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
-        // An identical request may have been answered after the scan looked in the cache.
+        // A response to an identical request may have arrived after the scan looked in the cache.
         let env = self.env.clone();
         let key = work.key;
         let lookup = self.cache;
@@ -230,7 +230,7 @@ impl Dispatcher {
             }
         };
 
-        // The key leaves the map only after the cache holds the answer, so a later row with
+        // The key leaves the map only after the cache contains the response, so a later row with
         // the same request finds one or the other.
         let waiters = in_flight
             .lock()

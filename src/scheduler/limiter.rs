@@ -46,7 +46,7 @@ pub struct Limiter {
     config: LimiterConfig,
     /// One pacing limiter per pool, created and seeded on the pool's first call.
     governors: tokio::sync::Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
-    /// Pools that answered 429, with the time before which no call may go to them.
+    /// Pools that got a 429, with the time before which no call may go to them.
     blocked: Mutex<HashMap<String, Instant>>,
     counters: Arc<Counters>,
     /// Set once the run stops; every later or waiting acquire returns [`Stop::Halted`].
@@ -68,7 +68,7 @@ impl Limiter {
     }
 
     /// Returns the pacing limiter of `pool`, creating it on first use. A new one is seeded
-    /// from the calls the ledger already holds in the current window, so that a run started
+    /// from the calls the ledger already contains for the current window, so that a run started
     /// right after another does not burst again.
     async fn governor_for(
         &self,
@@ -286,7 +286,7 @@ impl Limiter {
         Ok(())
     }
 
-    /// The quota's window, for 429s that come without `Retry-After`.
+    /// Returns the quota's window, for 429s that come without `Retry-After`.
     pub fn window(&self) -> Duration {
         self.config
             .quota

@@ -14,13 +14,13 @@ pub use limiter::Limiter;
 
 use crate::state::StoreError;
 
-/// Why a run stops before every row is finished.
+/// Reason a run stops before every row is finished.
 #[derive(Debug, thiserror::Error)]
 pub enum Stop {
     /// The next free quota slot is further away than `--max-wait`.
     #[error("quota exhausted; the next call is allowed at {}", crate::output::time::describe_millis(*next_free_at))]
     QuotaExhausted { next_free_at: i64 },
-    /// Too many 5xx answers or connection failures in a row.
+    /// Too many 5xx responses or connection failures in a row.
     #[error("the API looks unavailable: {message}")]
     Outage { message: String },
     /// The credentials or the app's access were rejected; a person must act.

@@ -4,7 +4,7 @@
 //! It runs in two stages on two blocking threads, each with its own read connection, so a
 //! large manifest streams through without round trips to the writer thread. The first stage
 //! reads the manifest and the checkpoints and runs the local checks. The second looks up the
-//! cache, interprets cached answers and sends every item to the dispatcher in manifest order.
+//! cache, interprets cached responses and sends every item to the dispatcher in manifest order.
 //! The lookups and the interpretation are most of the work, and splitting them from reading
 //! and checking lets the two halves run on two cores.
 
@@ -46,7 +46,7 @@ pub struct WorkItem {
     pub notes: Vec<String>,
 }
 
-/// What the scan works from.
+/// Inputs of the scan.
 pub struct ScanInput {
     pub reader: ManifestReader,
     pub columns: ColumnMap,
@@ -69,7 +69,7 @@ pub struct ScanInput {
 /// Outside a transaction every SQLite statement takes and releases the file's shared locks,
 /// two `fcntl` calls each. A reader also drops its whole page cache when it starts a
 /// transaction after the writer has committed, which the writer does every few hundred rows.
-/// Reading many rows in one transaction avoids both. The snapshot it sees is at most this many
+/// Reading many rows in one transaction avoids both. The snapshot it reads is at most this many
 /// rows old, which only delays a cache hit: the dispatcher checks the cache again before it
 /// sends a request.
 const ROWS_PER_READ_TRANSACTION: u32 = 1024;
@@ -219,7 +219,7 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
 enum Checked {
     /// An item that needs no cache lookup: a local error, or a fatal problem.
     Ready(ScanItem),
-    /// A row that passed the local checks. Its answer may be in the cache.
+    /// A row that passed the local checks. Its response may be in the cache.
     Prepared {
         row: u64,
         content_hash: [u8; 16],

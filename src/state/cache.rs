@@ -1,18 +1,18 @@
-//! The answer cache: USPS answers by environment and normalized request, shared by every
+//! The response cache: USPS responses by environment and normalized request, shared by every
 //! run and job on the state file.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// A cached answer.
+/// A cached response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
     pub status: u16,
     pub body: String,
-    /// The run that fetched the answer; ignored by [`put`].
+    /// The run that fetched the response. [`put`] ignores it.
     pub run_id: Option<i64>,
 }
 
-/// Which cache entries a lookup may use.
+/// Limits on the cache entries a lookup may use.
 #[derive(Debug, Clone, Copy)]
 pub struct CacheLookup {
     /// Entries created before this time (milliseconds) are stale.

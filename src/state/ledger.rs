@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::quota::QuotaLimit;
 use crate::state::rows::{mark_in_flight, RowKey};
 
-/// What a reservation is for.
+/// Purpose of a reservation: the credential, pool, API and path it counts against.
 #[derive(Debug, Clone)]
 pub struct LedgerUse {
     /// [`credential_hash`] of the environment and client id.
@@ -26,7 +26,7 @@ pub struct LedgerUse {
     pub margin_ms: i64,
 }
 
-/// The answer to a reservation.
+/// Result of a reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
     /// The slot is recorded under this ledger id.
@@ -111,7 +111,7 @@ pub fn next_free_at(
     Ok(Some(blocking.map_or(now, |sent_at| sent_at + window + 1)))
 }
 
-/// Records the HTTP status of a ledger entry once the answer came (none for a transport
+/// Records the HTTP status of a ledger entry once the response came (none for a transport
 /// failure).
 pub fn record_status(
     connection: &Connection,
@@ -154,7 +154,7 @@ pub fn window_use(
     )
 }
 
-/// Every pool of every credential with calls inside its window, for `status`.
+/// Lists every pool of every credential with calls inside its window, for `status`.
 pub fn credentials_in_window(
     connection: &Connection,
     since: i64,

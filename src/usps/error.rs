@@ -22,7 +22,7 @@ pub struct ErrorBody {
     pub errors: Vec<ErrorDetail>,
 }
 
-/// One entry of `error.errors`. `code` holds the six-digit code of the USPS error inventory,
+/// One entry of `error.errors`. `code` is the six-digit code of the USPS error inventory,
 /// such as `010003`. `source` is an object in the spec but arrived as a plain string in a live
 /// 401, so it is kept as raw JSON.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,10 +53,10 @@ impl ErrorMessage {
     }
 }
 
-/// An error answer reduced to what a row report needs, whatever shape the body had.
+/// An error response reduced to what a row report needs, whatever shape the body had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// HTTP status of the answer.
+    /// HTTP status of the response.
     pub status: u16,
     /// The most specific code found: the inventory code of the first detail, the gateway's
     /// `errorcode`, the OAuth `error`, or the HTTP status.
@@ -87,7 +87,7 @@ struct GatewayFaultDetail {
     errorcode: Option<String>,
 }
 
-/// Parses an error answer of any shape: the standard body, a gateway fault, an OAuth error,
+/// Parses an error response of any shape: the standard body, a gateway fault, an OAuth error,
 /// other JSON, plain text or nothing. It never fails, so a strange body cannot stop a run.
 pub fn parse_error(status: u16, body: &str) -> ApiError {
     let fallback_message = || {
