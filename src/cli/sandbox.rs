@@ -47,6 +47,14 @@ pub struct SandboxArgs {
     /// Delay of late answers, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_ms: u64,
+    /// Share of label purchases that are charged and then cut off before the response, from
+    /// 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    pub label_drop_rate: f64,
+    /// Starting balance of every payer account, in dollars, such as 250.00; unlimited when
+    /// left out. Label purchases beyond it fail with insufficient funds.
+    #[arg(long)]
+    pub balance: Option<rust_decimal::Decimal>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -63,6 +71,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         drop_rate: args.drop_rate,
         slow_rate: args.slow_rate,
         slow_ms: args.slow_ms,
+        label_drop_rate: args.label_drop_rate,
     };
     faults.validate()?;
     let config = SandboxConfig {
@@ -73,6 +82,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
         faults,
+        balance: args.balance,
     };
     let sandbox = Sandbox::start(config, args.listen).await?;
     tracing::info!(

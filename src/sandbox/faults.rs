@@ -32,6 +32,9 @@ pub struct Faults {
     pub slow_rate: f64,
     /// Delay of a slow response, in milliseconds.
     pub slow_ms: u64,
+    /// Share of label purchases that are charged and then cut off before the response, drawn
+    /// by the label service from a generator of its own.
+    pub label_drop_rate: f64,
 }
 
 impl Faults {
@@ -41,6 +44,7 @@ impl Faults {
             ("error_rate", self.error_rate),
             ("drop_rate", self.drop_rate),
             ("slow_rate", self.slow_rate),
+            ("label_drop_rate", self.label_drop_rate),
         ] {
             ensure!(
                 (0.0..=1.0).contains(&rate),
@@ -169,6 +173,7 @@ mod tests {
             drop_rate,
             slow_rate,
             slow_ms: 250,
+            label_drop_rate: 0.0,
         }
     }
 

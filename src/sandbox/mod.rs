@@ -1,8 +1,10 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
 //! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
 //! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
-//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, under the same
-//! paths, bodies, status codes and headers as USPS.
+//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, payment authorization
+//! of Payments 3.0 at `/payments/v3/payment-authorization`, and label purchase and cancel of
+//! Domestic Labels 3.0 at `/labels/v3/label`, under the same paths, bodies, status codes and
+//! headers as USPS.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -19,6 +21,8 @@ mod box_lines;
 mod directory;
 pub mod faults;
 mod gateway;
+mod label_pdf;
+mod labels;
 mod oauth;
 mod options;
 mod params;
@@ -35,7 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -44,6 +48,7 @@ use crate::quota::Quota;
 use crate::usps::paths;
 
 pub use faults::Faults;
+pub use labels::LabelAccountStats;
 pub use stats::StatsSnapshot;
 
 /// Client id that the sandbox accepts unless configured otherwise.
@@ -75,6 +80,8 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Injected faults. Default: none.
     pub faults: Faults,
+    /// Starting balance of every payer account, in dollars. Default: unlimited.
+    pub balance: Option<rust_decimal::Decimal>,
 }
 
 impl Default for SandboxConfig {
@@ -87,6 +94,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             seed: 0,
             faults: Faults::default(),
+            balance: None,
         }
     }
 }
@@ -102,6 +110,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("balance", &self.balance)
             .finish()
     }
 }
@@ -134,6 +143,7 @@ struct Shared {
     quotas: quota::QuotaBook,
     faults: faults::FaultInjector,
     stats: stats::StatsRecorder,
+    labels: labels::LabelDesk,
 }
 
 impl SandboxState {
@@ -145,6 +155,11 @@ impl SandboxState {
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
             stats: stats::StatsRecorder::default(),
+            labels: labels::LabelDesk::new(
+                config.balance,
+                config.faults.label_drop_rate,
+                config.seed,
+            ),
             config,
         };
         Ok(SandboxState {
@@ -154,7 +169,9 @@ impl SandboxState {
 
     /// Returns the counters, as `GET /__sandbox/stats` does.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
+        let mut snapshot = self.shared.stats.snapshot();
+        snapshot.labels = self.shared.labels.snapshot();
+        snapshot
     }
 
     /// Expires every issued token at once, and returns how many were still valid.
@@ -175,6 +192,12 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
+        .route(
+            paths::PAYMENT_AUTHORIZATION,
+            post(gateway::payment_authorization),
+        )
+        .route(paths::LABEL, post(gateway::label))
+        .route(paths::LABEL_BY_TRACKING, delete(gateway::cancel_label))
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

@@ -7,7 +7,9 @@
 
 pub mod addresses;
 pub mod error;
+pub mod labels;
 pub mod oauth;
+pub mod payments;
 pub mod prices;
 pub mod shipping_options;
 
@@ -20,6 +22,10 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const PAYMENT_AUTHORIZATION: &str = "/payments/v3/payment-authorization";
+    pub const LABEL: &str = "/labels/v3/label";
+    /// `DELETE` of one label; the runner appends the tracking number.
+    pub const LABEL_BY_TRACKING: &str = "/labels/v3/label/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 
