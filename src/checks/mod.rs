@@ -18,7 +18,10 @@ use std::borrow::Cow;
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
-pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
+pub use prices::{
+    prepare_label_package, prepare_options, prepare_price, today_at, LabelDefaults, LabelPackage,
+    LengthUnit, PreparedPrice, Units, WeightUnit,
+};
 use text::{clean_text, one_line};
 use zip::{parse_plus4, parse_zip, ZipFault};
 

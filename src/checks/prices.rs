@@ -518,6 +518,123 @@ fn prepare_mailing_date(
     Ok(date)
 }
 
+/// The package of a label row, checked, with weight in pounds and dimensions in inches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelPackage {
+    pub weight: Decimal,
+    pub length: Decimal,
+    pub width: Decimal,
+    pub height: Decimal,
+    pub mail_class: MailClass,
+    pub processing_category: ProcessingCategory,
+    pub rate_indicator: RateIndicator,
+    pub destination_entry_facility_type: DestinationEntryFacilityType,
+    /// `None` when the column is empty: the runner fixes the date when it records the row's
+    /// first attempt.
+    pub mailing_date: Option<Date>,
+}
+
+/// Defaults of the enum columns of a label job, from the job file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelDefaults {
+    pub mail_class: Option<MailClass>,
+    pub processing_category: ProcessingCategory,
+    pub rate_indicator: RateIndicator,
+    pub destination_entry_facility_type: DestinationEntryFacilityType,
+}
+
+/// Checks the package columns of a label row (`weight`, `length`, `width`, `height`,
+/// `mailClass`, `processingCategory`, `rateIndicator`, `destinationEntryFacilityType`,
+/// `mailingDate`), with the same rules as a price row. `today` is the shipper's date, against
+/// which a written mailing date is checked.
+pub fn prepare_label_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    defaults: LabelDefaults,
+    today: Date,
+) -> Result<Prepared<LabelPackage>, RowIssue> {
+    let mut notes = Vec::new();
+    let weight = prepare_weight(
+        &Input::read(record, columns, "weight"),
+        units.weight,
+        &mut notes,
+    )?;
+    let length_input = Input::read(record, columns, "length");
+    let [length, width, height] = prepare_dimensions(
+        [
+            Input::read(record, columns, "length"),
+            Input::read(record, columns, "width"),
+            Input::read(record, columns, "height"),
+        ],
+        units.dimensions,
+        &mut notes,
+    )?;
+    if length.is_zero() {
+        return Err(length_input.issue(
+            "missing_dimensions",
+            "and the other dimensions are empty or zero, but a label needs length, width and \
+             height above zero: fill them in and rerun"
+                .to_owned(),
+        ));
+    }
+    let mail_class_input = Input::read(record, columns, "mailClass");
+    let mail_class = parse_enum(
+        &mail_class_input,
+        MailClass::parse,
+        MailClass::ALL,
+        defaults.mail_class,
+    )?
+    .expect("a required enum has a value");
+    let processing_category = parse_enum(
+        &Input::read(record, columns, "processingCategory"),
+        ProcessingCategory::parse,
+        ProcessingCategory::ALL,
+        Some(defaults.processing_category),
+    )?
+    .expect("a defaulted enum has a value");
+    let rate_indicator = parse_enum(
+        &Input::read(record, columns, "rateIndicator"),
+        RateIndicator::parse,
+        RateIndicator::ALL,
+        Some(defaults.rate_indicator),
+    )?
+    .expect("a defaulted enum has a value");
+    let destination_entry_facility_type = parse_enum(
+        &Input::read(record, columns, "destinationEntryFacilityType"),
+        DestinationEntryFacilityType::parse,
+        DestinationEntryFacilityType::ALL,
+        Some(defaults.destination_entry_facility_type),
+    )?
+    .expect("a defaulted enum has a value");
+    if let Err(reason) = check_combination(mail_class, processing_category) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!("{reason}; change the mail class or the processing category and rerun"),
+        ));
+    }
+    let date_input = Input::read(record, columns, "mailingDate");
+    let mailing_date = match date_input.value {
+        None => None,
+        Some(_) => Some(prepare_mailing_date(&date_input, today, &mut notes)?),
+    };
+    let package = LabelPackage {
+        weight,
+        length,
+        width,
+        height,
+        mail_class,
+        processing_category,
+        rate_indicator,
+        destination_entry_facility_type,
+        mailing_date,
+    };
+    Ok(Prepared {
+        query: package,
+        notes,
+    })
+}
+
 /// Time zones of the directory's ZIP Codes, indexed on first use.
 static TIME_ZONES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
     zipcodes::database()

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// A request to one USPS endpoint. Query values are sent percent-encoded by reqwest, so `#`,
@@ -16,22 +17,36 @@ pub struct ApiRequest {
     /// API name, used for quota pools and logs (`addresses`).
     pub api: &'static str,
     pub method: Method,
+    /// The endpoint's path, or for a path with a parameter (`/labels/v3/label/{trackingNumber}`)
+    /// the template, which names the endpoint in logs and the quota ledger.
     pub path: &'static str,
+    /// The path to send when it differs from `path`, with its parameter filled in.
+    pub path_filled: Option<String>,
     pub query: Vec<(&'static str, String)>,
+    /// Extra headers, such as `X-Idempotency-Key`. They are not part of [`ApiRequest::key`].
+    pub headers: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
+    /// Stem of the files that the response produces (label images), from the row's id. Never
+    /// sent.
+    pub file_stem: Option<String>,
 }
 
 impl ApiRequest {
     /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
-        let url = format!("{base_url}{}", self.path);
+        let path = self.path_filled.as_deref().unwrap_or(self.path);
+        let url = format!("{base_url}{path}");
         let builder = match self.method {
             Method::Get => http.get(url),
             Method::Post => http.post(url),
+            Method::Delete => http.delete(url),
         };
-        let builder = builder
+        let mut builder = builder
             .query(&self.query)
             .header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
@@ -46,8 +61,9 @@ impl ApiRequest {
         hasher.update(match self.method {
             Method::Get => b"GET ".as_slice(),
             Method::Post => b"POST ".as_slice(),
+            Method::Delete => b"DELETE ".as_slice(),
         });
-        hasher.update(self.path.as_bytes());
+        hasher.update(self.path_filled.as_deref().unwrap_or(self.path).as_bytes());
         let mut query: Vec<&(&str, String)> = self.query.iter().collect();
         query.sort();
         for (name, value) in query {
@@ -76,8 +92,11 @@ mod tests {
             api: "addresses",
             method: Method::Get,
             path: "/addresses/v3/address",
+            path_filled: None,
             query,
+            headers: Vec::new(),
             body: None,
+            file_stem: None,
         }
     }
 

@@ -5,8 +5,10 @@
 //! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
+pub mod labels;
 
 pub use environment::{Credentials, Environment};
+pub use labels::LabelSettings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,8 +47,12 @@ pub struct JobFile {
     pub sandbox: SandboxOptions,
     /// Units of the manifest's weight and dimension columns; required by price jobs.
     pub units: Option<UnitsOptions>,
-    /// Extra service codes to price with each package; price jobs only.
+    /// Extra service codes to price with each package, or to buy with each label.
     pub extra_services: Option<Vec<u16>>,
+    /// Label settings; label jobs only.
+    pub label: Option<labels::LabelOptions>,
+    /// The payer and label owner; label jobs only.
+    pub payment: Option<crate::usps::payments::PaymentAccount>,
 }
 
 /// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
@@ -68,6 +74,8 @@ pub struct SandboxOptions {
     pub token_ttl: Option<String>,
     pub latency_ms: Option<u64>,
     pub seed: Option<u64>,
+    /// Starting balance of each payer account, in dollars (`"250.00"`); unlimited when absent.
+    pub balance: Option<String>,
     #[serde(flatten)]
     pub faults: Faults,
 }
@@ -80,6 +88,7 @@ pub enum JobKind {
     ZipCode,
     DomesticPrice,
     ShippingOptions,
+    Labels,
 }
 
 impl JobKind {
@@ -89,6 +98,7 @@ impl JobKind {
         "zipcode",
         "domestic-price",
         "shipping-options",
+        "labels",
     ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
@@ -98,6 +108,7 @@ impl JobKind {
             "zipcode" => Some(JobKind::ZipCode),
             "domestic-price" => Some(JobKind::DomesticPrice),
             "shipping-options" => Some(JobKind::ShippingOptions),
+            "labels" => Some(JobKind::Labels),
             _ => None,
         }
     }
@@ -109,6 +120,7 @@ impl JobKind {
             JobKind::ZipCode => "zipcode",
             JobKind::DomesticPrice => "domestic-price",
             JobKind::ShippingOptions => "shipping-options",
+            JobKind::Labels => "labels",
         }
     }
 
@@ -167,8 +179,10 @@ pub struct JobConfig {
     /// Units of the weight and dimension columns; set for price jobs only.
     pub units: Option<Units>,
     /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
-    /// base prices only.
+    /// base prices only. Label jobs buy them with each label.
     pub extra_services: Vec<u16>,
+    /// Settings of a label job; set for label jobs only.
+    pub labels: Option<LabelSettings>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -324,7 +338,7 @@ impl JobConfig {
 
         let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
         let extra_services = file.extra_services.unwrap_or_default();
-        if !extra_services.is_empty() && kind != JobKind::DomesticPrice {
+        if !extra_services.is_empty() && !matches!(kind, JobKind::DomesticPrice | JobKind::Labels) {
             return Err(invalid(format!(
                 "`extra_services` applies to price jobs only; remove it from this {} job",
                 kind.name()
@@ -339,6 +353,28 @@ impl JobConfig {
                  920 for USPS Tracking"
             )));
         }
+
+        if let Some(text) = &file.sandbox.balance {
+            text.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+                invalid(format!(
+                    "invalid [sandbox] balance {text:?}: write dollars as a decimal, such as \"250.00\""
+                ))
+            })?;
+        }
+        let labels = if kind == JobKind::Labels {
+            Some(
+                labels::check_label_settings(file.label.as_ref(), file.payment.as_ref())
+                    .map_err(invalid)?,
+            )
+        } else {
+            if file.label.is_some() || file.payment.is_some() {
+                return Err(invalid(format!(
+                    "`[label]` and `[payment]` apply to label jobs only; remove them from this {} job",
+                    kind.name()
+                )));
+            }
+            None
+        };
 
         Ok(JobConfig {
             name: file.name,
@@ -360,6 +396,7 @@ impl JobConfig {
             sandbox: file.sandbox,
             units,
             extra_services,
+            labels,
         })
     }
 }
@@ -367,7 +404,10 @@ impl JobConfig {
 /// Checks the `[units]` table: price and shipping-options jobs need both units, other kinds
 /// none.
 fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Units>, String> {
-    if !matches!(kind, JobKind::DomesticPrice | JobKind::ShippingOptions) {
+    if !matches!(
+        kind,
+        JobKind::DomesticPrice | JobKind::ShippingOptions | JobKind::Labels
+    ) {
         return match units {
             Some(_) => Err(format!(
                 "`[units]` applies to price jobs only; remove it from this {} job",
@@ -505,7 +545,7 @@ mod tests {
 
     #[test]
     fn unknown_kind_lists_kinds() {
-        let error = load_text("name = \"a\"\nkind = \"labels\"\ninput = \"x.csv\"\n")
+        let error = load_text("name = \"a\"\nkind = \"label\"\ninput = \"x.csv\"\n")
             .unwrap_err()
             .to_string();
         assert!(error.contains("address, city-state, zipcode"), "{error}");

@@ -75,6 +75,9 @@ impl Kind for DomesticPriceKind {
                 path,
                 query: Vec::new(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -107,7 +110,7 @@ impl Kind for DomesticPriceKind {
 
 /// Formats an amount of money with exactly two decimals, rounding a half cent up as postage
 /// prices are, not to even.
-fn money(amount: Decimal) -> String {
+pub(super) fn money(amount: Decimal) -> String {
     let mut rounded =
         amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(2);
@@ -378,6 +381,7 @@ mod tests {
         Answer {
             status,
             body: body.to_string(),
+            content_type: None,
         }
     }
 
@@ -398,6 +402,9 @@ mod tests {
             path: paths::BASE_RATES,
             query: Vec::new(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 

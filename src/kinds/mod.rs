@@ -4,6 +4,7 @@
 mod address;
 mod city_state;
 mod domestic_price;
+pub mod labels;
 mod outcome;
 mod shipping_options;
 mod zipcode;
@@ -36,6 +37,23 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+
+    /// Whether each row is a purchase of its own. Such a row is never shared with an identical
+    /// row nor answered from the cache (two identical orders are two labels), and its request
+    /// is pinned in the state file with an idempotency key before its first attempt.
+    fn exactly_once(&self) -> bool {
+        false
+    }
+
+    /// Fills the values of a request that depend on the day it is first sent, such as a
+    /// mailing date of today. Called before the request is pinned.
+    fn complete_request(&self, _request: &mut ApiRequest) {}
+
+    /// Returns the reason to stop the whole run that `outcome` shows, such as a payer account
+    /// without funds, where every later row would fail the same way.
+    fn stop_reason(&self, _outcome: &RowOutcome) -> Option<crate::scheduler::Stop> {
+        None
+    }
 }
 
 /// Returns the implementation of the job's kind, with the job settings it needs.
@@ -54,6 +72,17 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
             config
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
+        )),
+        JobKind::Labels => Box::new(labels::LabelsKind::new(
+            config
+                .labels
+                .clone()
+                .expect("the job file check builds the label settings of label jobs"),
+            config
+                .units
+                .expect("the job file check requires [units] for label jobs"),
+            config.extra_services.clone(),
+            &config.output_dir,
         )),
     }
 }

@@ -58,6 +58,9 @@ impl Kind for ShippingOptionsKind {
                 path: paths::SHIPPING_OPTIONS,
                 query: Vec::new(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -187,6 +190,9 @@ mod tests {
             path: paths::SHIPPING_OPTIONS,
             query: Vec::new(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 
@@ -194,6 +200,7 @@ mod tests {
         Answer {
             status,
             body: body.to_string(),
+            content_type: None,
         }
     }
 

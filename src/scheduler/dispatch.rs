@@ -12,13 +12,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::client::{Answer, CallResult, UspsClient};
+use crate::client::{Answer, ApiRequest, CallResult, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
 use crate::scheduler::{Counters, Stop, StopFlag};
 use crate::state::{
-    cache, now_millis, rows, CacheEntry, CacheLookup, RowKey, RowState, Store, StoredRow,
+    cache, now_millis, pins, rows, CacheEntry, CacheLookup, RowKey, RowState, Store, StoredRow,
 };
+use crate::usps::labels::IDEMPOTENCY_KEY_HEADER;
 
 /// Resolved rows committed together.
 const BATCH_ROWS: usize = 512;
@@ -181,14 +182,28 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
+        let exactly_once = self.kind.exactly_once();
+        let pinned = if exactly_once {
+            Some(self.pin_request(work).await?)
+        } else {
+            None
+        };
+        let request = pinned
+            .as_ref()
+            .map(|(request, _)| request)
+            .unwrap_or(&work.request);
+
         // A response to an identical request may have arrived after the scan looked in the cache.
         let env = self.env.clone();
         let key = work.key;
         let lookup = self.cache;
-        let cached = self
-            .store
-            .call(move |connection| cache::get(connection, &env, &key, lookup))
-            .await?;
+        let cached = if exactly_once {
+            None
+        } else {
+            self.store
+                .call(move |connection| cache::get(connection, &env, &key, lookup))
+                .await?
+        };
 
         let outcome = match cached {
             Some(entry) => {
@@ -196,8 +211,9 @@ impl Dispatcher {
                 let answer = Answer {
                     status: entry.status,
                     body: entry.body,
+                    content_type: None,
                 };
-                self.kind.interpret(&work.request, &answer)
+                self.kind.interpret(request, &answer)
             }
             None => {
                 let rows: Vec<RowKey> = {
@@ -206,9 +222,15 @@ impl Dispatcher {
                         .map(|waiters| waiters.iter().map(Waiter::key).collect())
                         .unwrap_or_default()
                 };
-                match self.client.call(&work.request, &rows).await? {
+                match self.client.call(request, &rows).await? {
                     CallResult::Answer(answer) => {
-                        let outcome = self.kind.interpret(&work.request, &answer);
+                        let outcome = self.kind.interpret(request, &answer);
+                        if let Some(stop) = self.kind.stop_reason(&outcome) {
+                            // The row goes back to pending, so a rerun sends it again with
+                            // the same pinned key once the cause is fixed.
+                            self.release(work, in_flight).await?;
+                            return Err(stop);
+                        }
                         if outcome.is_retryable() {
                             // A 2xx whose body breaks the spec (an HTML error page, say) is
                             // not cached, and counts towards an outage like a 5xx.
@@ -217,7 +239,9 @@ impl Dispatcher {
                             // Answers that depend on the input alone (2xx, 4xx row errors)
                             // are cached; transient failures are not.
                             self.client.note_usable_response();
-                            self.cache_answer(work, answer).await?;
+                            if !exactly_once {
+                                self.cache_answer(work, answer).await?;
+                            }
                         }
                         outcome
                     }
@@ -225,7 +249,16 @@ impl Dispatcher {
                         message,
                         status,
                         body,
-                    } => RowOutcome::transient(message, status, body),
+                    } => {
+                        let outcome = RowOutcome::transient(message, status, body);
+                        match &pinned {
+                            Some((_, idempotency_key)) => {
+                                tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
+                                outcome.into_in_doubt(idempotency_key)
+                            }
+                            None => outcome,
+                        }
+                    }
                 }
             }
         };
@@ -254,6 +287,62 @@ impl Dispatcher {
             .call(move |connection| rows::upsert_rows(connection, &job_id, &stored, now_millis()))
             .await?;
         Counters::add(&self.counters.rows_finished, count);
+        Ok(())
+    }
+
+    /// Pins the row's request: its idempotency key and exact body, committed before the first
+    /// attempt and reused unchanged on every later one. Returns the request to send and its
+    /// key.
+    async fn pin_request(&self, work: &WorkItem) -> Result<(ApiRequest, String), Stop> {
+        let mut request = work.request.clone();
+        self.kind.complete_request(&mut request);
+        let body = request
+            .body
+            .as_ref()
+            .map(|body| body.to_string())
+            .unwrap_or_default();
+        let candidate = uuid::Uuid::new_v4().hyphenated().to_string();
+        let job_id = self.job_id.clone();
+        let row = RowKey {
+            row: work.row,
+            content_hash: work.content_hash,
+        };
+        let pin = self
+            .store
+            .call(move |connection| {
+                pins::pin(connection, &job_id, row, &candidate, &body, now_millis())
+            })
+            .await?;
+        if pin.attempts > 0 {
+            tracing::info!(row = work.row, idempotency_key = %pin.idempotency_key, attempts = pin.attempts, "sending a purchase again with its pinned idempotency key");
+        }
+        // The stored text is sent, not the freshly built body, so that every attempt carries
+        // the same payload even if the manifest or the defaults changed meanwhile.
+        // The text was written from a JSON value, so it parses; a body lost to a damaged state
+        // file would be rejected by the API as a row error, never charged.
+        request.body = serde_json::from_str(&pin.body).ok();
+        request
+            .headers
+            .push((IDEMPOTENCY_KEY_HEADER, pin.idempotency_key.clone()));
+        Ok((request, pin.idempotency_key))
+    }
+
+    /// Puts a row that a stop interrupted back to pending.
+    async fn release(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
+        if let Ok(mut map) = in_flight.lock() {
+            map.remove(&work.key);
+        }
+        let job_id = self.job_id.clone();
+        let stored = StoredRow {
+            row: work.row,
+            content_hash: work.content_hash,
+            state: RowState::Pending,
+            retryable: true,
+            result: None,
+        };
+        self.store
+            .call(move |connection| rows::upsert_rows(connection, &job_id, &[stored], now_millis()))
+            .await?;
         Ok(())
     }
 

@@ -10,16 +10,17 @@ use tokio::sync::mpsc;
 
 use crate::client::UspsClient;
 use crate::exit::Exit;
-use crate::job::{Credentials, Environment, JobConfig};
+use crate::job::{Credentials, Environment, JobConfig, JobKind};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
+use crate::output::labels::{write_label_outputs, LabelOutputInput};
 use crate::output::progress::{Progress, ProgressMode};
 use crate::output::report::{write_reports, OutputFiles, ReportInput};
 use crate::output::summary::Summary;
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::scheduler::dispatch::Dispatcher;
+use crate::scheduler::dispatch::{DispatchEnd, Dispatcher};
 use crate::scheduler::fingerprint::fingerprint;
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
@@ -182,6 +183,12 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
             .unwrap_or(defaults.latency),
         seed: options.seed.unwrap_or(defaults.seed),
         faults: options.faults.clone(),
+        balance: options
+            .balance
+            .as_deref()
+            .map(|text| text.trim().parse())
+            .transpose()
+            .context("invalid [sandbox] balance")?,
         ..defaults
     })
 }
@@ -239,12 +246,16 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         counters.clone(),
     );
     let limiter = Arc::new(limiter);
-    let client = Arc::new(UspsClient::new(
+    let mut client = UspsClient::new(
         connection.base_url.clone(),
         connection.credentials.clone(),
         limiter.clone(),
         counters.clone(),
-    ));
+    );
+    if let Some(labels) = &config.labels {
+        client = client.with_payments(labels.payment.roles());
+    }
+    let client = Arc::new(client);
     let stop = Arc::new(StopFlag::new(limiter));
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
 
@@ -267,7 +278,12 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         rescan_from_byte,
         counters: counters.clone(),
     };
-    let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+    // A label job checks its access and payment account before any row, so that a missing
+    // scope or an account without funds stops the run with every row untouched.
+    let preflight = match &config.labels {
+        Some(_) => client.preflight_payments().await.err(),
+        None => None,
+    };
     let dispatcher = Dispatcher {
         store: store.clone(),
         client,
@@ -280,8 +296,21 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         concurrency: config.concurrency,
         stop,
     };
-    let end = dispatcher.run(receiver).await;
-    scanner.await.context("the manifest scan failed")?;
+    let end = match preflight {
+        Some(stop) => {
+            tracing::error!(error = %stop, "label preflight failed; no row was sent");
+            DispatchEnd {
+                stop: Some(stop),
+                fatal: None,
+            }
+        }
+        None => {
+            let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+            let end = dispatcher.run(receiver).await;
+            scanner.await.context("the manifest scan failed")?;
+            end
+        }
+    };
     signals.abort();
     progress.finish().await;
 
@@ -330,6 +359,30 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             .await
             .context("writing the outputs failed")??
     };
+    let label_totals = match config.kind {
+        JobKind::Labels => {
+            let config = config.clone();
+            let job_id = job_id.clone();
+            let totals = tokio::task::spawn_blocking(move || {
+                let kind = kind_for(&config);
+                write_label_outputs(&LabelOutputInput {
+                    input: &config.input,
+                    format: config.format,
+                    encoding: config.encoding,
+                    columns: &config.columns,
+                    kind: kind.as_ref(),
+                    state: &config.state,
+                    job_id: &job_id,
+                    output_dir: &config.output_dir,
+                    job_name: &config.name,
+                })
+            })
+            .await
+            .context("writing the label outputs failed")??;
+            Some(totals)
+        }
+        _ => None,
+    };
 
     let failed_rows = counts.error_rows;
     let remaining = counts.by_status.get("deferred").copied().unwrap_or(0);
@@ -368,12 +421,16 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         state_file: config.state.display().to_string(),
         output: files.output.display().to_string(),
         error_report: files.errors.display().to_string(),
+        labels: label_totals,
     };
     summary
         .write(&files.summary)
         .with_context(|| format!("cannot write {}", files.summary.display()))?;
 
-    let message = describe_end(&summary, end.stop.as_ref(), remaining, &files);
+    let mut message = describe_end(&summary, end.stop.as_ref(), remaining, &files);
+    if let Some(totals) = &summary.labels {
+        message.push_str(&describe_labels(totals));
+    }
     finish_run(&store, run_id, exit, &counters, &message).await;
     tracing::info!(
         job_id = %job_id,
@@ -525,6 +582,24 @@ async fn finish_run(store: &Store, run_id: i64, exit: Exit, counters: &Counters,
     if let Err(error) = result {
         tracing::error!(run_id, %error, "cannot record the end of the run");
     }
+}
+
+/// Builds the label part of the closing message.
+fn describe_labels(totals: &crate::output::labels::LabelTotals) -> String {
+    let mut message = format!(
+        "\n  labels: {} bought ({} cancelled), total postage ${}",
+        totals.labels_bought, totals.labels_cancelled, totals.total_postage
+    );
+    if !totals.merged_pdf.is_empty() {
+        message.push_str(&format!("\n  print: {}", totals.merged_pdf));
+    }
+    if totals.labels_in_doubt > 0 {
+        message.push_str(&format!(
+            "\n  IN DOUBT: {} labels may or may not have been bought; see {}. Run the same command again to resolve them with their idempotency keys; never delete the state file before that.",
+            totals.labels_in_doubt, totals.in_doubt_report
+        ));
+    }
+    message
 }
 
 /// Builds the closing message: counts, files, and what to do next.

@@ -1,0 +1,680 @@
+//! Kind `labels`: buys one domestic label per row with `POST /labels/v3/label`, writes the
+//! label image to `labels/` in the output folder, and reports tracking number and postage.
+//!
+//! Labels cost money, so the kind is exactly-once: the dispatcher pins each row's body and a
+//! random idempotency key in the state file before the first attempt (see
+//! `src/state/pins.rs`), and the kind only reads the key back from the request.
+
+use std::path::{Path, PathBuf};
+
+use super::domestic_price::money;
+use super::{Kind, Prepared, RowError, RowOutcome, RowStatus};
+use crate::checks::{self, LabelPackage, RowIssue, Units};
+use crate::client::{Answer, ApiRequest, Method, LABELS_API};
+use crate::job::{JobKind, LabelSettings};
+use crate::manifest::{ColumnMap, FieldSpec, Record};
+use crate::output::atomic::AtomicFile;
+use crate::scheduler::Stop;
+use crate::usps::addresses::AddressQuery;
+use crate::usps::error::parse_error;
+use crate::usps::labels::{
+    parse_label_response, ImageInfo, LabelAddress, LabelFile, LabelRequest, PackageDescription,
+    IDEMPOTENCY_KEY_HEADER,
+};
+use crate::usps::paths;
+use crate::usps::payments::ACCOUNT_CODES;
+
+/// Folder of the label files inside the output folder.
+pub const LABELS_DIR: &str = "labels";
+
+/// Result columns, in output order.
+pub const COLUMNS: &[&str] = &[
+    "usps_tracking_number",
+    "usps_postage",
+    "usps_sku",
+    "usps_zone",
+    "usps_commitment",
+    "usps_mailing_date",
+    "usps_label_file",
+    "usps_idempotency_key",
+];
+
+/// Index of `usps_postage` in [`COLUMNS`].
+pub const POSTAGE_COLUMN: usize = 1;
+/// Index of `usps_label_file` in [`COLUMNS`].
+pub const LABEL_FILE_COLUMN: usize = 6;
+/// Index of `usps_idempotency_key` in [`COLUMNS`].
+pub const KEY_COLUMN: usize = 7;
+
+/// Error code of a row that stopped the run because the payer's account cannot pay.
+const ACCOUNT_PROBLEM: &str = "account_problem";
+/// Labels codes that concern the payment authorization rather than the row: enrolment in
+/// USPS Ship and the PAYER role (USPS error inventory, sheet "Domestic Labels Outbound").
+const PAYMENT_CODES: &[&str] = &["160302", "160369"];
+
+macro_rules! field {
+    ($name:expr, $required:expr, [$($alias:expr),* $(,)?]) => {
+        FieldSpec { field: $name, required: $required, aliases: &[$($alias),*] }
+    };
+}
+
+/// Fields of a label row. Dotted names follow the nesting of the Labels request, so a
+/// `[columns]` entry reads `"toAddress.city" = "Ship City"`. Aliases cover the column names
+/// of common shop exports.
+pub const LABEL_FIELDS: &[FieldSpec] = &[
+    field!(
+        "id",
+        false,
+        [
+            "id",
+            "order_id",
+            "order_number",
+            "order",
+            "name",
+            "record_id"
+        ]
+    ),
+    field!(
+        "toAddress.firstName",
+        false,
+        [
+            "to_first_name",
+            "shipping_first_name",
+            "recipient_first_name",
+            "first_name"
+        ]
+    ),
+    field!(
+        "toAddress.lastName",
+        false,
+        [
+            "to_last_name",
+            "shipping_last_name",
+            "recipient_last_name",
+            "last_name"
+        ]
+    ),
+    field!(
+        "toAddress.firm",
+        false,
+        [
+            "to_company",
+            "to_firm",
+            "shipping_company",
+            "recipient_company",
+            "company"
+        ]
+    ),
+    field!(
+        "toAddress.streetAddress",
+        true,
+        [
+            "to_street",
+            "to_address",
+            "to_address1",
+            "shipping_address1",
+            "shipping_street",
+            "recipient_address",
+            "address1",
+            "street"
+        ]
+    ),
+    field!(
+        "toAddress.secondaryAddress",
+        false,
+        [
+            "to_address2",
+            "to_street2",
+            "shipping_address2",
+            "recipient_address2",
+            "address2",
+            "apartment"
+        ]
+    ),
+    field!(
+        "toAddress.city",
+        true,
+        ["to_city", "shipping_city", "recipient_city", "city"]
+    ),
+    field!(
+        "toAddress.state",
+        true,
+        [
+            "to_state",
+            "shipping_province",
+            "shipping_province_code",
+            "shipping_state",
+            "recipient_state",
+            "state",
+            "province"
+        ]
+    ),
+    field!(
+        "toAddress.ZIPCode",
+        true,
+        [
+            "to_zip",
+            "shipping_zip",
+            "shipping_postal_code",
+            "recipient_zip",
+            "zip",
+            "zip_code",
+            "postal_code"
+        ]
+    ),
+    field!(
+        "toAddress.ZIPPlus4",
+        false,
+        ["to_zip4", "to_plus4", "shipping_zip4"]
+    ),
+    field!(
+        "toAddress.phone",
+        false,
+        ["to_phone", "shipping_phone", "recipient_phone", "phone"]
+    ),
+    field!(
+        "toAddress.email",
+        false,
+        ["to_email", "recipient_email", "email"]
+    ),
+    field!(
+        "fromAddress.firstName",
+        false,
+        ["from_first_name", "sender_first_name"]
+    ),
+    field!(
+        "fromAddress.lastName",
+        false,
+        ["from_last_name", "sender_last_name"]
+    ),
+    field!(
+        "fromAddress.firm",
+        false,
+        ["from_company", "from_firm", "sender_company"]
+    ),
+    field!(
+        "fromAddress.streetAddress",
+        false,
+        [
+            "from_street",
+            "from_address",
+            "from_address1",
+            "sender_address1",
+            "sender_street"
+        ]
+    ),
+    field!(
+        "fromAddress.secondaryAddress",
+        false,
+        ["from_address2", "from_street2", "sender_address2"]
+    ),
+    field!("fromAddress.city", false, ["from_city", "sender_city"]),
+    field!("fromAddress.state", false, ["from_state", "sender_state"]),
+    field!(
+        "fromAddress.ZIPCode",
+        false,
+        ["from_zip", "sender_zip", "origin_zip"]
+    ),
+    field!("fromAddress.ZIPPlus4", false, ["from_zip4", "sender_zip4"]),
+    field!("fromAddress.phone", false, ["from_phone", "sender_phone"]),
+    field!(
+        "packageDescription.weight",
+        true,
+        [
+            "weight",
+            "package_weight",
+            "shipping_weight",
+            "total_weight"
+        ]
+    ),
+    field!(
+        "packageDescription.length",
+        false,
+        ["length", "package_length"]
+    ),
+    field!(
+        "packageDescription.width",
+        false,
+        ["width", "package_width"]
+    ),
+    field!(
+        "packageDescription.height",
+        false,
+        ["height", "package_height"]
+    ),
+    field!(
+        "packageDescription.mailClass",
+        false,
+        [
+            "mail_class",
+            "service",
+            "shipping_service",
+            "shipping_method",
+            "usps_service"
+        ]
+    ),
+    field!(
+        "packageDescription.processingCategory",
+        false,
+        ["processing_category"]
+    ),
+    field!(
+        "packageDescription.rateIndicator",
+        false,
+        ["rate_indicator"]
+    ),
+    field!(
+        "packageDescription.destinationEntryFacilityType",
+        false,
+        ["destination_entry_facility_type", "entry_facility"]
+    ),
+    field!(
+        "packageDescription.mailingDate",
+        false,
+        ["mailing_date", "ship_date"]
+    ),
+];
+
+pub struct LabelsKind {
+    settings: LabelSettings,
+    units: Units,
+    extra_services: Vec<u16>,
+    labels_dir: PathBuf,
+}
+
+impl LabelsKind {
+    pub fn new(
+        settings: LabelSettings,
+        units: Units,
+        extra_services: Vec<u16>,
+        output_dir: &Path,
+    ) -> LabelsKind {
+        LabelsKind {
+            settings,
+            units,
+            extra_services,
+            labels_dir: output_dir.join(LABELS_DIR),
+        }
+    }
+
+    /// Returns the shipper's date: in the job's time zone, or the sender ZIP Code's.
+    fn today(&self, sender_zip: &str) -> jiff::civil::Date {
+        let now = jiff::Timestamp::now();
+        match &self.settings.time_zone {
+            Some(zone) => now.to_zoned(zone.clone()).date(),
+            None => checks::today_at(sender_zip, now),
+        }
+    }
+
+    fn sender(&self, record: &Record, columns: &ColumnMap) -> Result<LabelAddress, RowIssue> {
+        let from_columns = columns.scoped("fromAddress.");
+        let has_sender_columns = from_columns.value("streetAddress", record).is_some();
+        if has_sender_columns {
+            let address = checks::prepare_address(record, &from_columns)?.query;
+            return label_address(address, &from_columns, record, "fromAddress");
+        }
+        self.settings.sender.clone().ok_or_else(|| RowIssue {
+            code: "missing_sender",
+            field: Some("fromAddress"),
+            column: None,
+            value: None,
+            message: "the row has no sender street and the job file has no [label.sender]; add one of them and rerun".into(),
+        })
+    }
+
+    /// Writes the label image (and a separate receipt, if any) and returns the label's path
+    /// relative to the output folder.
+    fn write_files(
+        &self,
+        stem: Option<&str>,
+        tracking_number: &str,
+        label: &LabelFile,
+        receipt: Option<&LabelFile>,
+    ) -> std::io::Result<String> {
+        std::fs::create_dir_all(&self.labels_dir)?;
+        let safe_tracking = safe_file_stem(tracking_number).unwrap_or_else(|| "label".into());
+        let base = match stem {
+            Some(stem) => format!("{stem}-{safe_tracking}"),
+            None => safe_tracking,
+        };
+        let name = format!("{base}.{}", label.extension(&self.settings.image_type));
+        write_atomic(&self.labels_dir.join(&name), &label.bytes)?;
+        if let Some(receipt) = receipt {
+            let receipt_name = format!(
+                "{base}-receipt.{}",
+                receipt.extension(&self.settings.image_type)
+            );
+            write_atomic(&self.labels_dir.join(receipt_name), &receipt.bytes)?;
+        }
+        Ok(format!("{LABELS_DIR}/{name}"))
+    }
+
+    fn interpret_label(&self, request: &ApiRequest, answer: &Answer, key: &str) -> RowOutcome {
+        let parsed = parse_label_response(answer.content_type.as_deref(), answer.body.as_bytes());
+        let response = match parsed {
+            Ok(response) => response,
+            Err(message) => {
+                // A 2xx means USPS may have charged: the row is in doubt, and a rerun with the
+                // same key returns the label without a new charge.
+                tracing::warn!(idempotency_key = %key, error = %message, "label response does not parse");
+                return RowOutcome::failure(
+                    RowStatus::Error,
+                    RowError {
+                        code: "invalid_response".into(),
+                        usps_code: None,
+                        field: None,
+                        message: format!(
+                            "the label response does not match the USPS spec: {message}"
+                        ),
+                        retryable: true,
+                        http_status: Some(answer.status),
+                        raw: None,
+                    },
+                )
+                .into_in_doubt(key);
+            }
+        };
+        let metadata = &response.metadata;
+        let file = match &response.label {
+            Some(label) => self.write_files(
+                request.file_stem.as_deref(),
+                &metadata.tracking_number,
+                label,
+                response.receipt.as_ref(),
+            ),
+            None => Ok(String::new()),
+        };
+        let file = match file {
+            Ok(file) => file,
+            Err(error) => {
+                tracing::error!(tracking = %metadata.tracking_number, %error, "cannot write the label file");
+                return RowOutcome::failure(
+                    RowStatus::Error,
+                    RowError {
+                        code: "label_file_not_written".into(),
+                        usps_code: None,
+                        field: None,
+                        message: format!(
+                            "label {} was bought but its file could not be written to {}: {error}; free disk space or fix permissions and rerun, which fetches the same label without a new charge",
+                            metadata.tracking_number,
+                            self.labels_dir.display()
+                        ),
+                        retryable: true,
+                        http_status: Some(answer.status),
+                        raw: None,
+                    },
+                )
+                .into_in_doubt(key);
+            }
+        };
+        let values = vec![
+            metadata.tracking_number.clone(),
+            money(metadata.postage),
+            metadata.sku.clone().unwrap_or_default(),
+            metadata.zone.clone().unwrap_or_default(),
+            metadata
+                .commitment
+                .as_ref()
+                .and_then(|commitment| commitment.name.clone())
+                .unwrap_or_default(),
+            metadata.mailing_date.clone().unwrap_or_default(),
+            file,
+            key.to_string(),
+        ];
+        RowOutcome::success(RowStatus::Ok, values)
+    }
+}
+
+impl Kind for LabelsKind {
+    fn job_kind(&self) -> JobKind {
+        JobKind::Labels
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        LABEL_FIELDS
+    }
+
+    fn result_columns(&self) -> &'static [&'static str] {
+        COLUMNS
+    }
+
+    fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
+        let to_columns = columns.scoped("toAddress.");
+        let to_address = checks::prepare_address(record, &to_columns)?;
+        let mut notes = to_address.notes;
+        let to = label_address(to_address.query, &to_columns, record, "toAddress")?;
+        let from = self.sender(record, columns)?;
+
+        let today = self.today(&from.zip_code);
+        let package = checks::prepare_label_package(
+            record,
+            &columns.scoped("packageDescription."),
+            self.units,
+            self.settings.defaults,
+            today,
+        )?;
+        notes.extend(package.notes);
+        let body = LabelRequest {
+            image_info: ImageInfo {
+                image_type: self.settings.image_type.clone(),
+                label_type: self.settings.label_type.clone(),
+                receipt_option: Some("NONE".into()),
+            },
+            to_address: to,
+            from_address: from,
+            package_description: package_description(&package.query, &self.extra_services),
+        };
+        let body = serde_json::to_value(&body).expect("a label request serializes to JSON");
+        let file_stem = columns
+            .value("id", record)
+            .and_then(|id| safe_file_stem(&id));
+        Ok(Prepared {
+            request: ApiRequest {
+                api: LABELS_API,
+                method: Method::Post,
+                path: paths::LABEL,
+                path_filled: None,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: Some(body),
+                file_stem,
+            },
+            notes,
+        })
+    }
+
+    fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
+        let key = request
+            .headers
+            .iter()
+            .find(|(name, _)| *name == IDEMPOTENCY_KEY_HEADER)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_default();
+        if (200..300).contains(&answer.status) {
+            return self.interpret_label(request, answer, key);
+        }
+        let error = parse_error(answer.status, &answer.body);
+        let account_problem = ACCOUNT_CODES.contains(&error.code.as_str())
+            || PAYMENT_CODES.contains(&error.code.as_str());
+        let (status, code) = if account_problem {
+            (RowStatus::Error, ACCOUNT_PROBLEM)
+        } else if answer.status == 400 {
+            (RowStatus::InvalidInput, "label_rejected")
+        } else {
+            (RowStatus::Error, "label_failed")
+        };
+        let mut outcome = RowOutcome::failure(
+            status,
+            RowError {
+                code: code.into(),
+                usps_code: Some(error.code),
+                field: None,
+                message: error.message,
+                retryable: account_problem,
+                http_status: Some(answer.status),
+                raw: Some(answer.body.clone()),
+            },
+        );
+        outcome.values = vec![String::new(); COLUMNS.len()];
+        outcome.values[KEY_COLUMN] = key.to_string();
+        outcome
+    }
+
+    fn exactly_once(&self) -> bool {
+        true
+    }
+
+    /// Fills an empty mailing date with the shipper's today, on the day the row is first
+    /// pinned; a pinned row keeps its date on every retry.
+    fn complete_request(&self, request: &mut ApiRequest) {
+        let Some(body) = request.body.as_mut() else {
+            return;
+        };
+        let sender_zip = body["fromAddress"]["ZIPCode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let package = &mut body["packageDescription"];
+        if package.get("mailingDate").is_none_or(|date| date.is_null()) {
+            package["mailingDate"] = serde_json::Value::String(self.today(&sender_zip).to_string());
+        }
+    }
+
+    fn stop_reason(&self, outcome: &RowOutcome) -> Option<Stop> {
+        let error = outcome
+            .error
+            .as_ref()
+            .filter(|error| error.code == ACCOUNT_PROBLEM)?;
+        Some(Stop::Account {
+            message: format!(
+                "the payer account cannot pay for labels ({}: {}); fund or fix the account, then rerun: rows not yet bought stay pending with their idempotency keys",
+                error.usps_code.as_deref().unwrap_or(""),
+                error.message
+            ),
+        })
+    }
+}
+
+/// Builds a label address from a checked address and the name and contact columns.
+fn label_address(
+    address: AddressQuery,
+    columns: &ColumnMap,
+    record: &Record,
+    part: &'static str,
+) -> Result<LabelAddress, RowIssue> {
+    let missing = |field: &'static str, what: &str| RowIssue {
+        code: "missing_address_part",
+        field: Some(part),
+        column: columns.column_name(field).map(str::to_string),
+        value: None,
+        message: format!(
+            "{part}.{field} is empty, and a label needs the {what}: fill it in and rerun"
+        ),
+    };
+    let city = address.city.ok_or_else(|| missing("city", "city"))?;
+    let zip_code = address
+        .zip_code
+        .ok_or_else(|| missing("ZIPCode", "ZIP Code"))?;
+    let text = |field: &str| {
+        columns
+            .value(field, record)
+            .map(|value| super::normalize(&value))
+    };
+    Ok(LabelAddress {
+        first_name: text("firstName"),
+        last_name: text("lastName"),
+        firm: address.firm,
+        street_address: address.street_address,
+        secondary_address: address.secondary_address,
+        city,
+        state: address.state,
+        zip_code,
+        zip_plus4: address.zip_plus4,
+        phone: columns
+            .value("phone", record)
+            .map(|value| value.to_string()),
+        email: columns
+            .value("email", record)
+            .map(|value| value.to_string()),
+    })
+}
+
+fn package_description(package: &LabelPackage, extra_services: &[u16]) -> PackageDescription {
+    PackageDescription {
+        weight_uom: "lb".into(),
+        weight: package.weight,
+        dimensions_uom: "in".into(),
+        length: package.length,
+        width: package.width,
+        height: package.height,
+        mail_class: package.mail_class.as_str().into(),
+        processing_category: package.processing_category.as_str().into(),
+        rate_indicator: package.rate_indicator.as_str().into(),
+        destination_entry_facility_type: package.destination_entry_facility_type.as_str().into(),
+        mailing_date: package.mailing_date.map(|date| date.to_string()),
+        extra_services: extra_services.to_vec(),
+    }
+}
+
+/// Device names that Windows reserves whatever the extension.
+const RESERVED_NAMES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+/// Maximum length of a file stem taken from a row id, in characters.
+const MAX_STEM: usize = 64;
+
+/// Turns a row id into a file stem that stays inside the labels folder on any file system:
+/// only ASCII letters, digits, `-` and `_` remain (each run of other characters, dots and
+/// slashes included, becomes one `_`), and reserved Windows device names get a `_` suffix.
+/// Returns `None` when nothing usable remains.
+pub fn safe_file_stem(id: &str) -> Option<String> {
+    let mut stem = String::new();
+    for c in id.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            stem.push(c);
+        } else if !stem.ends_with('_') {
+            stem.push('_');
+        }
+    }
+    let stem: String = stem
+        .trim_matches(['_', '-'])
+        .chars()
+        .take(MAX_STEM)
+        .collect();
+    if stem.is_empty() {
+        return None;
+    }
+    if RESERVED_NAMES.contains(&stem.to_ascii_uppercase().as_str()) {
+        return Some(format!("{stem}_"));
+    }
+    Some(stem)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_ids_stay_in_the_folder() {
+        assert_eq!(safe_file_stem("../../x").as_deref(), Some("x"));
+        assert_eq!(
+            safe_file_stem("..\\..\\windows\\system32").as_deref(),
+            Some("windows_system32")
+        );
+        assert_eq!(safe_file_stem("CON").as_deref(), Some("CON_"));
+        assert_eq!(safe_file_stem("lpt1").as_deref(), Some("lpt1_"));
+        assert_eq!(safe_file_stem("/etc/passwd").as_deref(), Some("etc_passwd"));
+        assert_eq!(safe_file_stem("#1001 José").as_deref(), Some("1001_Jos"));
+        assert_eq!(safe_file_stem("...").as_deref(), None);
+        assert_eq!(safe_file_stem("").as_deref(), None);
+        assert_eq!(safe_file_stem(&"a".repeat(200)).unwrap().len(), MAX_STEM);
+    }
+}

@@ -1,0 +1,389 @@
+//! Label jobs against the sandbox: files and the merged PDF, hostile ids, the idempotency
+//! key across dropped connections, kills and reruns, and account stops.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{command_in, read_csv, sandbox_config, TestSandbox, Workspace};
+use usps_batch::sandbox::{SandboxConfig, StatsSnapshot};
+
+/// Payer account of the test jobs, as the sandbox's stats name it.
+const ACCOUNT: &str = "1000012345";
+const LABEL_PATH: &str = "/labels/v3/label";
+
+const HEADER: &str = "order_id,shipping_first_name,shipping_last_name,shipping_address1,shipping_city,shipping_province,shipping_zip,weight,length,width,height,shipping_method";
+
+/// Destinations that the sandbox's ZIP Code directory knows.
+const DESTINATIONS: &[(&str, &str, &str, &str)] = &[
+    ("1600 Pennsylvania Ave NW", "Washington", "DC", "20500"),
+    ("101 Independence Ave SE", "Washington", "DC", "20540"),
+    ("2400 E Fort Ave", "Baltimore", "MD", "21230"),
+    ("1 Dr Carlton B Goodlett Pl", "San Francisco", "CA", "94102"),
+    ("121 N LaSalle St", "Chicago", "IL", "60602"),
+];
+
+/// Builds a manifest of `count` orders with the given ids, cycling through the destinations.
+fn orders(ids: &[String]) -> String {
+    let mut text = format!("{HEADER}\n");
+    for (index, id) in ids.iter().enumerate() {
+        let (street, city, state, zip) = DESTINATIONS[index % DESTINATIONS.len()];
+        let ounces = 8 + index % 5 * 6;
+        let class = if index % 3 == 0 {
+            "Priority Mail"
+        } else {
+            "USPS Ground Advantage"
+        };
+        text.push_str(&format!(
+            "{id},Ada,Lovelace,{street},{city},{state},{zip},{ounces},10,8,4,{class}\n"
+        ));
+    }
+    text
+}
+
+fn numbered(count: usize) -> Vec<String> {
+    (1..=count)
+        .map(|number| format!("#{}", 1000 + number))
+        .collect()
+}
+
+const LABEL_SETTINGS: &str = r#"
+[units]
+weight = "oz"
+dimensions = "in"
+
+[label]
+time_zone = "America/Chicago"
+
+[label.sender]
+firm = "Example Fulfilment"
+street_address = "4120 Bingham Ave"
+city = "Saint Louis"
+state = "MO"
+zip_code = "63116"
+
+[payment]
+crid = "56982563"
+mid = "904128936"
+account_number = "1000012345"
+"#;
+
+fn label_job(workspace: &Workspace, manifest: &str, extra: &str) -> PathBuf {
+    let input = workspace.write("orders.csv", manifest);
+    workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\n{extra}\n{LABEL_SETTINGS}"),
+    )
+}
+
+fn run_args<'a>(job: &'a Path, sandbox: &'a TestSandbox) -> [&'a str; 5] {
+    [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ]
+}
+
+fn account_stats(stats: &StatsSnapshot) -> usps_batch::sandbox::LabelAccountStats {
+    stats.labels.get(ACCOUNT).cloned().unwrap_or_default()
+}
+
+fn label_requests(stats: &StatsSnapshot) -> u64 {
+    stats.requests.get(LABEL_PATH).copied().unwrap_or(0)
+}
+
+/// Returns the files of `dir` and its subfolders, relative to `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn label_run_writes_pdfs_and_merge() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    // The last two orders are identical but for their id: two labels, two charges.
+    let mut manifest = orders(&numbered(6));
+    let last = manifest
+        .lines()
+        .last()
+        .unwrap()
+        .replacen("#1006", "#1007", 1);
+    manifest.push_str(&format!("{last}\n"));
+    let job = label_job(&workspace, &manifest, "");
+
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+
+    let rows = workspace.csv("labels.csv");
+    assert_eq!(rows.len(), 7);
+    let mut tracking_numbers = HashSet::new();
+    let mut keys = HashSet::new();
+    for row in &rows {
+        assert_eq!(row["usps_status"], "ok", "{row:?}");
+        assert_eq!(row["usps_tracking_number"].len(), 22, "{row:?}");
+        assert!(tracking_numbers.insert(row["usps_tracking_number"].clone()));
+        assert!(keys.insert(row["usps_idempotency_key"].clone()));
+        let file = workspace.out().join(&row["usps_label_file"]);
+        let document = lopdf::Document::load(&file)
+            .unwrap_or_else(|error| panic!("{} is no PDF: {error}", file.display()));
+        assert_eq!(document.get_pages().len(), 1);
+        let text = document.extract_text(&[1]).unwrap();
+        assert!(text.contains("ADA LOVELACE"), "{text}");
+        assert!(text.contains("EXAMPLE FULFILMENT"), "{text}");
+    }
+    assert_eq!(
+        rows[0]["usps_label_file"].split('-').next(),
+        Some("labels/1001")
+    );
+
+    let merged = lopdf::Document::load(workspace.out().join("labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 7);
+    // Manifest order: the merged pages show the tracking numbers row by row.
+    for (page, row) in rows.iter().enumerate() {
+        let text = merged.extract_text(&[page as u32 + 1]).unwrap();
+        let grouped = row["usps_tracking_number"]
+            .as_bytes()
+            .chunks(4)
+            .map(|chunk| std::str::from_utf8(chunk).unwrap())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains(&grouped), "page {}: {text}", page + 1);
+    }
+
+    let stats = sandbox.stats();
+    let account = account_stats(&stats);
+    assert_eq!(account.labels_charged, 7);
+    assert_eq!(account.labels_reused, 0);
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["labels"]["labels_bought"], 7);
+    assert_eq!(summary["labels"]["labels_in_doubt"], 0);
+    let postage: rust_decimal::Decimal = rows
+        .iter()
+        .map(|row| {
+            row["usps_postage"]
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(summary["labels"]["total_postage"], postage.to_string());
+    assert_eq!(
+        account
+            .postage_total
+            .parse::<rust_decimal::Decimal>()
+            .unwrap(),
+        postage
+    );
+
+    // A rerun finds every row bought and sends nothing.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    assert_eq!(label_requests(&sandbox.stats()), 7);
+}
+
+#[test]
+fn hostile_ids_stay_in_labels_folder() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let ids: Vec<String> = [
+        "../../x",
+        "CON",
+        "/etc/passwd",
+        "..",
+        "",
+        "a\\..\\..\\b",
+        "nul.txt",
+    ]
+    .iter()
+    .map(|id| id.to_string())
+    .collect();
+    let job = label_job(&workspace, &orders(&ids), "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+
+    let rows = workspace.csv("labels.csv");
+    let files: Vec<PathBuf> = files_under(&workspace.out().join("labels"));
+    assert_eq!(files.len(), ids.len(), "{files:?}");
+    for file in &files {
+        assert_eq!(file.components().count(), 1, "{file:?} is in a subfolder");
+        let name = file.to_str().unwrap();
+        assert!(!name.starts_with('.'), "{name}");
+        let stem = name.split(['-', '.']).next().unwrap().to_ascii_uppercase();
+        assert!(
+            !["CON", "NUL", "AUX", "PRN"].contains(&stem.as_str()),
+            "{name}"
+        );
+    }
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|row| row["usps_label_file"].as_str())
+        .collect();
+    assert!(names[0].starts_with("labels/x-"), "{names:?}");
+    assert!(names[1].starts_with("labels/CON_-"), "{names:?}");
+    assert!(names[2].starts_with("labels/etc_passwd-"), "{names:?}");
+    // Ids with nothing usable are named by their tracking number alone.
+    assert_eq!(
+        names[3],
+        format!("labels/{}.pdf", rows[3]["usps_tracking_number"])
+    );
+    assert_eq!(
+        names[4],
+        format!("labels/{}.pdf", rows[4]["usps_tracking_number"])
+    );
+    // Nothing was written beside the output folder.
+    assert!(!workspace.path("x").exists());
+    assert!(!workspace.out().join("x").exists());
+}
+
+#[test]
+fn dropped_label_answers_buy_nothing_twice() {
+    let workspace = Workspace::new();
+    let config = SandboxConfig {
+        faults: usps_batch::sandbox::Faults {
+            label_drop_rate: 1.0,
+            ..Default::default()
+        },
+        ..sandbox_config("unlimited")
+    };
+    let sandbox = TestSandbox::start(config);
+    let job = label_job(&workspace, &orders(&numbered(5)), "");
+
+    // Every purchase is charged and then cut off; the retry with the same key gets the label.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let stats = sandbox.stats();
+    let account = account_stats(&stats);
+    assert_eq!(stats.dropped, 5);
+    assert_eq!(account.labels_charged, 5);
+    assert_eq!(account.labels_reused, 5);
+    assert_eq!(label_requests(&stats), 10);
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["labels"]["labels_bought"], 5);
+    assert_eq!(summary["labels"]["labels_reused"], 5);
+
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let stats = sandbox.stats();
+    assert_eq!(account_stats(&stats).labels_charged, 5);
+    assert_eq!(label_requests(&stats), 10);
+}
+
+#[test]
+fn insufficient_balance_stops_with_75() {
+    let workspace = Workspace::new();
+    let config = SandboxConfig {
+        balance: Some("25.00".parse().unwrap()),
+        ..sandbox_config("unlimited")
+    };
+    let sandbox = TestSandbox::start(config);
+    let job = label_job(&workspace, &orders(&numbered(12)), "concurrency = 1");
+
+    let run = workspace.run(&run_args(&job, &sandbox));
+    run.expect_code(75);
+    let account = account_stats(&sandbox.stats());
+    assert!(account.labels_charged >= 1, "{account:?}");
+    assert!(account.labels_charged < 12, "{account:?}");
+    let rows = workspace.csv("labels.csv");
+    let bought = rows.iter().filter(|row| row["usps_status"] == "ok").count() as u64;
+    let deferred = rows
+        .iter()
+        .filter(|row| row["usps_status"] == "deferred")
+        .count() as u64;
+    assert_eq!(bought, account.labels_charged);
+    assert_eq!(bought + deferred, 12);
+    let summary = workspace.summary("labels");
+    let stopped = summary["stopped"].as_str().unwrap();
+    assert!(stopped.contains("insufficient funds"), "{stopped}");
+
+    // The same account, still short: the rerun stops again without buying a row twice.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(75);
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, bought);
+}
+
+#[test]
+fn empty_account_stops_before_any_row() {
+    let workspace = Workspace::new();
+    let config = SandboxConfig {
+        balance: Some(rust_decimal::Decimal::ZERO),
+        ..sandbox_config("unlimited")
+    };
+    let sandbox = TestSandbox::start(config);
+    let job = label_job(&workspace, &orders(&numbered(3)), "");
+
+    let run = workspace.run(&run_args(&job, &sandbox));
+    run.expect_code(75);
+    assert!(run.stderr().contains("100007"), "{}", run.stderr());
+    let stats = sandbox.stats();
+    assert_eq!(label_requests(&stats), 0);
+    let rows = workspace.csv("labels.csv");
+    assert!(
+        rows.iter().all(|row| row["usps_status"] == "deferred"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn killed_label_runs_charge_each_row_once() {
+    let workspace = Workspace::new();
+    let mut config = sandbox_config("unlimited");
+    config.latency = Duration::from_millis(40);
+    let sandbox = TestSandbox::start(config);
+    let count = 30;
+    let job = label_job(&workspace, &orders(&numbered(count)), "");
+    let args = run_args(&job, &sandbox);
+
+    // Kill moments from a seeded generator, so that a failure repeats.
+    let mut seed: u64 = 0x5eed;
+    let mut kills = 0;
+    for _ in 0..6 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = 80 + (seed >> 33) % 600;
+        let mut child = command_in(workspace.dir.path(), &args)
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().expect("poll").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+    }
+    assert!(kills >= 3, "the kills must land mid-run ({kills} did)");
+    workspace.run(&args).expect_code(0);
+
+    let rows = workspace.csv("labels.csv");
+    assert_eq!(rows.len(), count);
+    let tracking: HashSet<&str> = rows
+        .iter()
+        .map(|row| row["usps_tracking_number"].as_str())
+        .collect();
+    assert!(
+        rows.iter().all(|row| row["usps_status"] == "ok"),
+        "{rows:?}"
+    );
+    assert_eq!(tracking.len(), count, "every row has its own label");
+    let account = account_stats(&sandbox.stats());
+    assert_eq!(
+        account.labels_charged, count as u64,
+        "no row was charged twice"
+    );
+    let files = files_under(&workspace.out().join("labels"));
+    assert_eq!(files.len(), count, "{files:?}");
+    let in_doubt = read_csv(&workspace.out().join("labels.in-doubt.csv"));
+    assert!(in_doubt.is_empty(), "{in_doubt:?}");
+}
