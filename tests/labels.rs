@@ -387,3 +387,62 @@ fn killed_label_runs_charge_each_row_once() {
     let in_doubt = read_csv(&workspace.out().join("labels.in-doubt.csv"));
     assert!(in_doubt.is_empty(), "{in_doubt:?}");
 }
+
+#[test]
+fn cancel_records_and_resumes() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let job = label_job(&workspace, &orders(&numbered(5)), "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let cancel_path = "/labels/v3/label/{trackingNumber}";
+    let cancel_args = |selection: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "cancel".into(),
+            job.to_str().unwrap().into(),
+            "--base-url".into(),
+            sandbox.base_url.clone(),
+            "--quiet".into(),
+        ];
+        args.extend(selection.iter().map(|part| part.to_string()));
+        args
+    };
+    let run_cancel = |selection: &[&'static str]| {
+        let args = cancel_args(selection);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        workspace.run(&args)
+    };
+
+    run_cancel(&["--rows", "2,4"]).expect_code(0);
+    let report = workspace.csv("labels.cancel.csv");
+    let rows: Vec<&str> = report.iter().map(|row| row["row"].as_str()).collect();
+    assert_eq!(rows, ["2", "4"]);
+    assert!(
+        report.iter().all(|row| row["status"] == "CANCELED"),
+        "{report:?}"
+    );
+    let labels = workspace.csv("labels.csv");
+    assert_eq!(
+        report[0]["tracking_number"],
+        labels[1]["usps_tracking_number"]
+    );
+    let stats = sandbox.stats();
+    assert_eq!(account_stats(&stats).labels_cancelled, 2);
+    assert_eq!(stats.requests[cancel_path], 2);
+    let merged = lopdf::Document::load(workspace.out().join("labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 3);
+
+    // Recorded cancels are not sent again.
+    run_cancel(&["--rows", "1-5"]).expect_code(0);
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests[cancel_path], 5);
+    assert_eq!(account_stats(&stats).labels_cancelled, 5);
+    run_cancel(&["--status", "ok"]).expect_code(0);
+    assert_eq!(sandbox.stats().requests[cancel_path], 5);
+    assert!(!workspace.out().join("labels.pdf").exists());
+    let account = account_stats(&sandbox.stats());
+    assert_eq!(account.postage_total, "0");
+
+    // A selection is required, so that no command cancels every label by accident.
+    let bare = workspace.run(&["cancel", job.to_str().unwrap()]);
+    bare.expect_code(2);
+}

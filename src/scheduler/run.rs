@@ -73,7 +73,7 @@ pub fn server_key(config: &JobConfig) -> String {
 
 /// Takes the job's lock beside the state file, so that two runs of one job cannot send the
 /// same rows twice. The lock is released when the process ends, however it ends.
-fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
+pub(crate) fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
     let mut name = config.state.as_os_str().to_owned();
     name.push(format!(".{job_id}.lock"));
     let path = std::path::PathBuf::from(name);
