@@ -274,3 +274,143 @@ fn own_page_attributes(document: &Document, page_id: ObjectId) -> lopdf::Result<
     }
     Ok(page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobConfig, Overrides};
+    use crate::kinds::kind_for;
+    use crate::kinds::RowError;
+    use crate::state::{pins, rows, RowKey, Store, StoredRow};
+
+    const JOB: &str = r#"
+name = "labels"
+kind = "labels"
+input = "orders.csv"
+output_dir = "out"
+state = "state.sqlite"
+[units]
+weight = "oz"
+dimensions = "in"
+[label.sender]
+street_address = "4120 Bingham Ave"
+city = "Saint Louis"
+state = "MO"
+zip_code = "63116"
+[payment]
+crid = "56982563"
+mid = "904128936"
+account_number = "1000012345"
+"#;
+
+    const ORDERS: &str =
+        "order_id,shipping_address1,shipping_city,shipping_province,shipping_zip,weight\n\
+        A,1 Main St,Washington,DC,20500,8\n\
+        B,2 Main St,Washington,DC,20500,8\n\
+        C,3 Main St,Washington,DC,20500,8\n\
+        D,4 Main St,Washington,DC,20500,8\n";
+
+    fn stored(key: RowKey, state: RowState, outcome: Option<RowOutcome>) -> StoredRow {
+        StoredRow {
+            row: key.row,
+            content_hash: key.content_hash,
+            state,
+            retryable: true,
+            result: outcome.map(|outcome| serde_json::to_string(&outcome).unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn in_doubt_report_lists_unconfirmed_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("orders.csv"), ORDERS).unwrap();
+        std::fs::write(dir.path().join("job.toml"), JOB).unwrap();
+        let config = JobConfig::load(&dir.path().join("job.toml"), &Overrides::default()).unwrap();
+        std::fs::create_dir_all(&config.output_dir).unwrap();
+        let mut reader =
+            ManifestReader::open(&config.input, config.format, config.encoding).unwrap();
+        let mut keys = Vec::new();
+        while let Some(record) = reader.next_record() {
+            let record = record.unwrap();
+            keys.push(RowKey {
+                row: record.row,
+                content_hash: record.content_hash,
+            });
+        }
+
+        // A bought label, a row that failed after its request, a row killed in flight, and a
+        // row pinned but never sent.
+        let mut bought = RowOutcome::success(RowStatus::Ok, vec![String::new(); 8]);
+        bought.values[0] = "9205500000000000000017".into();
+        bought.values[POSTAGE_COLUMN] = "7.10".into();
+        bought.values[LABEL_FILE_COLUMN] = "labels/A-9205500000000000000017.png".into();
+        let doubtful = RowOutcome::failure(
+            RowStatus::Error,
+            RowError {
+                code: "upstream_5xx".into(),
+                usps_code: None,
+                field: None,
+                message: "HTTP 503".into(),
+                retryable: true,
+                http_status: Some(503),
+                raw: None,
+            },
+        )
+        .into_in_doubt("k2");
+        let store = Store::open(&config.state).unwrap();
+        let checkpoints = vec![
+            stored(keys[0], RowState::Done, Some(bought)),
+            stored(keys[1], RowState::Failed, Some(doubtful)),
+            stored(keys[2], RowState::InFlight, None),
+            stored(keys[3], RowState::Pending, None),
+        ];
+        let job_id = crate::scheduler::run::job_id(&config);
+        let id = job_id.clone();
+        store
+            .call(move |connection| {
+                for (index, key) in keys.iter().enumerate() {
+                    let body = format!("{{\"row\":{index}}}");
+                    pins::pin(connection, &id, *key, &format!("k{}", index + 1), &body, 0)?;
+                }
+                pins::count_attempt(connection, &id, &[keys[0], keys[1], keys[1], keys[2]])?;
+                rows::upsert_rows(connection, &id, &checkpoints, 0)
+            })
+            .await
+            .unwrap();
+
+        let kind = kind_for(&config);
+        let totals = write_label_outputs(&LabelOutputInput {
+            input: &config.input,
+            format: config.format,
+            encoding: config.encoding,
+            columns: &config.columns,
+            kind: kind.as_ref(),
+            state: &config.state,
+            job_id: &job_id,
+            output_dir: &config.output_dir,
+            job_name: &config.name,
+        })
+        .unwrap();
+
+        assert_eq!(totals.labels_bought, 1);
+        assert_eq!(totals.labels_in_doubt, 2);
+        assert_eq!(totals.labels_reused, 0);
+        assert_eq!(totals.total_postage, "7.10");
+        assert_eq!(totals.merged_pdf, "");
+        let mut report =
+            csv::Reader::from_path(config.output_dir.join("labels.in-doubt.csv")).unwrap();
+        let lines: Vec<Vec<String>> = report
+            .records()
+            .map(|record| record.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0][..5], ["2", "3", "B", "k2", "2"]);
+        assert!(
+            lines[0][5].contains("rerun to resolve it"),
+            "{:?}",
+            lines[0]
+        );
+        assert_eq!(lines[1][..5], ["3", "4", "C", "k3", "1"]);
+        assert!(lines[1][5].contains("in flight"), "{:?}", lines[1]);
+    }
+}
