@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{command_in, read_csv, sandbox_config, TestSandbox, Workspace};
+use common::{kill_runs, read_csv, sandbox_config, TestSandbox, Workspace};
 use usps_batch::sandbox::{SandboxConfig, StatsSnapshot};
 
 /// Payer account of the test jobs, as the sandbox's stats name it.
@@ -339,30 +339,24 @@ fn empty_account_stops_before_any_row() {
 fn killed_label_runs_charge_each_row_once() {
     let workspace = Workspace::new();
     let mut config = sandbox_config("unlimited");
-    config.latency = Duration::from_millis(40);
+    config.latency = Duration::from_millis(50);
     let sandbox = TestSandbox::start(config);
-    let count = 30;
-    let job = label_job(&workspace, &orders(&numbered(count)), "");
+    // About 1.5 s of requests in all, so that most kills land while rows are in flight.
+    let count = 60;
+    let job = label_job(&workspace, &orders(&numbered(count)), "concurrency = 2");
     let args = run_args(&job, &sandbox);
 
     // Kill moments from a seeded generator, so that a failure repeats.
     let mut seed: u64 = 0x5eed;
-    let mut kills = 0;
-    for _ in 0..6 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let delay = 80 + (seed >> 33) % 600;
-        let mut child = command_in(workspace.dir.path(), &args)
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay));
-        if child.try_wait().expect("poll").is_none() {
-            child.kill().expect("SIGKILL");
-            kills += 1;
-        }
-        child.wait().expect("reap");
-    }
+    let delays: Vec<u64> = (0..6)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            80 + (seed >> 33) % 600
+        })
+        .collect();
+    let kills = kill_runs(workspace.dir.path(), &args, &delays);
     assert!(kills >= 3, "the kills must land mid-run ({kills} did)");
     workspace.run(&args).expect_code(0);
 

@@ -191,29 +191,8 @@ pub fn prepare_options(
     let mut notes = Vec::new();
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        &mut notes,
-    )?;
-    let length_input = Input::read(record, columns, "length");
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
-    if length.is_zero() {
-        return Err(length_input.issue(
-            "missing_dimensions",
-            "and the other dimensions are empty or zero, but Shipping Options needs length, \
-             width and height above zero: fill them in and rerun"
-                .to_owned(),
-        ));
-    }
+    let (weight, [length, width, height]) =
+        prepare_measured_package(record, columns, units, "Shipping Options", &mut notes)?;
 
     let class_input = Input::read(record, columns, "mailClass");
     let mail_class = match class_input.value.as_deref() {
@@ -518,6 +497,38 @@ fn prepare_mailing_date(
     Ok(date)
 }
 
+/// Checks the weight (converted to pounds) and the length, width and height (converted to
+/// inches), which `needed_by` requires above zero.
+fn prepare_measured_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    needed_by: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Decimal, [Decimal; 3]), RowIssue> {
+    let weight = prepare_weight(&Input::read(record, columns, "weight"), units.weight, notes)?;
+    let length_input = Input::read(record, columns, "length");
+    let dimensions = prepare_dimensions(
+        [
+            Input::read(record, columns, "length"),
+            Input::read(record, columns, "width"),
+            Input::read(record, columns, "height"),
+        ],
+        units.dimensions,
+        notes,
+    )?;
+    if dimensions[0].is_zero() {
+        return Err(length_input.issue(
+            "missing_dimensions",
+            format!(
+                "and the other dimensions are empty or zero, but {needed_by} needs length, \
+                 width and height above zero: fill them in and rerun"
+            ),
+        ));
+    }
+    Ok((weight, dimensions))
+}
+
 /// The package of a label row, checked, with weight in pounds and dimensions in inches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelPackage {
@@ -555,29 +566,8 @@ pub fn prepare_label_package(
     today: Date,
 ) -> Result<Prepared<LabelPackage>, RowIssue> {
     let mut notes = Vec::new();
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        &mut notes,
-    )?;
-    let length_input = Input::read(record, columns, "length");
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
-    if length.is_zero() {
-        return Err(length_input.issue(
-            "missing_dimensions",
-            "and the other dimensions are empty or zero, but a label needs length, width and \
-             height above zero: fill them in and rerun"
-                .to_owned(),
-        ));
-    }
+    let (weight, [length, width, height]) =
+        prepare_measured_package(record, columns, units, "a label", &mut notes)?;
     let mail_class_input = Input::read(record, columns, "mailClass");
     let mail_class = parse_enum(
         &mail_class_input,

@@ -4,7 +4,7 @@
 //! Like the other reports they are rebuilt from the manifest and the state file after every
 //! run, so a rerun after a kill writes the same files as an uninterrupted run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,9 +13,10 @@ use lopdf::{dictionary, Document, Object, ObjectId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::kinds::labels::{KEY_COLUMN, LABEL_FILE_COLUMN, POSTAGE_COLUMN};
-use crate::kinds::{Kind, RowOutcome, RowStatus};
-use crate::manifest::{ColumnMap, Encoding, Format, ManifestReader};
+use crate::job::JobConfig;
+use crate::kinds::labels::{KEY_COLUMN, LABELS_DIR, LABEL_FILE_COLUMN, POSTAGE_COLUMN};
+use crate::kinds::{kind_for, RowOutcome, RowStatus};
+use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
 use crate::state::{cancels, open_reader, pins, RowCursor, RowState};
@@ -37,6 +38,14 @@ pub struct LabelTotals {
     pub merged_pdf: String,
 }
 
+/// Where the label outputs of a job come from and go.
+struct LabelOutputs<'a> {
+    state: &'a Path,
+    job_id: &'a str,
+    output_dir: &'a Path,
+    job_name: &'a str,
+}
+
 /// Columns of the in-doubt report.
 pub const IN_DOUBT_COLUMNS: &[&str] = &[
     "row",
@@ -47,28 +56,23 @@ pub const IN_DOUBT_COLUMNS: &[&str] = &[
     "message",
 ];
 
-/// What [`write_label_outputs`] reads.
-pub struct LabelOutputInput<'a> {
-    pub input: &'a Path,
-    pub format: Format,
-    pub encoding: Encoding,
-    pub columns: &'a BTreeMap<String, String>,
-    pub kind: &'a dyn Kind,
-    pub state: &'a Path,
-    pub job_id: &'a str,
-    pub output_dir: &'a Path,
-    pub job_name: &'a str,
-}
-
-/// Writes `<job>.in-doubt.csv` and `labels.pdf`, and returns the totals.
-pub fn write_label_outputs(input: &LabelOutputInput<'_>) -> anyhow::Result<LabelTotals> {
-    let mut reader = ManifestReader::open(input.input, input.format, input.encoding)?;
+/// Writes `<job>.in-doubt.csv` and `labels.pdf` of the label job `config`, and returns the
+/// totals.
+pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<LabelTotals> {
+    let kind = kind_for(config);
+    let mut reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
     let columns = ColumnMap::resolve(
-        input.kind.fields(),
-        input.columns,
+        kind.fields(),
+        &config.columns,
         reader.headers(),
-        input.input,
+        &config.input,
     )?;
+    let input = LabelOutputs {
+        state: &config.state,
+        job_id,
+        output_dir: &config.output_dir,
+        job_name: &config.name,
+    };
     let connection = open_reader(input.state)?;
     let pinned = pins::all(&connection, input.job_id).with_context(|| {
         format!(
@@ -172,6 +176,7 @@ pub fn write_label_outputs(input: &LabelOutputInput<'_>) -> anyhow::Result<Label
     file.commit()
         .with_context(|| format!("cannot write {}", in_doubt_path.display()))?;
 
+    remove_stale_temporaries(&input.output_dir.join(LABELS_DIR));
     let merged_path = input.output_dir.join("labels.pdf");
     if pdfs.is_empty() {
         // A stale merge of an earlier run would print labels that are now cancelled.
@@ -185,6 +190,22 @@ pub fn write_label_outputs(input: &LabelOutputInput<'_>) -> anyhow::Result<Label
     totals.total_postage = rounded.to_string();
     totals.in_doubt_report = in_doubt_path.display().to_string();
     Ok(totals)
+}
+
+/// Removes the temporary files that a killed run left in the labels folder. The job's lock is
+/// held, so no other run of the job is writing there.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            if let Err(error) = std::fs::remove_file(entry.path()) {
+                tracing::warn!(file = %entry.path().display(), %error, "cannot remove a stale temporary label file");
+            }
+        }
+    }
 }
 
 /// Merges the PDFs at `paths` into one document at `target`, their pages in order.
@@ -278,8 +299,7 @@ fn own_page_attributes(document: &Document, page_id: ObjectId) -> lopdf::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{JobConfig, Overrides};
-    use crate::kinds::kind_for;
+    use crate::job::Overrides;
     use crate::kinds::RowError;
     use crate::state::{pins, rows, RowKey, Store, StoredRow};
 
@@ -378,19 +398,7 @@ account_number = "1000012345"
             .await
             .unwrap();
 
-        let kind = kind_for(&config);
-        let totals = write_label_outputs(&LabelOutputInput {
-            input: &config.input,
-            format: config.format,
-            encoding: config.encoding,
-            columns: &config.columns,
-            kind: kind.as_ref(),
-            state: &config.state,
-            job_id: &job_id,
-            output_dir: &config.output_dir,
-            job_name: &config.name,
-        })
-        .unwrap();
+        let totals = write_label_outputs(&config, &job_id).unwrap();
 
         assert_eq!(totals.labels_bought, 1);
         assert_eq!(totals.labels_in_doubt, 2);

@@ -14,7 +14,7 @@ use crate::kinds::{kind_for, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
-use crate::output::labels::{write_label_outputs, LabelOutputInput};
+use crate::output::labels::write_label_outputs;
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::run::{connect, job_id, lock_job, server_key};
 use crate::scheduler::{Counters, Limiter, Stop};
@@ -189,22 +189,9 @@ pub async fn cancel_job(
     {
         let config = config.clone();
         let job_id = job_id.clone();
-        tokio::task::spawn_blocking(move || {
-            let kind = kind_for(&config);
-            write_label_outputs(&LabelOutputInput {
-                input: &config.input,
-                format: config.format,
-                encoding: config.encoding,
-                columns: &config.columns,
-                kind: kind.as_ref(),
-                state: &config.state,
-                job_id: &job_id,
-                output_dir: &config.output_dir,
-                job_name: &config.name,
-            })
-        })
-        .await
-        .context("writing the label outputs failed")??;
+        tokio::task::spawn_blocking(move || write_label_outputs(&config, &job_id))
+            .await
+            .context("writing the label outputs failed")??;
     }
     if let Some(sandbox) = connection.sandbox {
         sandbox.shutdown().await;

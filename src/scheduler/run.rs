@@ -13,7 +13,7 @@ use crate::exit::Exit;
 use crate::job::{Credentials, Environment, JobConfig, JobKind};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
-use crate::output::labels::{write_label_outputs, LabelOutputInput};
+use crate::output::labels::write_label_outputs;
 use crate::output::progress::{Progress, ProgressMode};
 use crate::output::report::{write_reports, OutputFiles, ReportInput};
 use crate::output::summary::Summary;
@@ -363,22 +363,9 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         JobKind::Labels => {
             let config = config.clone();
             let job_id = job_id.clone();
-            let totals = tokio::task::spawn_blocking(move || {
-                let kind = kind_for(&config);
-                write_label_outputs(&LabelOutputInput {
-                    input: &config.input,
-                    format: config.format,
-                    encoding: config.encoding,
-                    columns: &config.columns,
-                    kind: kind.as_ref(),
-                    state: &config.state,
-                    job_id: &job_id,
-                    output_dir: &config.output_dir,
-                    job_name: &config.name,
-                })
-            })
-            .await
-            .context("writing the label outputs failed")??;
+            let totals = tokio::task::spawn_blocking(move || write_label_outputs(&config, &job_id))
+                .await
+                .context("writing the label outputs failed")??;
             Some(totals)
         }
         _ => None,
