@@ -440,3 +440,42 @@ fn cancel_records_and_resumes() {
     let bare = workspace.run(&["cancel", job.to_str().unwrap()]);
     bare.expect_code(2);
 }
+
+#[test]
+fn nested_json_orders_buy_labels() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let lines = [
+        r#"{"id": "N1", "toAddress": {"firstName": "Ada", "streetAddress": "1600 Pennsylvania Ave NW", "city": "Washington", "state": "DC", "ZIPCode": "20500"}, "packageDescription": {"weight": 12, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"}, "tags": ["gift"]}"#,
+        r#"{"id": "N2", "toAddress": {"streetAddress": "2400 E Fort Ave", "city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "fromAddress": {"firm": "Other Sender", "streetAddress": "121 N LaSalle St", "city": "Chicago", "state": "IL", "ZIPCode": "60602"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4, "mailClass": "USPS_GROUND_ADVANTAGE"}}"#,
+        r#"{"id": "N3", "toAddress": {"city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4}}"#,
+    ];
+    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
+    let job = workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\n{LABEL_SETTINGS}"),
+    );
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+
+    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = output
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows[0]["usps_status"], "ok", "{}", rows[0]);
+    assert_eq!(rows[0]["tags"], serde_json::json!(["gift"]));
+    assert_eq!(rows[1]["usps_status"], "ok", "{}", rows[1]);
+    assert_eq!(rows[2]["usps_status"], "invalid_input", "{}", rows[2]);
+    let second = workspace
+        .out()
+        .join(rows[1]["usps_label_file"].as_str().unwrap());
+    let text = lopdf::Document::load(&second)
+        .unwrap()
+        .extract_text(&[1])
+        .unwrap();
+    assert!(text.contains("OTHER SENDER"), "{text}");
+    assert!(text.contains("60602"), "{text}");
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 2);
+}

@@ -5,14 +5,15 @@
 //! random idempotency key in the state file before the first attempt (see
 //! `src/state/pins.rs`), and the kind only reads the key back from the request.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::domestic_price::money;
 use super::{Kind, Prepared, RowError, RowOutcome, RowStatus};
 use crate::checks::{self, LabelPackage, RowIssue, Units};
 use crate::client::{Answer, ApiRequest, Method, LABELS_API};
-use crate::job::{JobKind, LabelSettings};
-use crate::manifest::{ColumnMap, FieldSpec, Record};
+use crate::job::{JobConfig, JobKind, LabelSettings};
+use crate::manifest::{ColumnMap, FieldSpec, Fields, Record};
 use crate::output::atomic::AtomicFile;
 use crate::scheduler::Stop;
 use crate::usps::addresses::AddressQuery;
@@ -60,7 +61,8 @@ macro_rules! field {
 
 /// Fields of a label row. Dotted names follow the nesting of the Labels request, so a
 /// `[columns]` entry reads `"toAddress.city" = "Ship City"`. Aliases cover the column names
-/// of common shop exports.
+/// of common shop exports. No field is required at load, because a JSON manifest may nest
+/// them in objects that only the row shows. A missing value fails its row instead.
 pub const LABEL_FIELDS: &[FieldSpec] = &[
     field!(
         "id",
@@ -107,10 +109,9 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.streetAddress",
-        true,
+        false,
         [
             "to_street",
-            "to_address",
             "to_address1",
             "shipping_address1",
             "shipping_street",
@@ -133,12 +134,12 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.city",
-        true,
+        false,
         ["to_city", "shipping_city", "recipient_city", "city"]
     ),
     field!(
         "toAddress.state",
-        true,
+        false,
         [
             "to_state",
             "shipping_province",
@@ -151,7 +152,7 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.ZIPCode",
-        true,
+        false,
         [
             "to_zip",
             "shipping_zip",
@@ -197,7 +198,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
         false,
         [
             "from_street",
-            "from_address",
             "from_address1",
             "sender_address1",
             "sender_street"
@@ -219,7 +219,7 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     field!("fromAddress.phone", false, ["from_phone", "sender_phone"]),
     field!(
         "packageDescription.weight",
-        true,
+        false,
         [
             "weight",
             "package_weight",
@@ -275,26 +275,125 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
+/// Parts of the Labels request that a JSON manifest may nest as objects. No alias may
+/// normalize to one of these names, or the top-level column map would claim the object.
+const NESTED_PARTS: &[&str] = &["toAddress", "fromAddress", "packageDescription"];
+
 pub struct LabelsKind {
     settings: LabelSettings,
     units: Units,
     extra_services: Vec<u16>,
     labels_dir: PathBuf,
+    /// The job's `[columns]` table, applied again to rows with nested parts.
+    explicit_columns: BTreeMap<String, String>,
+    /// The manifest, named in messages about nested parts.
+    input: PathBuf,
 }
 
 impl LabelsKind {
-    pub fn new(
-        settings: LabelSettings,
-        units: Units,
-        extra_services: Vec<u16>,
-        output_dir: &Path,
-    ) -> LabelsKind {
+    pub fn new(config: &JobConfig) -> LabelsKind {
         LabelsKind {
-            settings,
-            units,
-            extra_services,
-            labels_dir: output_dir.join(LABELS_DIR),
+            settings: config
+                .labels
+                .clone()
+                .expect("the job file check builds the label settings of label jobs"),
+            units: config
+                .units
+                .expect("the job file check requires [units] for label jobs"),
+            extra_services: config.extra_services.clone(),
+            labels_dir: config.output_dir.join(LABELS_DIR),
+            explicit_columns: config.columns.clone(),
+            input: config.input.clone(),
         }
+    }
+
+    /// Returns the record with its nested parts (`toAddress`, `fromAddress`,
+    /// `packageDescription` objects of a JSON manifest) flattened to dotted keys, and the
+    /// column map over those keys; `None` when the record nests nothing.
+    fn flatten_nested(&self, record: &Record) -> Result<Option<(Record, ColumnMap)>, RowIssue> {
+        let Fields::Json(map) = &record.fields else {
+            return Ok(None);
+        };
+        let nests = NESTED_PARTS
+            .iter()
+            .any(|part| map.get(*part).is_some_and(serde_json::Value::is_object));
+        if !nests {
+            return Ok(None);
+        }
+        let mut flat = serde_json::Map::new();
+        for (key, value) in map {
+            match value {
+                serde_json::Value::Object(inner) if NESTED_PARTS.contains(&key.as_str()) => {
+                    for (name, inner_value) in inner {
+                        flat.insert(format!("{key}.{name}"), inner_value.clone());
+                    }
+                }
+                _ => {
+                    flat.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let headers: Vec<String> = flat.keys().cloned().collect();
+        let columns =
+            ColumnMap::resolve(LABEL_FIELDS, &self.explicit_columns, &headers, &self.input)
+                .map_err(|error| RowIssue {
+                    code: "invalid_nesting",
+                    field: None,
+                    column: None,
+                    value: None,
+                    message: format!(
+                        "the row's nested objects do not map to label fields: {error}"
+                    ),
+                })?;
+        let mut flattened = record.clone();
+        flattened.fields = Fields::Json(flat);
+        Ok(Some((flattened, columns)))
+    }
+
+    /// Builds the request of a flat row: one column (or key) per field.
+    fn prepare_flat(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
+        let to_columns = columns.scoped("toAddress.");
+        let to_address = checks::prepare_address(record, &to_columns)?;
+        let mut notes = to_address.notes;
+        let to = label_address(to_address.query, &to_columns, record, "toAddress")?;
+        let from = self.sender(record, columns)?;
+
+        let today = self.today(&from.zip_code);
+        let package = checks::prepare_label_package(
+            record,
+            &columns.scoped("packageDescription."),
+            self.units,
+            self.settings.defaults,
+            today,
+        )?;
+        notes.extend(package.notes);
+        let body = LabelRequest {
+            image_info: ImageInfo {
+                image_type: self.settings.image_type.clone(),
+                label_type: self.settings.label_type.clone(),
+                receipt_option: Some("NONE".into()),
+            },
+            to_address: to,
+            from_address: from,
+            package_description: package_description(&package.query, &self.extra_services),
+        };
+        let body = serde_json::to_value(&body).expect("a label request serializes to JSON");
+        let file_stem = columns
+            .value("id", record)
+            .and_then(|id| safe_file_stem(&id));
+        Ok(Prepared {
+            request: ApiRequest {
+                api: LABELS_API,
+                method: Method::Post,
+                path: paths::LABEL,
+                path_filled: None,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: Some(body),
+                file_stem,
+            },
+            notes,
+        })
     }
 
     /// Returns the shipper's date: in the job's time zone, or the sender ZIP Code's.
@@ -439,48 +538,10 @@ impl Kind for LabelsKind {
     }
 
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
-        let to_columns = columns.scoped("toAddress.");
-        let to_address = checks::prepare_address(record, &to_columns)?;
-        let mut notes = to_address.notes;
-        let to = label_address(to_address.query, &to_columns, record, "toAddress")?;
-        let from = self.sender(record, columns)?;
-
-        let today = self.today(&from.zip_code);
-        let package = checks::prepare_label_package(
-            record,
-            &columns.scoped("packageDescription."),
-            self.units,
-            self.settings.defaults,
-            today,
-        )?;
-        notes.extend(package.notes);
-        let body = LabelRequest {
-            image_info: ImageInfo {
-                image_type: self.settings.image_type.clone(),
-                label_type: self.settings.label_type.clone(),
-                receipt_option: Some("NONE".into()),
-            },
-            to_address: to,
-            from_address: from,
-            package_description: package_description(&package.query, &self.extra_services),
-        };
-        let body = serde_json::to_value(&body).expect("a label request serializes to JSON");
-        let file_stem = columns
-            .value("id", record)
-            .and_then(|id| safe_file_stem(&id));
-        Ok(Prepared {
-            request: ApiRequest {
-                api: LABELS_API,
-                method: Method::Post,
-                path: paths::LABEL,
-                path_filled: None,
-                query: Vec::new(),
-                headers: Vec::new(),
-                body: Some(body),
-                file_stem,
-            },
-            notes,
-        })
+        if let Some((flat, flat_columns)) = self.flatten_nested(record)? {
+            return self.prepare_flat(&flat, &flat_columns);
+        }
+        self.prepare_flat(record, columns)
     }
 
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
@@ -580,13 +641,15 @@ fn label_address(
             .value(field, record)
             .map(|value| super::normalize(&value))
     };
+    // Upper case, single spaces: the form USPS prints and the sender of the job file has.
+    let upper = |value: Option<String>| value.map(|value| super::normalize(&value));
     Ok(LabelAddress {
         first_name: text("firstName"),
         last_name: text("lastName"),
-        firm: address.firm,
-        street_address: address.street_address,
-        secondary_address: address.secondary_address,
-        city,
+        firm: upper(address.firm),
+        street_address: super::normalize(&address.street_address),
+        secondary_address: upper(address.secondary_address),
+        city: super::normalize(&city),
         state: address.state,
         zip_code,
         zip_plus4: address.zip_plus4,

@@ -73,17 +73,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
-        JobKind::Labels => Box::new(labels::LabelsKind::new(
-            config
-                .labels
-                .clone()
-                .expect("the job file check builds the label settings of label jobs"),
-            config
-                .units
-                .expect("the job file check requires [units] for label jobs"),
-            config.extra_services.clone(),
-            &config.output_dir,
-        )),
+        JobKind::Labels => Box::new(labels::LabelsKind::new(config)),
     }
 }
 
