@@ -479,3 +479,57 @@ fn nested_json_orders_buy_labels() {
     assert!(text.contains("60602"), "{text}");
     assert_eq!(account_stats(&sandbox.stats()).labels_charged, 2);
 }
+
+#[test]
+fn validated_addresses_gate_purchases() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let manifest = format!(
+        "{HEADER}\n\
+         V1,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,8,10,8,4,Priority Mail\n\
+         V2,Ada,Lovelace,12 Nowhere St,Baltimore,MD,21230,8,10,8,4,Priority Mail\n\
+         V3,Ada,Lovelace,2499 E Fort Ave,Baltimore,MD,21230,8,10,8,4,Priority Mail\n\
+         V4,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,8,10,8,4,Priority Mail\n"
+    );
+    let input = workspace.write("orders.csv", &manifest);
+    let settings = LABEL_SETTINGS.replace("[label]\n", "[label]\nvalidate_addresses = true\n");
+    let job = workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\nconcurrency = 1\n{settings}"),
+    );
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+
+    let rows = workspace.csv("labels.csv");
+    let statuses: Vec<&str> = rows.iter().map(|row| row["usps_status"].as_str()).collect();
+    assert_eq!(statuses, ["ok", "not_found", "ambiguous", "ok"]);
+    assert!(
+        rows[1]["usps_error"].contains("label not bought"),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!(rows[1]["usps_tracking_number"], "");
+    let stats = sandbox.stats();
+    assert_eq!(account_stats(&stats).labels_charged, 2);
+    // The fourth row's destination comes from the cache of the first.
+    assert_eq!(stats.requests["/addresses/v3/address"], 3);
+
+    // The label carries the ZIP+4 that the Addresses API returned.
+    let file = workspace.out().join(&rows[0]["usps_label_file"]);
+    let text = lopdf::Document::load(&file)
+        .unwrap()
+        .extract_text(&[1])
+        .unwrap();
+    let plus4 = text
+        .split_whitespace()
+        .find(|word| word.starts_with("60602-"))
+        .unwrap_or_else(|| panic!("no ZIP+4 on the label: {text}"));
+    assert_eq!(plus4.len(), 10, "{plus4}");
+
+    // Rows the Addresses API ruled out are final: a rerun sends nothing.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+    let again = sandbox.stats();
+    assert_eq!(again.requests["/addresses/v3/address"], 3);
+    assert_eq!(label_requests(&again), 2);
+}

@@ -42,6 +42,9 @@ pub struct LabelOptions {
     pub destination_entry_facility_type: Option<String>,
     /// The sender (`fromAddress`) of rows without sender columns.
     pub sender: Option<SenderOptions>,
+    /// Validate each destination with the Addresses API before buying its label.
+    #[serde(default)]
+    pub validate_addresses: bool,
 }
 
 /// The `[label.sender]` table.
@@ -71,6 +74,8 @@ pub struct LabelSettings {
     pub defaults: LabelDefaults,
     pub sender: Option<LabelAddress>,
     pub payment: PaymentAccount,
+    /// Whether each destination goes through the Addresses API before its label is bought.
+    pub validate_addresses: bool,
 }
 
 /// Environment variables that supply the payer account when the job file has no `[payment]`.
@@ -149,6 +154,7 @@ pub fn check_label_settings(
         defaults,
         sender,
         payment,
+        validate_addresses: label.validate_addresses,
     })
 }
 

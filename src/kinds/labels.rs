@@ -585,6 +585,62 @@ impl Kind for LabelsKind {
         true
     }
 
+    /// With `validate_addresses`, returns the Addresses API lookup of the destination, the
+    /// same request (and cache entry) that an address job sends for it.
+    fn check_request(&self, request: &ApiRequest) -> Option<ApiRequest> {
+        if !self.settings.validate_addresses {
+            return None;
+        }
+        let to = &request.body.as_ref()?["toAddress"];
+        let text = |key: &str| to[key].as_str().map(str::to_string);
+        let query = AddressQuery {
+            firm: text("firm"),
+            street_address: text("streetAddress")?,
+            secondary_address: text("secondaryAddress"),
+            city: text("city"),
+            state: text("state")?,
+            urbanization: None,
+            zip_code: text("ZIPCode"),
+            zip_plus4: None,
+        };
+        Some(super::address::request_for(&query))
+    }
+
+    /// Buys the label for a deliverable destination only, with the ZIP Code and ZIP+4 that
+    /// USPS returned. `ignoreBadAddress` is never set: a row USPS cannot confirm is reported.
+    fn apply_check(
+        &self,
+        request: &mut ApiRequest,
+        check: &ApiRequest,
+        answer: &Answer,
+    ) -> Result<(), RowOutcome> {
+        let checked = super::address::AddressKind.interpret(check, answer);
+        if !checked.status.is_success() {
+            let mut outcome = checked;
+            outcome.values = vec![String::new(); COLUMNS.len()];
+            if let Some(error) = outcome.error.as_mut() {
+                error.message = format!(
+                    "label not bought: the Addresses API did not confirm the destination ({}); correct the address and rerun",
+                    error.message
+                );
+            }
+            return Err(outcome);
+        }
+        let found = serde_json::from_str::<crate::usps::addresses::AddressResponse>(&answer.body)
+            .ok()
+            .map(|found| found.address);
+        if let (Some(address), Some(body)) = (found, request.body.as_mut()) {
+            let to = &mut body["toAddress"];
+            if let Some(zip) = address.zip_code.filter(|zip| zip.len() == 5) {
+                to["ZIPCode"] = serde_json::Value::String(zip);
+            }
+            if let Some(plus4) = address.zip_plus4.filter(|plus4| plus4.len() == 4) {
+                to["ZIPPlus4"] = serde_json::Value::String(plus4);
+            }
+        }
+        Ok(())
+    }
+
     /// Fills an empty mailing date with the shipper's today, on the day the row is first
     /// pinned; a pinned row keeps its date on every retry.
     fn complete_request(&self, request: &mut ApiRequest) {

@@ -49,6 +49,23 @@ pub trait Kind: Send + Sync {
     /// mailing date of today. Called before the request is pinned.
     fn complete_request(&self, _request: &mut ApiRequest) {}
 
+    /// Returns a lookup to send before an exactly-once row's request is pinned, such as the
+    /// validation of a label's destination. It is cached and shared like any lookup.
+    fn check_request(&self, _request: &ApiRequest) -> Option<ApiRequest> {
+        None
+    }
+
+    /// Applies the response of [`Kind::check_request`] to the row's request, or returns the
+    /// row's outcome when the check rules the row out.
+    fn apply_check(
+        &self,
+        _request: &mut ApiRequest,
+        _check: &ApiRequest,
+        _answer: &Answer,
+    ) -> Result<(), RowOutcome> {
+        Ok(())
+    }
+
     /// Returns the reason to stop the whole run that `outcome` shows, such as a payer account
     /// without funds, where every later row would fail the same way.
     fn stop_reason(&self, _outcome: &RowOutcome) -> Option<crate::scheduler::Stop> {

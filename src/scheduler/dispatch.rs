@@ -184,7 +184,14 @@ impl Dispatcher {
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
         let exactly_once = self.kind.exactly_once();
         let pinned = if exactly_once {
-            Some(self.pin_request(work).await?)
+            match self.pin_request(work).await? {
+                Ok(pinned) => Some(pinned),
+                Err(outcome) => {
+                    // The check ruled the row out: nothing was bought, so it is final.
+                    self.release_with(work, in_flight, &outcome).await?;
+                    return Ok(());
+                }
+            }
         } else {
             None
         };
@@ -293,8 +300,32 @@ impl Dispatcher {
     /// Pins the row's request: its idempotency key and exact body, committed before the first
     /// attempt and reused unchanged on every later one. Returns the request to send and its
     /// key.
-    async fn pin_request(&self, work: &WorkItem) -> Result<(ApiRequest, String), Stop> {
+    async fn pin_request(
+        &self,
+        work: &WorkItem,
+    ) -> Result<Result<(ApiRequest, String), RowOutcome>, Stop> {
         let mut request = work.request.clone();
+        let row = RowKey {
+            row: work.row,
+            content_hash: work.content_hash,
+        };
+        // A request that may have been sent is fixed; only a row never sent is checked.
+        let job_id = self.job_id.clone();
+        let existing = self
+            .store
+            .call(move |connection| pins::get(connection, &job_id, row))
+            .await?;
+        if existing.is_none_or(|pin| pin.attempts == 0) {
+            if let Some(check) = self.kind.check_request(&request) {
+                let answer = match self.look_up(&check).await? {
+                    Ok(answer) => answer,
+                    Err(outcome) => return Ok(Err(outcome)),
+                };
+                if let Err(outcome) = self.kind.apply_check(&mut request, &check, &answer) {
+                    return Ok(Err(outcome));
+                }
+            }
+        }
         self.kind.complete_request(&mut request);
         let body = request
             .body
@@ -303,10 +334,6 @@ impl Dispatcher {
             .unwrap_or_default();
         let candidate = uuid::Uuid::new_v4().hyphenated().to_string();
         let job_id = self.job_id.clone();
-        let row = RowKey {
-            row: work.row,
-            content_hash: work.content_hash,
-        };
         let pin = self
             .store
             .call(move |connection| {
@@ -324,7 +351,78 @@ impl Dispatcher {
         request
             .headers
             .push((IDEMPOTENCY_KEY_HEADER, pin.idempotency_key.clone()));
-        Ok((request, pin.idempotency_key))
+        Ok(Ok((request, pin.idempotency_key)))
+    }
+
+    /// Sends a lookup made by [`Kind::check_request`], or reads its response from the cache.
+    /// A transient failure comes back as a retryable row outcome.
+    async fn look_up(&self, check: &ApiRequest) -> Result<Result<Answer, RowOutcome>, Stop> {
+        let env = self.env.clone();
+        let key = check.key();
+        let lookup = self.cache;
+        let cached = self
+            .store
+            .call(move |connection| cache::get(connection, &env, &key, lookup))
+            .await?;
+        if let Some(entry) = cached {
+            Counters::add(&self.counters.cache_hits, 1);
+            return Ok(Ok(Answer {
+                status: entry.status,
+                body: entry.body,
+                content_type: None,
+            }));
+        }
+        // No row keys: the lookup must not move the row's purchase checkpoint.
+        match self.client.call(check, &[]).await? {
+            CallResult::Answer(answer) => {
+                self.client.note_usable_response();
+                if answer.status < 500 {
+                    let env = self.env.clone();
+                    let entry = CacheEntry {
+                        status: answer.status,
+                        body: answer.body.clone(),
+                        run_id: Some(self.run_id),
+                    };
+                    let run_id = self.run_id;
+                    let api = check.api;
+                    self.store
+                        .call(move |connection| {
+                            cache::put(connection, &env, &key, api, &entry, now_millis(), run_id)
+                        })
+                        .await?;
+                }
+                Ok(Ok(answer))
+            }
+            CallResult::Transient {
+                message,
+                status,
+                body,
+            } => Ok(Err(RowOutcome::transient(message, status, body))),
+        }
+    }
+
+    /// Commits the outcome of a row that ends before its request, and releases its key.
+    async fn release_with(
+        &self,
+        work: &WorkItem,
+        in_flight: &InFlight,
+        outcome: &RowOutcome,
+    ) -> Result<(), Stop> {
+        if let Ok(mut map) = in_flight.lock() {
+            map.remove(&work.key);
+        }
+        let mut outcome = outcome.clone();
+        outcome.notes = work.notes.clone();
+        if let Some(error) = &outcome.error {
+            tracing::info!(row = work.row, code = %error.code, status = outcome.status.as_str(), "{}", error.message);
+        }
+        let stored = stored_row(work.row, work.content_hash, &outcome);
+        let job_id = self.job_id.clone();
+        self.store
+            .call(move |connection| rows::upsert_rows(connection, &job_id, &[stored], now_millis()))
+            .await?;
+        Counters::add(&self.counters.rows_finished, 1);
+        Ok(())
     }
 
     /// Puts a row that a stop interrupted back to pending.
