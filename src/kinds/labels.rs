@@ -613,7 +613,7 @@ impl Kind for LabelsKind {
         request: &mut ApiRequest,
         check: &ApiRequest,
         answer: &Answer,
-    ) -> Result<(), RowOutcome> {
+    ) -> Option<RowOutcome> {
         let checked = super::address::AddressKind.interpret(check, answer);
         if !checked.status.is_success() {
             let mut outcome = checked;
@@ -624,7 +624,7 @@ impl Kind for LabelsKind {
                     error.message
                 );
             }
-            return Err(outcome);
+            return Some(outcome);
         }
         let found = serde_json::from_str::<crate::usps::addresses::AddressResponse>(&answer.body)
             .ok()
@@ -638,7 +638,7 @@ impl Kind for LabelsKind {
                 to["ZIPPlus4"] = serde_json::Value::String(plus4);
             }
         }
-        Ok(())
+        None
     }
 
     /// Fills an empty mailing date with the shipper's today, on the day the row is first

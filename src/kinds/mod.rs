@@ -55,15 +55,15 @@ pub trait Kind: Send + Sync {
         None
     }
 
-    /// Applies the response of [`Kind::check_request`] to the row's request, or returns the
-    /// row's outcome when the check rules the row out.
+    /// Applies the response of [`Kind::check_request`] to the row's request. Returns the
+    /// row's outcome when the check rules the row out, else `None`.
     fn apply_check(
         &self,
         _request: &mut ApiRequest,
         _check: &ApiRequest,
         _answer: &Answer,
-    ) -> Result<(), RowOutcome> {
-        Ok(())
+    ) -> Option<RowOutcome> {
+        None
     }
 
     /// Returns the reason to stop the whole run that `outcome` shows, such as a payer account

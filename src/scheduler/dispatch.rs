@@ -321,7 +321,7 @@ impl Dispatcher {
                     Ok(answer) => answer,
                     Err(outcome) => return Ok(Err(outcome)),
                 };
-                if let Err(outcome) = self.kind.apply_check(&mut request, &check, &answer) {
+                if let Some(outcome) = self.kind.apply_check(&mut request, &check, &answer) {
                     return Ok(Err(outcome));
                 }
             }
