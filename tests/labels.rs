@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{kill_runs, read_csv, sandbox_config, TestSandbox, Workspace};
+use common::{command_in, kill_runs, read_csv, sandbox_config, TestSandbox, Workspace};
 use usps_batch::sandbox::{SandboxConfig, StatsSnapshot};
 
 /// Payer account of the test jobs, as the sandbox's stats name it.
@@ -532,4 +532,68 @@ fn validated_addresses_gate_purchases() {
     let again = sandbox.stats();
     assert_eq!(again.requests["/addresses/v3/address"], 3);
     assert_eq!(label_requests(&again), 2);
+}
+
+#[test]
+fn expired_tokens_renew_both_tokens() {
+    let workspace = Workspace::new();
+    let mut config = sandbox_config("unlimited");
+    config.latency = Duration::from_millis(30);
+    let sandbox = TestSandbox::start(config);
+    let count = 20;
+    let job = label_job(&workspace, &orders(&numbered(count)), "concurrency = 1");
+    let args = run_args(&job, &sandbox);
+    let mut child = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    while label_requests(&sandbox.stats()) < 3 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sandbox.expire_tokens();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+
+    let stats = sandbox.stats();
+    assert_eq!(stats.tokens_issued, 2);
+    assert_eq!(stats.requests["/payments/v3/payment-authorization"], 2);
+    assert_eq!(stats.responses["401"], 1);
+    assert_eq!(account_stats(&stats).labels_charged, count as u64);
+    let rows = workspace.csv("labels.csv");
+    assert!(rows.iter().all(|row| row["usps_status"] == "ok"));
+}
+
+#[test]
+fn payment_token_is_never_written() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let job = label_job(&workspace, &orders(&numbered(3)), "");
+    let run = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "-vv",
+    ]);
+    run.expect_code(0);
+
+    // The sandbox's payment tokens read `sandbox.<32 hex>.<32 hex>`.
+    let looks_like_token = |text: &str| {
+        text.match_indices("sandbox.").any(|(at, _)| {
+            let rest = &text[at + "sandbox.".len()..];
+            rest.len() >= 32 && rest[..32].bytes().all(|byte| byte.is_ascii_hexdigit())
+        })
+    };
+    assert!(run
+        .stderr()
+        .contains("payment authorization token obtained"));
+    assert!(!looks_like_token(&run.stderr()), "{}", run.stderr());
+    for file in files_under(workspace.dir.path()) {
+        let bytes = std::fs::read(workspace.dir.path().join(&file)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !looks_like_token(&text),
+            "{} contains a payment token",
+            file.display()
+        );
+    }
 }

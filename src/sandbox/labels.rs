@@ -154,6 +154,19 @@ impl LabelDesk {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Expires every payment authorization token at once, and returns how many were valid.
+    pub fn expire_grants(&self, now: Instant) -> usize {
+        let mut desk = self.lock();
+        let mut expired = 0;
+        for grant in desk.grants.values_mut() {
+            if grant.expires_at > now {
+                grant.expires_at = now;
+                expired += 1;
+            }
+        }
+        expired
+    }
+
     /// Handles `POST /payments/v3/payment-authorization`.
     pub fn authorize(&self, body: &[u8]) -> Response {
         let request: PaymentAuthorizationRequest = match serde_json::from_slice(body) {

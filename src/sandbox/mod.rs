@@ -174,10 +174,17 @@ impl SandboxState {
         snapshot
     }
 
-    /// Expires every issued token at once, and returns how many were still valid.
+    /// Expires every issued access token and payment authorization token at once, and
+    /// returns how many access tokens were still valid.
     pub fn expire_tokens(&self) -> usize {
-        let expired = self.shared.tokens.expire_all(tokio::time::Instant::now());
-        tracing::info!(expired, "expired every issued access token");
+        let now = tokio::time::Instant::now();
+        let expired = self.shared.tokens.expire_all(now);
+        let payment_tokens = self.shared.labels.expire_grants(now);
+        tracing::info!(
+            expired,
+            payment_tokens,
+            "expired every issued access and payment token"
+        );
         expired
     }
 }
