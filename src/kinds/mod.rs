@@ -4,6 +4,7 @@
 mod address;
 mod city_state;
 mod domestic_price;
+mod label_fields;
 pub mod labels;
 mod outcome;
 mod shipping_options;

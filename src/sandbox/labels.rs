@@ -1,5 +1,6 @@
-//! Payments 3.0 and Domestic Labels 3.0 in the sandbox: payment authorization tokens, label
-//! purchases charged to an account with a balance, the idempotency key, and cancels.
+//! Domestic Labels 3.0 in the sandbox: label purchases charged to a payer account with a
+//! balance, the idempotency key, and cancels. The payment authorization that opens accounts
+//! and issues tokens is in `payments.rs`.
 //!
 //! Idempotency follows the Labels spec: the same `X-Idempotency-Key` (per CRID) with an
 //! identical body returns the label already bought, without a new charge. The same key with
@@ -18,17 +19,14 @@ use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::usps::error::{ErrorDetail, ErrorMessage};
 use crate::usps::labels::{
     encode_base64, CancelResponse, Commitment, LabelMetadata, LabelRequest, IDEMPOTENCY_KEY_HEADER,
     PAYMENT_TOKEN_HEADER,
 };
-use crate::usps::payments::{
-    PaymentAuthorizationRequest, PaymentAuthorizationResponse, Role, INSUFFICIENT_FUNDS_CODE,
-    INSUFFICIENT_FUNDS_MESSAGE, LABEL_OWNER, PAYER,
-};
+use crate::usps::payments::{INSUFFICIENT_FUNDS_CODE, INSUFFICIENT_FUNDS_MESSAGE};
 
 use super::label_pdf::{render, LabelText};
 use super::rates;
@@ -37,7 +35,7 @@ use super::rejection::Rejection;
 /// `apiVersion` of Labels error bodies, as the Labels spec examples spell it.
 const LABELS_API_VERSION: &str = "/labels/v3";
 /// `apiVersion` of Payments error bodies.
-const PAYMENTS_API_VERSION: &str = "/payments/v3";
+pub(super) const PAYMENTS_API_VERSION: &str = "/payments/v3";
 /// Lifetime of a payment authorization token: "valid for eight hours after issuance" (spec).
 pub const PAYMENT_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 /// Sandbox code for an idempotency key sent again with a different body.
@@ -61,10 +59,10 @@ pub struct LabelAccountStats {
 }
 
 /// A payment authorization in force.
-struct Grant {
-    crid: String,
-    account: String,
-    expires_at: Instant,
+pub(super) struct Grant {
+    pub(super) crid: String,
+    pub(super) account: String,
+    pub(super) expires_at: Instant,
 }
 
 /// A label bought.
@@ -78,8 +76,8 @@ struct Issued {
 }
 
 #[derive(Default)]
-struct Account {
-    balance: Option<Decimal>,
+pub(super) struct Account {
+    pub(super) balance: Option<Decimal>,
     postage_total: Decimal,
     labels_charged: u64,
     labels_reused: u64,
@@ -87,21 +85,33 @@ struct Account {
 }
 
 #[derive(Default)]
-struct Desk {
-    grants: HashMap<String, Grant>,
+pub(super) struct Desk {
+    pub(super) grants: HashMap<String, Grant>,
     /// Labels by CRID and idempotency key. Labels bought without a key get a key of their own.
     labels: HashMap<(String, String), Issued>,
     by_tracking: HashMap<String, (String, String)>,
-    accounts: BTreeMap<String, Account>,
+    pub(super) accounts: BTreeMap<String, Account>,
     /// Purchases without an idempotency key, which get a tracking number from this count.
     unkeyed: u64,
+}
+
+impl Desk {
+    /// Returns the payer account `number`, opening it with `balance` on first use.
+    pub(super) fn account(&mut self, number: &str, balance: Option<Decimal>) -> &mut Account {
+        self.accounts
+            .entry(number.to_string())
+            .or_insert_with(|| Account {
+                balance,
+                ..Account::default()
+            })
+    }
 }
 
 /// The sandbox's payments and labels service.
 pub(crate) struct LabelDesk {
     desk: Mutex<Desk>,
     /// Starting balance of every payer account; `None` for unlimited.
-    balance: Option<Decimal>,
+    pub(super) balance: Option<Decimal>,
     /// Share of label purchases that are charged and then cut off.
     drop_rate: f64,
     drop_rng: Mutex<StdRng>,
@@ -148,7 +158,7 @@ impl LabelDesk {
             .collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Desk> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Desk> {
         self.desk
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -165,75 +175,6 @@ impl LabelDesk {
             }
         }
         expired
-    }
-
-    /// Handles `POST /payments/v3/payment-authorization`.
-    pub fn authorize(&self, body: &[u8]) -> Response {
-        let request: PaymentAuthorizationRequest = match serde_json::from_slice(body) {
-            Ok(request) => request,
-            Err(error) => {
-                return error_response(
-                    PAYMENTS_API_VERSION,
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    &format!("Invalid request body: {error}."),
-                    None,
-                )
-            }
-        };
-        let payer = match check_roles(&request.roles) {
-            Ok(payer) => payer,
-            Err((code, message)) => {
-                return error_response(
-                    PAYMENTS_API_VERSION,
-                    StatusCode::BAD_REQUEST,
-                    Some(code),
-                    &message,
-                    Some("roles"),
-                )
-            }
-        };
-        let crid = payer.crid.clone().unwrap_or_default();
-        let account_number = payer
-            .account_number
-            .clone()
-            .or(payer.permit_number.clone())
-            .unwrap_or_default();
-
-        let mut desk = self.lock();
-        let account = desk
-            .accounts
-            .entry(account_number.clone())
-            .or_insert_with(|| Account {
-                balance: self.balance,
-                ..Account::default()
-            });
-        if account
-            .balance
-            .is_some_and(|balance| balance <= Decimal::ZERO)
-        {
-            info!(account = %account_number, "payment authorization rejected: no funds");
-            return insufficient_funds(PAYMENTS_API_VERSION);
-        }
-        let token = format!(
-            "sandbox.{}.{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        desk.grants.insert(
-            token.clone(),
-            Grant {
-                crid,
-                account: account_number.clone(),
-                expires_at: Instant::now() + PAYMENT_TOKEN_TTL,
-            },
-        );
-        debug!(account = %account_number, "issued a payment authorization token");
-        let response = PaymentAuthorizationResponse {
-            payment_authorization_token: token,
-            roles: request.roles,
-        };
-        (StatusCode::OK, Json(response)).into_response()
     }
 
     /// Handles `POST /labels/v3/label`.
@@ -324,13 +265,7 @@ impl LabelDesk {
             drop(desk);
             return self.try_create_label(headers, body, today);
         }
-        let book = desk
-            .accounts
-            .entry(account.clone())
-            .or_insert_with(|| Account {
-                balance: self.balance,
-                ..Account::default()
-            });
+        let book = desk.account(&account, self.balance);
         if book.balance.is_some_and(|balance| balance < postage) {
             info!(account = %account, %postage, "label rejected: insufficient funds");
             return Err(insufficient_funds(LABELS_API_VERSION));
@@ -472,42 +407,6 @@ impl LabelDesk {
     }
 }
 
-/// Checks the roles of a payment authorization and returns the payer.
-fn check_roles(roles: &[Role]) -> Result<&Role, (&'static str, String)> {
-    let find = |name: &str| roles.iter().find(|role| role.role_name == name);
-    let payer = find(PAYER).ok_or(("160228", "PAYER is required".to_string()))?;
-    let owner = find(LABEL_OWNER).ok_or(("160229", "LABEL_OWNER is required".to_string()))?;
-    let present = |value: &Option<String>| value.as_deref().is_some_and(|text| !text.is_empty());
-    if !present(&payer.crid) {
-        return Err(("160218", "PAYER requires CRID".into()));
-    }
-    if !present(&payer.account_type) {
-        return Err(("160223", "PAYER requires accountType".into()));
-    }
-    if payer.account_type.as_deref() == Some("EPS") && !present(&payer.account_number) {
-        return Err((
-            "160224",
-            "PAYER requires accountNumber when accountType is EPS".into(),
-        ));
-    }
-    if payer.account_type.as_deref() == Some("PERMIT") && !present(&payer.permit_number) {
-        return Err((
-            "160225",
-            "PAYER requires permitNumber when accountType is PERMIT".into(),
-        ));
-    }
-    if !present(&owner.crid) {
-        return Err(("160218", "LABEL_OWNER requires CRID".into()));
-    }
-    if !present(&owner.mid) {
-        return Err(("160221", "LABEL_OWNER requires MID".into()));
-    }
-    if !present(&owner.manifest_mid) {
-        return Err(("160222", "LABEL_OWNER requires manifestMID".into()));
-    }
-    Ok(payer)
-}
-
 /// Reads `X-Idempotency-Key`, which the spec types as a UUID.
 #[allow(clippy::result_large_err)]
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Response> {
@@ -627,7 +526,7 @@ fn label_response(metadata: &LabelMetadata, pdf: &[u8]) -> Response {
         .into_response()
 }
 
-fn insufficient_funds(api_version: &str) -> Response {
+pub(super) fn insufficient_funds(api_version: &str) -> Response {
     error_response(
         api_version,
         StatusCode::BAD_REQUEST,
@@ -646,7 +545,7 @@ fn labels_error(
     error_response(LABELS_API_VERSION, status, code, message, parameter)
 }
 
-fn error_response(
+pub(super) fn error_response(
     api_version: &str,
     status: StatusCode,
     code: Option<&str>,
@@ -685,32 +584,5 @@ mod tests {
         // "12": 2 x 3 + 1 x 1 = 7, so 3.
         assert_eq!(check_digit("12"), 3);
         assert_eq!(check_digit("55"), 0);
-    }
-
-    #[test]
-    fn roles_need_payer_and_owner() {
-        let payer = Role {
-            role_name: PAYER.into(),
-            crid: Some("1".into()),
-            account_type: Some("EPS".into()),
-            account_number: Some("9".into()),
-            ..Role::default()
-        };
-        assert_eq!(
-            check_roles(std::slice::from_ref(&payer)).unwrap_err().0,
-            "160229"
-        );
-        let owner = Role {
-            role_name: LABEL_OWNER.into(),
-            crid: Some("1".into()),
-            mid: Some("123456".into()),
-            manifest_mid: Some("123456".into()),
-            ..Role::default()
-        };
-        assert_eq!(
-            check_roles(std::slice::from_ref(&owner)).unwrap_err().0,
-            "160228"
-        );
-        assert!(check_roles(&[payer, owner]).is_ok());
     }
 }

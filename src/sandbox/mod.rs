@@ -26,6 +26,7 @@ mod labels;
 mod oauth;
 mod options;
 mod params;
+mod payments;
 mod places;
 mod pub28;
 mod quota;
