@@ -3,7 +3,7 @@
 
 Destinations are rows of samples/addresses.csv that the sandbox confirms (public addresses,
 555-01xx phone numbers). Weights are in ounces and dimensions in inches, as the job file's
-[units] table says. Orders 1053 and 1054 are identical on purpose: two identical orders are
+[units] table declares. Orders 1053 and 1054 are identical on purpose: two identical orders are
 two labels.
 """
 

@@ -16,7 +16,7 @@ const LABEL_PATH: &str = "/labels/v3/label";
 
 const HEADER: &str = "order_id,shipping_first_name,shipping_last_name,shipping_address1,shipping_city,shipping_province,shipping_zip,weight,length,width,height,shipping_method";
 
-/// Destinations that the sandbox's ZIP Code directory knows.
+/// Destinations whose ZIP Codes are in the sandbox's directory.
 const DESTINATIONS: &[(&str, &str, &str, &str)] = &[
     ("1600 Pennsylvania Ave NW", "Washington", "DC", "20500"),
     ("101 Independence Ave SE", "Washington", "DC", "20540"),

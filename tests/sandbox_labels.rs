@@ -203,7 +203,7 @@ async fn balance_runs_out_and_cancel_refunds() {
     assert_eq!(balance + postage, "12.00".parse().unwrap());
 
     // Two more labels cannot both fit in what is left.
-    let mut refused = None;
+    let mut rejected = None;
     for key in [
         "22222222-2222-4222-8222-222222222222",
         "33333333-3333-4333-8333-333333333333",
@@ -217,12 +217,12 @@ async fn balance_runs_out_and_cancel_refunds() {
         )
         .await;
         if response.status() == StatusCode::BAD_REQUEST {
-            refused = Some(response.json::<Value>().await.unwrap());
+            rejected = Some(response.json::<Value>().await.unwrap());
             break;
         }
     }
-    let refused = refused.expect("the balance ran out");
-    assert_eq!(refused["error"]["errors"][0]["code"], "100007");
+    let rejected = rejected.expect("the balance ran out");
+    assert_eq!(rejected["error"]["errors"][0]["code"], "100007");
 
     let cancel = http
         .delete(format!("{}/labels/v3/label/{tracking}", sandbox.base_url()))

@@ -568,6 +568,7 @@ pub fn prepare_label_package(
     let mut notes = Vec::new();
     let (weight, [length, width, height]) =
         prepare_measured_package(record, columns, units, "a label", &mut notes)?;
+
     let mail_class_input = Input::read(record, columns, "mailClass");
     let mail_class = parse_enum(
         &mail_class_input,
@@ -603,6 +604,7 @@ pub fn prepare_label_package(
             format!("{reason}; change the mail class or the processing category and rerun"),
         ));
     }
+
     let date_input = Input::read(record, columns, "mailingDate");
     let mailing_date = match date_input.value {
         None => None,

@@ -87,9 +87,9 @@ impl LabelsKind {
         }
     }
 
-    /// Returns the record with its nested parts (`toAddress`, `fromAddress`,
-    /// `packageDescription` objects of a JSON manifest) flattened to dotted keys, and the
-    /// column map over those keys; `None` when the record nests nothing.
+    /// Flattens the nested parts of a JSON record (`toAddress`, `fromAddress` and
+    /// `packageDescription` objects) to dotted keys. Returns the flat record and the column map
+    /// over its keys, or `None` when the record nests nothing.
     fn flatten_nested(&self, record: &Record) -> Result<Option<(Record, ColumnMap)>, RowIssue> {
         let Fields::Json(map) = &record.fields else {
             return Ok(None);
@@ -421,8 +421,8 @@ impl Kind for LabelsKind {
         None
     }
 
-    /// Fills an empty mailing date with the shipper's today, on the day the row is first
-    /// pinned; a pinned row keeps its date on every retry.
+    /// Fills an empty mailing date with the shipper's date of today. The dispatcher pins the
+    /// result, so a sent row keeps that date on every retry.
     fn complete_request(&self, request: &mut ApiRequest) {
         let Some(body) = request.body.as_mut() else {
             return;
@@ -523,10 +523,10 @@ const RESERVED_NAMES: &[&str] = &[
 /// Maximum length of a file stem taken from a row id, in characters.
 const MAX_STEM: usize = 64;
 
-/// Turns a row id into a file stem that stays inside the labels folder on any file system:
-/// only ASCII letters, digits, `-` and `_` remain (each run of other characters, dots and
-/// slashes included, becomes one `_`), and reserved Windows device names get a `_` suffix.
-/// Returns `None` when nothing usable remains.
+/// Turns a row id into a file stem that stays inside the labels folder on any file system.
+/// Only ASCII letters, digits, `-` and `_` remain, because each run of other characters
+/// (dots and slashes included) becomes one `_`. Reserved Windows device names get a `_`
+/// suffix. Returns `None` when nothing usable remains.
 pub fn safe_file_stem(id: &str) -> Option<String> {
     let mut stem = String::new();
     for c in id.chars() {

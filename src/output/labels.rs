@@ -26,8 +26,8 @@ use crate::state::{cancels, open_reader, pins, RowCursor, RowState};
 pub struct LabelTotals {
     /// Rows with a label, cancelled ones included.
     pub labels_bought: u64,
-    /// Labels whose request was sent more than once with the same idempotency key, so that
-    /// USPS returned the label of an earlier attempt.
+    /// Labels whose request was sent more than once with the same idempotency key, after a
+    /// retry or a rerun. When an earlier attempt was charged, USPS returned its label.
     pub labels_reused: u64,
     pub labels_in_doubt: u64,
     pub labels_cancelled: u64,
@@ -38,7 +38,7 @@ pub struct LabelTotals {
     pub merged_pdf: String,
 }
 
-/// Where the label outputs of a job come from and go.
+/// The state file that the label outputs read, and the folder and names they are written to.
 struct LabelOutputs<'a> {
     state: &'a Path,
     job_id: &'a str,

@@ -48,7 +48,7 @@ const BOUNDARY: &str = "usps-batch-sandbox-label";
 pub struct LabelAccountStats {
     /// Labels bought and charged, cancelled ones included.
     pub labels_charged: u64,
-    /// Requests answered with a label bought earlier under the same idempotency key.
+    /// Requests that returned a label bought earlier under the same idempotency key.
     pub labels_reused: u64,
     pub labels_cancelled: u64,
     /// Postage charged, less the postage of cancelled labels, as a decimal string.
@@ -118,7 +118,7 @@ pub(crate) struct LabelDesk {
     seed: u64,
 }
 
-/// How a label purchase ends.
+/// The end of a label purchase: a response, or a connection cut after the charge.
 pub(crate) enum LabelEnding {
     Respond(Response),
     /// Charged, then the connection is cut before the response.
@@ -190,7 +190,7 @@ impl LabelDesk {
         }
     }
 
-    // The error is the finished response, built at most once per request.
+    // The error variant is the response sent to the client, so boxing it gains nothing.
     #[allow(clippy::result_large_err)]
     fn try_create_label(
         &self,
@@ -361,6 +361,7 @@ impl LabelDesk {
                 Some("trackingNumber"),
             );
         }
+
         issued.cancelled = true;
         let postage = issued.metadata.postage;
         let account = issued.account.clone();
@@ -371,6 +372,7 @@ impl LabelDesk {
                 *balance += postage;
             }
         }
+
         info!(tracking = %tracking_number, "label cancelled");
         let response = CancelResponse {
             tracking_number: tracking_number.to_string(),
@@ -488,7 +490,7 @@ fn tracking_number(seed: u64, crid: &str, key: &str) -> String {
     digits
 }
 
-/// The USPS mod-10 check digit: digits from the right weighted 3, 1, 3...
+/// Computes the USPS mod-10 check digit, weighting the digits 3, 1, 3... from the right.
 fn check_digit(digits: &str) -> u8 {
     let sum: u32 = digits
         .bytes()

@@ -87,6 +87,7 @@ fn check_roles(roles: &[Role]) -> Result<&Role, (&'static str, String)> {
     let find = |name: &str| roles.iter().find(|role| role.role_name == name);
     let payer = find(PAYER).ok_or(("160228", "PAYER is required".to_string()))?;
     let owner = find(LABEL_OWNER).ok_or(("160229", "LABEL_OWNER is required".to_string()))?;
+
     let present = |value: &Option<String>| value.as_deref().is_some_and(|text| !text.is_empty());
     if !present(&payer.crid) {
         return Err(("160218", "PAYER requires CRID".into()));
@@ -106,6 +107,7 @@ fn check_roles(roles: &[Role]) -> Result<&Role, (&'static str, String)> {
             "PAYER requires permitNumber when accountType is PERMIT".into(),
         ));
     }
+
     if !present(&owner.crid) {
         return Err(("160218", "LABEL_OWNER requires CRID".into()));
     }

@@ -24,7 +24,7 @@ use crate::usps::error::parse_error;
 use crate::usps::labels::CancelResponse;
 use crate::usps::paths;
 
-/// Which rows to cancel.
+/// The rows to cancel.
 #[derive(Debug, Clone, Default)]
 pub struct CancelSelection {
     /// Record numbers (1-based, as in the error report's `row` column).

@@ -326,6 +326,7 @@ impl Dispatcher {
                 }
             }
         }
+
         self.kind.complete_request(&mut request);
         let body = request
             .body
@@ -340,13 +341,14 @@ impl Dispatcher {
                 pins::pin(connection, &job_id, row, &candidate, &body, now_millis())
             })
             .await?;
+
         if pin.attempts > 0 {
             tracing::info!(row = work.row, idempotency_key = %pin.idempotency_key, attempts = pin.attempts, "sending a purchase again with its pinned idempotency key");
         }
         // The stored text is sent, not the freshly built body, so that every attempt carries
         // the same payload even if the manifest or the defaults changed meanwhile.
-        // The text was written from a JSON value, so it parses; a body lost to a damaged state
-        // file would be rejected by the API as a row error, never charged.
+        // The text was written from a JSON value, so it parses. A body lost to a damaged state
+        // file would be sent empty, which the API rejects as a row error without a charge.
         request.body = serde_json::from_str(&pin.body).ok();
         request
             .headers
