@@ -232,6 +232,9 @@ impl Dispatcher {
                 match self.client.call(request, &rows).await? {
                     CallResult::Answer(answer) => {
                         let outcome = self.kind.interpret(request, &answer);
+                        if exactly_once && (400..500).contains(&answer.status) {
+                            self.forget_rejected(work).await?;
+                        }
                         if let Some(stop) = self.kind.stop_reason(&outcome) {
                             // The row goes back to pending, so a rerun sends it again with
                             // the same pinned key once the cause is fixed.
@@ -401,6 +404,27 @@ impl Dispatcher {
                 body,
             } => Ok(Err(RowOutcome::transient(message, status, body))),
         }
+    }
+
+    /// Drops the pin of a purchase whose only attempt the API rejected, so that a later
+    /// attempt (after the input or the account is fixed) is dated on its own day.
+    async fn forget_rejected(&self, work: &WorkItem) -> Result<(), Stop> {
+        let job_id = self.job_id.clone();
+        let row = RowKey {
+            row: work.row,
+            content_hash: work.content_hash,
+        };
+        let forgotten = self
+            .store
+            .call(move |connection| pins::forget_rejected(connection, &job_id, row))
+            .await?;
+        if forgotten {
+            tracing::debug!(
+                row = work.row,
+                "purchase rejected on its only attempt; its key is released"
+            );
+        }
+        Ok(())
     }
 
     /// Commits the outcome of a row that ends before its request, and releases its key.

@@ -95,6 +95,25 @@ pub fn count_attempt(
     Ok(())
 }
 
+/// Deletes the row's pin when its one and only attempt was rejected, so that the next
+/// attempt gets a new key and today's date. Returns whether it deleted the pin.
+///
+/// Only a single rejected attempt proves that the key bought nothing. After several
+/// attempts, an earlier one may have been charged and its answer lost, and a server may
+/// check the body (a mailing date now past) before it looks up the key, so the pin stays.
+pub fn forget_rejected(
+    connection: &Connection,
+    job_id: &str,
+    row: RowKey,
+) -> rusqlite::Result<bool> {
+    let deleted = connection.execute(
+        "DELETE FROM pinned_requests
+         WHERE job_id = ?1 AND row = ?2 AND content_hash = ?3 AND attempts = 1",
+        params![job_id, row.row as i64, &row.content_hash[..]],
+    )?;
+    Ok(deleted > 0)
+}
+
 /// Returns every pin of a job by row number, for the reports.
 pub fn all(
     connection: &Connection,
@@ -145,6 +164,22 @@ mod tests {
         assert_eq!(kept.idempotency_key, "k1");
         assert_eq!(kept.body, "{\"d\":2}");
         assert_eq!(kept.attempts, 1);
+    }
+
+    #[test]
+    fn only_single_rejections_are_forgotten() {
+        let connection = Connection::open_in_memory().unwrap();
+        crate::state::schema::migrate(&connection).unwrap();
+        pin(&connection, "job", key(1), "k1", "{}", 0).unwrap();
+        pin(&connection, "job", key(2), "k2", "{}", 0).unwrap();
+        count_attempt(&connection, "job", &[key(1), key(2), key(2)]).unwrap();
+        assert!(forget_rejected(&connection, "job", key(1)).unwrap());
+        assert!(!forget_rejected(&connection, "job", key(2)).unwrap());
+        assert!(get(&connection, "job", key(1)).unwrap().is_none());
+        assert_eq!(
+            get(&connection, "job", key(2)).unwrap().unwrap().attempts,
+            2
+        );
     }
 
     #[test]
