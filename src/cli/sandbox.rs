@@ -83,6 +83,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         faults,
         balance: args.balance,
+        ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config, args.listen).await?;
     tracing::info!(
