@@ -14,7 +14,7 @@ use usps_batch::sandbox::{SandboxConfig, StatsSnapshot};
 const ACCOUNT: &str = "1000012345";
 const LABEL_PATH: &str = "/labels/v3/label";
 
-const HEADER: &str = "order_id,shipping_first_name,shipping_last_name,shipping_address1,shipping_city,shipping_province,shipping_zip,weight,length,width,height,shipping_method";
+const HEADER: &str = "order_id,shipping_first_name,shipping_last_name,shipping_address1,shipping_city,shipping_province,shipping_zip,shipping_phone,weight,length,width,height,shipping_method";
 
 /// Destinations whose ZIP Codes are in the sandbox's directory.
 const DESTINATIONS: &[(&str, &str, &str, &str)] = &[
@@ -37,7 +37,8 @@ fn orders(ids: &[String]) -> String {
             "USPS Ground Advantage"
         };
         text.push_str(&format!(
-            "{id},Ada,Lovelace,{street},{city},{state},{zip},{ounces},10,8,4,{class}\n"
+            "{id},Ada,Lovelace,{street},{city},{state},{zip},(202) 555-01{:02},{ounces},10,8,4,{class}\n",
+            index % 100
         ));
     }
     text
@@ -486,10 +487,10 @@ fn validated_addresses_gate_purchases() {
     let sandbox = TestSandbox::start(sandbox_config("unlimited"));
     let manifest = format!(
         "{HEADER}\n\
-         V1,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,8,10,8,4,Priority Mail\n\
-         V2,Ada,Lovelace,12 Nowhere St,Baltimore,MD,21230,8,10,8,4,Priority Mail\n\
-         V3,Ada,Lovelace,2499 E Fort Ave,Baltimore,MD,21230,8,10,8,4,Priority Mail\n\
-         V4,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,8,10,8,4,Priority Mail\n"
+         V1,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,,8,10,8,4,Priority Mail\n\
+         V2,Ada,Lovelace,12 Nowhere St,Baltimore,MD,21230,,8,10,8,4,Priority Mail\n\
+         V3,Ada,Lovelace,2499 E Fort Ave,Baltimore,MD,21230,,8,10,8,4,Priority Mail\n\
+         V4,Ada,Lovelace,121 N LaSalle St,Chicago,IL,60602,,8,10,8,4,Priority Mail\n"
     );
     let input = workspace.write("orders.csv", &manifest);
     let settings = LABEL_SETTINGS.replace("[label]\n", "[label]\nvalidate_addresses = true\n");

@@ -269,3 +269,25 @@ async fn label_without_payment_token_is_unauthorized() {
         .get(ACCOUNT)
         .is_none_or(|account| account.labels_charged == 0));
 }
+
+#[tokio::test]
+async fn punctuated_phone_is_rejected() {
+    let sandbox = start(None).await;
+    let http = client();
+    let tokens = tokens(&http, &sandbox).await;
+    let mut body = label_body("1600 PENNSYLVANIA AVE NW");
+    body["toAddress"]["phone"] = json!("(202) 555-0104");
+    let key = "44444444-4444-4444-8444-444444444444";
+    let response = buy(&http, &sandbox, &tokens, key, &body).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(
+        error["error"]["errors"][0]["source"]["parameter"],
+        "toAddress.phone"
+    );
+
+    body["toAddress"]["phone"] = json!("2025550104");
+    let accepted = buy(&http, &sandbox, &tokens, key, &body).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert_eq!(sandbox.stats().labels[ACCOUNT].labels_charged, 1);
+}

@@ -246,6 +246,7 @@ impl LabelDesk {
             }
         }
 
+        check_contacts(&request)?;
         let (postage, sku, zone) = price(&request, today).map_err(|rejection| {
             let mut rejection = rejection;
             rejection.body.api_version = Some(LABELS_API_VERSION.to_string());
@@ -407,6 +408,54 @@ impl LabelDesk {
             }
         }
     }
+}
+
+/// Checks the phone numbers against the spec's `Phone` pattern (digits only, 6 to 15, or `+`
+/// and 8 to 15 digits) and the names against their 50-character limit.
+#[allow(clippy::result_large_err)]
+fn check_contacts(request: &LabelRequest) -> Result<(), Response> {
+    for (part, address) in [
+        ("toAddress", &request.to_address),
+        ("fromAddress", &request.from_address),
+    ] {
+        if let Some(phone) = &address.phone {
+            let digits = phone.strip_prefix('+').unwrap_or(phone);
+            let plus = digits.len() != phone.len();
+            let valid = digits.bytes().all(|byte| byte.is_ascii_digit())
+                && if plus {
+                    (8..=15).contains(&digits.len()) && !digits.starts_with('0')
+                } else {
+                    (6..=15).contains(&digits.len())
+                };
+            if !valid {
+                info!(part, phone = %phone, "label rejected: invalid phone");
+                return Err(labels_error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    &format!("{part}.phone does not match the required pattern."),
+                    Some(if part == "toAddress" {
+                        "toAddress.phone"
+                    } else {
+                        "fromAddress.phone"
+                    }),
+                ));
+            }
+        }
+        for name in [&address.first_name, &address.last_name]
+            .into_iter()
+            .flatten()
+        {
+            if name.chars().count() > 50 {
+                return Err(labels_error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    &format!("{part} names may have at most 50 characters."),
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads `X-Idempotency-Key`, which the spec types as a UUID.
