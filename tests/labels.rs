@@ -598,3 +598,55 @@ fn payment_token_is_never_written() {
         );
     }
 }
+
+#[test]
+fn unconfirmed_purchase_resolves_on_rerun() {
+    let workspace = Workspace::new();
+    let outage = Duration::from_secs(12);
+    let config = SandboxConfig {
+        faults: usps_batch::sandbox::Faults {
+            label_drop_rate: 1.0,
+            label_outage_ms: outage.as_millis() as u64,
+            ..Default::default()
+        },
+        ..sandbox_config("unlimited")
+    };
+    let sandbox = TestSandbox::start(config);
+    let job = label_job(&workspace, &orders(&numbered(3)), "concurrency = 1");
+    let started = std::time::Instant::now();
+
+    // The first label is charged and its answer lost, then every retry meets the outage.
+    let first = workspace.run(&run_args(&job, &sandbox));
+    assert!(
+        matches!(first.code(), 3 | 75),
+        "exit {}: {}",
+        first.code(),
+        first.stderr()
+    );
+    assert!(first.stderr().contains("IN DOUBT"), "{}", first.stderr());
+    let in_doubt = read_csv(&workspace.out().join("labels.in-doubt.csv"));
+    assert_eq!(in_doubt[0]["id"], "#1001", "{in_doubt:?}");
+    let key = in_doubt[0]["idempotency_key"].clone();
+    assert_eq!(key.len(), 36, "{key}");
+    let rows = workspace.csv("labels.csv");
+    assert_eq!(rows[0]["usps_status"], "in_doubt", "{:?}", rows[0]);
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 1);
+
+    // After the outage the rerun sends the same key and gets the label already bought.
+    if let Some(left) = outage.checked_sub(started.elapsed()) {
+        std::thread::sleep(left + Duration::from_millis(300));
+    }
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let rows = workspace.csv("labels.csv");
+    assert!(
+        rows.iter().all(|row| row["usps_status"] == "ok"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["usps_idempotency_key"], key);
+    // Row 1 is returned without a charge. Rows 2 and 3 are charged, their answers dropped
+    // too, and their retries return the labels: three reuses, three charges.
+    let account = account_stats(&sandbox.stats());
+    assert_eq!(account.labels_charged, 3);
+    assert_eq!(account.labels_reused, 3);
+    assert!(read_csv(&workspace.out().join("labels.in-doubt.csv")).is_empty());
+}

@@ -51,6 +51,10 @@ pub struct SandboxArgs {
     /// 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     pub label_drop_rate: f64,
+    /// After the first label is charged, answer every label request with 503 for this many
+    /// milliseconds; 0 turns the outage off.
+    #[arg(long, default_value_t = 0)]
+    pub label_outage_ms: u64,
     /// Starting balance of every payer account, in dollars, such as 250.00; unlimited when
     /// left out. Label purchases beyond it fail with insufficient funds.
     #[arg(long)]
@@ -72,6 +76,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         slow_rate: args.slow_rate,
         slow_ms: args.slow_ms,
         label_drop_rate: args.label_drop_rate,
+        label_outage_ms: args.label_outage_ms,
     };
     faults.validate()?;
     let config = SandboxConfig {

@@ -35,6 +35,10 @@ pub struct Faults {
     /// Share of label purchases that are charged and then cut off before the response, drawn
     /// by the label service from a generator of its own.
     pub label_drop_rate: f64,
+    /// Length of a label outage, in milliseconds: after the first label is charged, every
+    /// label request gets 503 for this long. With `label_drop_rate` it leaves a purchase
+    /// unconfirmed either way until the outage ends.
+    pub label_outage_ms: u64,
 }
 
 impl Faults {
@@ -174,6 +178,7 @@ mod tests {
             slow_rate,
             slow_ms: 250,
             label_drop_rate: 0.0,
+            label_outage_ms: 0,
         }
     }
 

@@ -28,6 +28,7 @@ use crate::usps::labels::{
 };
 use crate::usps::payments::{INSUFFICIENT_FUNDS_CODE, INSUFFICIENT_FUNDS_MESSAGE};
 
+use super::faults::Faults;
 use super::label_pdf::{render, LabelText};
 use super::rates;
 use super::rejection::Rejection;
@@ -116,6 +117,10 @@ pub(crate) struct LabelDesk {
     drop_rate: f64,
     drop_rng: Mutex<StdRng>,
     seed: u64,
+    /// Length of the outage that the first charge starts.
+    outage: Duration,
+    /// End of that outage, once started.
+    outage_until: Mutex<Option<Instant>>,
 }
 
 /// The end of a label purchase: a response, or a connection cut after the charge.
@@ -126,11 +131,13 @@ pub(crate) enum LabelEnding {
 }
 
 impl LabelDesk {
-    pub fn new(balance: Option<Decimal>, drop_rate: f64, seed: u64) -> LabelDesk {
+    pub fn new(balance: Option<Decimal>, faults: &Faults, seed: u64) -> LabelDesk {
         LabelDesk {
             desk: Mutex::new(Desk::default()),
             balance,
-            drop_rate,
+            drop_rate: faults.label_drop_rate,
+            outage: Duration::from_millis(faults.label_outage_ms),
+            outage_until: Mutex::new(None),
             // Its own generator, so that the label fault does not shift the draws of the
             // other faults for a given seed.
             drop_rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x6c61_6265_6c73)),
@@ -199,6 +206,15 @@ impl LabelDesk {
         today: jiff::civil::Date,
     ) -> Result<LabelEnding, Response> {
         let (crid, account) = self.grant(headers)?;
+        if self.in_outage() {
+            info!("label request answered 503 by the label_outage_ms fault");
+            return Err(labels_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "Service is unavailable.",
+                None,
+            ));
+        }
         let key = idempotency_key(headers)?;
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
             labels_error(
@@ -276,6 +292,7 @@ impl LabelDesk {
         }
         book.postage_total += postage;
         book.labels_charged += 1;
+        self.start_outage();
 
         let tracking_number = tracking_number(self.seed, &crid, &key);
         let mailing_date = request
@@ -330,6 +347,29 @@ impl LabelDesk {
             return Ok(LabelEnding::ChargedThenDropped);
         }
         Ok(LabelEnding::Respond(label_response(&metadata, &pdf)))
+    }
+
+    /// Returns whether the label outage fault is in force.
+    fn in_outage(&self) -> bool {
+        let until = self
+            .outage_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Starts the label outage fault, once, at the first charge.
+    fn start_outage(&self) {
+        if self.outage.is_zero() {
+            return;
+        }
+        let mut until = self
+            .outage_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if until.is_none() {
+            *until = Some(Instant::now() + self.outage);
+        }
     }
 
     /// Handles `DELETE /labels/v3/label/{trackingNumber}`: cancels the label and refunds its

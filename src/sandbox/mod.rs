@@ -169,11 +169,7 @@ impl SandboxState {
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
             stats: stats::StatsRecorder::new(config.record_repeats),
-            labels: labels::LabelDesk::new(
-                config.balance,
-                config.faults.label_drop_rate,
-                config.seed,
-            ),
+            labels: labels::LabelDesk::new(config.balance, &config.faults, config.seed),
             config,
         };
         Ok(SandboxState {
