@@ -7,6 +7,7 @@ pub mod counters;
 pub mod dispatch;
 pub mod fingerprint;
 pub mod limiter;
+mod purchase;
 pub mod run;
 pub mod scan;
 
