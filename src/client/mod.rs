@@ -126,12 +126,12 @@ impl UspsClient {
     pub async fn preflight_payments(&self) -> Result<(), Stop> {
         let bearer = self.tokens.token().await?;
         let scope = bearer.scope.clone().unwrap_or_default();
-        let scopes: Vec<&str> = scope.split_whitespace().collect();
-        let missing: Vec<&str> = ["labels", "payments"]
-            .into_iter()
-            .filter(|name| !scopes.contains(name))
-            .collect();
-        if !missing.is_empty() {
+        let missing = missing_label_scopes(&scope);
+        if scope.trim().is_empty() {
+            // A token without a scope says nothing either way; the payment authorization
+            // below still has to succeed.
+            tracing::warn!("the access token has no scope; cannot check Labels and Payments access before the first row");
+        } else if !missing.is_empty() {
             return Err(Stop::Auth {
                 message: format!(
                     "the access token's scope ({scope:?}) lacks {}; request Domestic Labels and Payments access for the app from USPS, then refresh its claims in the customer onboarding portal",
@@ -340,6 +340,16 @@ impl UspsClient {
     }
 }
 
+/// Returns the scopes that label jobs need and `scope` (space-separated, as in a token
+/// response) lacks.
+pub fn missing_label_scopes(scope: &str) -> Vec<&'static str> {
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    ["labels", "payments"]
+        .into_iter()
+        .filter(|name| !scopes.contains(name))
+        .collect()
+}
+
 struct Failure {
     message: String,
     status: Option<u16>,
@@ -391,6 +401,16 @@ pub fn describe_transport_error(error: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn label_scopes_are_checked_by_word() {
+        assert!(missing_label_scopes("addresses labels payments").is_empty());
+        assert_eq!(missing_label_scopes("addresses labels"), ["payments"]);
+        assert_eq!(
+            missing_label_scopes("international-labels payments-x"),
+            ["labels", "payments"]
+        );
+    }
 
     #[test]
     fn retry_after_forms() {
