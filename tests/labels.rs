@@ -25,7 +25,7 @@ const DESTINATIONS: &[(&str, &str, &str, &str)] = &[
     ("121 N LaSalle St", "Chicago", "IL", "60602"),
 ];
 
-/// Builds a manifest of `count` orders with the given ids, cycling through the destinations.
+/// Builds a manifest with one order per id, cycling through the destinations.
 fn orders(ids: &[String]) -> String {
     let mut text = format!("{HEADER}\n");
     for (index, id) in ids.iter().enumerate() {

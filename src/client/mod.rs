@@ -45,7 +45,7 @@ pub const OUTAGE_THRESHOLD: u32 = 8;
 pub struct Answer {
     pub status: u16,
     pub body: String,
-    /// The response's `Content-Type`; `None` for answers read from the cache.
+    /// The response's `Content-Type`, or `None` for a response read from the cache.
     pub content_type: Option<String>,
 }
 
@@ -67,7 +67,7 @@ pub struct UspsClient {
     base_url: String,
     limiter: Arc<Limiter>,
     tokens: TokenManager,
-    /// Set for jobs that buy labels.
+    /// Payment authorization, for jobs that buy labels.
     payments: Option<PaymentAuthorizer>,
     counters: Arc<Counters>,
     failures_in_row: AtomicU32,
@@ -128,8 +128,8 @@ impl UspsClient {
         let scope = bearer.scope.clone().unwrap_or_default();
         let missing = missing_label_scopes(&scope);
         if scope.trim().is_empty() {
-            // A token without a scope says nothing either way; the payment authorization
-            // below still has to succeed.
+            // A token without a scope proves nothing either way, so only the payment
+            // authorization below decides.
             tracing::warn!("the access token has no scope; cannot check Labels and Payments access before the first row");
         } else if !missing.is_empty() {
             return Err(Stop::Auth {
@@ -221,7 +221,7 @@ impl UspsClient {
                 Ok((status, retry_after, body, content_type)) => match status {
                     401 if !refreshed_token => {
                         // USPS tokens can die before `expires_in`: get a new one and repeat
-                        // the request once. A label call may have been refused for its payment
+                        // the request once. A label call may have been rejected for its payment
                         // token instead, so that one is renewed too.
                         let error = parse_error(status, &body);
                         tracing::warn!(api = request.api, rows = ?rows, code = %error.code, "401 from the API; requesting a new token and repeating the request once");
