@@ -642,6 +642,100 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn kind_in(dir: &Path) -> LabelsKind {
+        let job = "name = \"labels\"\nkind = \"labels\"\ninput = \"orders.csv\"\n\
+                   output_dir = \"out\"\n[units]\nweight = \"oz\"\ndimensions = \"in\"\n\
+                   [payment]\ncrid = \"56982563\"\nmid = \"904128936\"\n\
+                   account_number = \"1000012345\"\n";
+        std::fs::write(dir.join("job.toml"), job).unwrap();
+        let config =
+            JobConfig::load(&dir.join("job.toml"), &crate::job::Overrides::default()).unwrap();
+        LabelsKind::new(&config)
+    }
+
+    fn label_request(key: &str) -> ApiRequest {
+        ApiRequest {
+            api: LABELS_API,
+            method: Method::Post,
+            path: paths::LABEL,
+            path_filled: None,
+            query: Vec::new(),
+            headers: vec![(IDEMPOTENCY_KEY_HEADER, key.to_string())],
+            body: None,
+            file_stem: Some("A1".into()),
+        }
+    }
+
+    #[test]
+    fn created_status_and_quoted_boundary_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = kind_in(dir.path());
+        let image = crate::usps::labels::encode_base64(b"%PDF-1.4 test label");
+        let body = format!(
+            "--b 1\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name=\"labelMetadata\"\r\n\r\n\
+             {{\"trackingNumber\":\"9205500000000000000017\",\"postage\":7.1,\"SKU\":\"DUXP\",\"zone\":\"04\"}}\r\n\
+             --b 1\r\nContent-Type: image/png\r\nContent-Disposition: form-data; name=\"labelImage\"; filename=\"labelImage.png\"\r\n\r\n{image}\r\n\
+             --b 1--\r\n"
+        );
+        let answer = Answer {
+            status: 201,
+            body,
+            content_type: Some("multipart/mixed; boundary=\"b 1\"".into()),
+        };
+        let outcome = kind.interpret(&label_request("k-1"), &answer);
+        assert_eq!(outcome.status, RowStatus::Ok, "{outcome:?}");
+        assert_eq!(outcome.values[0], "9205500000000000000017");
+        assert_eq!(outcome.values[POSTAGE_COLUMN], "7.10");
+        assert_eq!(
+            outcome.values[LABEL_FILE_COLUMN],
+            "labels/A1-9205500000000000000017.png"
+        );
+        assert_eq!(outcome.values[KEY_COLUMN], "k-1");
+        let written =
+            std::fs::read(dir.path().join("out/labels/A1-9205500000000000000017.png")).unwrap();
+        assert_eq!(written, b"%PDF-1.4 test label");
+    }
+
+    #[test]
+    fn unparsable_success_is_in_doubt() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = kind_in(dir.path());
+        let answer = Answer {
+            status: 200,
+            body: "<html>gateway</html>".into(),
+            content_type: Some("text/html".into()),
+        };
+        let outcome = kind.interpret(&label_request("k-2"), &answer);
+        assert_eq!(outcome.status, RowStatus::InDoubt);
+        let error = outcome.error.unwrap();
+        assert!(error.retryable);
+        assert!(error.message.contains("k-2"), "{}", error.message);
+    }
+
+    #[test]
+    fn insufficient_funds_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = kind_in(dir.path());
+        let answer = Answer {
+            status: 400,
+            body: r#"{"apiVersion":"/labels/v3","error":{"code":"400","message":"Bad Request","errors":[{"code":"100007","detail":"insufficient funds"}]}}"#.into(),
+            content_type: Some("application/json".into()),
+        };
+        let outcome = kind.interpret(&label_request("k-3"), &answer);
+        assert!(matches!(
+            kind.stop_reason(&outcome),
+            Some(Stop::Account { .. })
+        ));
+        let rejected = Answer {
+            status: 400,
+            body: r#"{"error":{"code":"400","message":"Bad Request","errors":[{"code":"160001","detail":"mailingDate"}]}}"#.into(),
+            content_type: None,
+        };
+        let outcome = kind.interpret(&label_request("k-4"), &rejected);
+        assert_eq!(outcome.status, RowStatus::InvalidInput);
+        assert!(kind.stop_reason(&outcome).is_none());
+    }
+
     #[test]
     fn phones_lose_punctuation() {
         assert_eq!(label_phone("(202) 555-0104").as_deref(), Some("2025550104"));
