@@ -650,3 +650,32 @@ fn unconfirmed_purchase_resolves_on_rerun() {
     assert_eq!(account.labels_reused, 3);
     assert!(read_csv(&workspace.out().join("labels.in-doubt.csv")).is_empty());
 }
+
+#[test]
+fn token_without_label_scope_stops_first() {
+    let workspace = Workspace::new();
+    let config = SandboxConfig {
+        token_scope: Some("addresses prices shipments".into()),
+        ..sandbox_config("unlimited")
+    };
+    let sandbox = TestSandbox::start(config);
+    let job = label_job(&workspace, &orders(&numbered(3)), "");
+
+    let run = workspace.run(&run_args(&job, &sandbox));
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("lacks labels and payments"),
+        "{}",
+        run.stderr()
+    );
+    let stats = sandbox.stats();
+    assert_eq!(label_requests(&stats), 0);
+    assert!(!stats
+        .requests
+        .contains_key("/payments/v3/payment-authorization"));
+    let rows = workspace.csv("labels.csv");
+    assert!(
+        rows.iter().all(|row| row["usps_status"] == "deferred"),
+        "{rows:?}"
+    );
+}

@@ -230,9 +230,12 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
     if request.client_secret != config.client_secret {
         return rejected_token(TokenError::BadSecret);
     }
-    let token = shared
+    let mut token = shared
         .tokens
         .issue(&request.client_id, config.token_ttl, now);
+    if let Some(scope) = &config.token_scope {
+        token.scope = Some(scope.clone());
+    }
     shared.stats.record_token_issued();
     debug!(client_id = %request.client_id, expires_in = token.expires_in, "issued an access token");
     (StatusCode::OK, Json(token)).into_response()

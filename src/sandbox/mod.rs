@@ -83,6 +83,9 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// Starting balance of every payer account, in dollars. Default: unlimited.
     pub balance: Option<rust_decimal::Decimal>,
+    /// `scope` of issued tokens. Default: every API the sandbox serves, as in
+    /// `oauth::TOKEN_SCOPE`. A test sets a narrower one to play an app without label access.
+    pub token_scope: Option<String>,
     /// Whether the stats count repeated requests, which keeps the identity of every distinct
     /// request that got a final response, 16 bytes each for the sandbox's lifetime. Default:
     /// true. The runner's in-process sandbox turns it off, because nothing reads its stats and
@@ -105,6 +108,7 @@ impl Default for SandboxConfig {
             seed: 0,
             faults: Faults::default(),
             balance: None,
+            token_scope: None,
             record_repeats: true,
             build_index_at_start: true,
         }
@@ -123,6 +127,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("balance", &self.balance)
+            .field("token_scope", &self.token_scope)
             .field("record_repeats", &self.record_repeats)
             .field("build_index_at_start", &self.build_index_at_start)
             .finish()
