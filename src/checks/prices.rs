@@ -84,12 +84,25 @@ impl LengthUnit {
 const CONVERTED_DECIMALS: u32 = 6;
 /// Maximum weight of a domestic package, in pounds.
 pub const MAX_WEIGHT_POUNDS: u32 = 70;
-/// How far ahead the runner accepts a mailing date, in days.
-// NOTE: the Domestic Prices spec describes `mailingDate` as today plus 0 to 7 days, so
-// USPS may reject dates between 8 and 45 days ahead that pass this check.
-pub const MAX_DAYS_AHEAD: i32 = 45;
+/// How far ahead a mailing date may be, in days. The Domestic and International Prices
+/// specs describe `mailingDate` as "today plus 0 to 7 days in advance". The 45 days of the
+/// error inventory's code 160001 apply to labels, not prices.
+pub const MAX_DAYS_AHEAD: i32 = 7;
 /// Time zone used when the origin ZIP Code has none in the directory.
 const FALLBACK_TIME_ZONE: &str = "America/New_York";
+
+/// Maximum weight of a piece, and what the limit applies to, for messages.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WeightLimit {
+    pub pounds: u32,
+    pub applies_to: &'static str,
+}
+
+/// The weight limit of domestic packages.
+pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
+    pounds: MAX_WEIGHT_POUNDS,
+    applies_to: "domestic packages",
+};
 
 /// A checked price row: the request body and the repairs to note.
 pub type PreparedPrice = Prepared<BaseRatesQuery>;
@@ -108,6 +121,7 @@ pub fn prepare_price(
     let weight = prepare_weight(
         &Input::read(record, columns, "weight"),
         units.weight,
+        DOMESTIC_LIMIT,
         &mut notes,
     )?;
     let [length, width, height] = prepare_dimensions(
@@ -194,6 +208,7 @@ pub fn prepare_options(
     let weight = prepare_weight(
         &Input::read(record, columns, "weight"),
         units.weight,
+        DOMESTIC_LIMIT,
         &mut notes,
     )?;
     let length_input = Input::read(record, columns, "length");
@@ -265,7 +280,7 @@ pub fn prepare_options(
 
 /// Parses a required ZIP Code and returns its five digits. Territories, freely associated
 /// states and military ZIP Codes are domestic and pass.
-fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
+pub(super) fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
         return Err(input.issue(
             "missing_zip",
@@ -285,9 +300,10 @@ fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
 }
 
 /// Parses the weight and converts it to pounds.
-fn prepare_weight(
+pub(super) fn prepare_weight(
     input: &Input,
     unit: WeightUnit,
+    limit: WeightLimit,
     notes: &mut Vec<String>,
 ) -> Result<Decimal, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
@@ -316,14 +332,16 @@ fn prepare_weight(
             pounds
         ));
     }
-    if pounds > Decimal::from(MAX_WEIGHT_POUNDS) {
+    if pounds > Decimal::from(limit.pounds) {
         return Err(input.issue(
             "invalid_weight",
             format!(
-                "`{raw}` {} is {} lb, over the {MAX_WEIGHT_POUNDS} lb limit of domestic \
-                 packages; split the shipment or fix the weight and rerun",
+                "`{raw}` {} is {} lb, over the {} lb limit of {}; split the shipment or fix \
+                 the weight and rerun",
                 unit.name(),
-                pounds
+                pounds,
+                limit.pounds,
+                limit.applies_to
             ),
         ));
     }
@@ -332,7 +350,7 @@ fn prepare_weight(
 
 /// Parses length, width and height and converts them to inches. All empty or zero means the
 /// dimensions are unknown and zeros are sent, as the spec requires the three fields.
-fn prepare_dimensions(
+pub(super) fn prepare_dimensions(
     inputs: [Input; 3],
     unit: LengthUnit,
     notes: &mut Vec<String>,
@@ -421,7 +439,7 @@ fn parse_number(raw: &str) -> Option<Decimal> {
 }
 
 /// Parses an enum column, or returns `default` when it is empty.
-fn parse_enum<T: Copy + EnumName>(
+pub(super) fn parse_enum<T: Copy + EnumName>(
     input: &Input,
     parse: fn(&str) -> Option<T>,
     all: &[T],
@@ -468,6 +486,8 @@ macro_rules! enum_name {
     };
 }
 
+pub(super) use enum_name;
+
 enum_name!(
     MailClass,
     ProcessingCategory,
@@ -482,9 +502,20 @@ fn names<T: EnumName + Copy>(all: &[T]) -> Vec<&'static str> {
 
 /// Checks the mailing date against `today`: empty means today, a past date is moved to today
 /// (noted), and a date more than [`MAX_DAYS_AHEAD`] days ahead is rejected.
-fn prepare_mailing_date(
+pub(super) fn prepare_mailing_date(
     input: &Input,
     today: Date,
+    notes: &mut Vec<String>,
+) -> Result<Date, RowIssue> {
+    prepare_mailing_date_within(input, today, MAX_DAYS_AHEAD, notes)
+}
+
+/// Checks a mailing or acceptance date as [`prepare_mailing_date`] does, with `max_days_ahead`
+/// as the limit.
+pub(super) fn prepare_mailing_date_within(
+    input: &Input,
+    today: Date,
+    max_days_ahead: i32,
     notes: &mut Vec<String>,
 ) -> Result<Date, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
@@ -504,13 +535,13 @@ fn prepare_mailing_date(
         return Ok(today);
     }
     let last = today
-        .checked_add(MAX_DAYS_AHEAD.days())
+        .checked_add(max_days_ahead.days())
         .unwrap_or(Date::MAX);
     if date > last {
         return Err(input.issue(
             "invalid_mailing_date",
             format!(
-                "`{raw}` is more than {MAX_DAYS_AHEAD} days ahead (after {last}); use an \
+                "`{raw}` is more than {max_days_ahead} days ahead (after {last}); use an \
                  earlier date and rerun"
             ),
         ));
@@ -761,10 +792,11 @@ mod tests {
             "",
             "",
             "PRIORITY_MAIL",
-            "2026-04-24",
+            "2026-03-17",
         ];
         let prepared = prepare(&row, OZ_IN).unwrap();
-        assert_eq!(prepared.query.mailing_date.as_deref(), Some("2026-04-24"));
+        // The Prices specs allow today plus 0 to 7 days.
+        assert_eq!(prepared.query.mailing_date.as_deref(), Some("2026-03-17"));
 
         let row = [
             "22407",
@@ -774,7 +806,7 @@ mod tests {
             "",
             "",
             "PRIORITY_MAIL",
-            "2026-04-25",
+            "2026-03-18",
         ];
         assert_eq!(
             prepare(&row, OZ_IN).unwrap_err().code,

@@ -17,6 +17,9 @@ pub struct ApiRequest {
     pub api: &'static str,
     pub method: Method,
     pub path: &'static str,
+    /// Query parameters of a GET. A POST sends its body only: its query carries values that
+    /// the kind reads back to interpret the answer (a rate-shop deadline), which take part
+    /// in [`ApiRequest::key`] but never leave the runner.
     pub query: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
 }
@@ -26,12 +29,10 @@ impl ApiRequest {
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
         let url = format!("{base_url}{}", self.path);
         let builder = match self.method {
-            Method::Get => http.get(url),
+            Method::Get => http.get(url).query(&self.query),
             Method::Post => http.post(url),
         };
-        let builder = builder
-            .query(&self.query)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,

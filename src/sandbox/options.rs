@@ -208,7 +208,7 @@ fn quote_class(
 /// Calendar days from mailing to delivery, invented for the sandbox: Priority Mail Express 1
 /// or 2, Priority Mail 1 to 3, Ground Advantage 2 to 5 and Parcel Select one more, by zone,
 /// plus 2 for zone 9.
-fn delivery_days(mail_class: MailClass, zone: u8) -> u32 {
+pub(crate) fn delivery_days(mail_class: MailClass, zone: u8) -> u32 {
     let base = match mail_class {
         MailClass::PriorityMailExpress | MailClass::PriorityMailExpressReturnService => {
             if zone <= 4 {

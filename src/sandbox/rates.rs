@@ -27,6 +27,7 @@ pub(crate) const API_VERSION: &str = "/prices/v3/";
 mod codes {
     pub const ZONE_NOT_FOUND: &str = "030001";
     pub const NO_SKU: &str = "030002";
+    pub const UNSUPPORTED_DATE: &str = "030003";
     pub const WEIGHT: &str = "030004";
     pub const SIZE: &str = "030008";
     pub const PAST_DATE: &str = "160211";
@@ -147,7 +148,7 @@ pub(crate) fn total_rates(
 }
 
 /// Parses a JSON body and checks that each of `required` is present and not null.
-fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection> {
+pub(crate) fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
         bad_request(
             None,
@@ -193,7 +194,7 @@ pub(crate) fn bad_request(
 /// zone. Only the first failed check is reported.
 pub(crate) fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Rejection> {
     validate_package(query)?;
-    validate_mailing_date(query, today)?;
+    check_mailing_date(query.mailing_date.as_deref(), today)?;
     validate_service(query)?;
     validate_size_and_zone(query)
 }
@@ -237,11 +238,23 @@ fn validate_package(query: &BaseRatesQuery) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn validate_mailing_date(
-    query: &BaseRatesQuery,
+/// Days ahead that a mailing date may be: "today plus 0 to 7 days" in the Prices specs.
+const MAILING_DAYS_AHEAD: i64 = 7;
+
+/// Checks a mailing date as the Prices APIs do: a past date is error 160211, and a date
+/// more than [`MAILING_DAYS_AHEAD`] days ahead is error 030003 ("The provided mailing date
+/// is not supported"). USPS's own message for 030003 names the earliest supported date; the
+/// sandbox names the range.
+///
+/// `today` is the earliest date accepted: the gateway passes the day before New York's date,
+/// for clients in time zones behind it. The latest date accepted is the 7th day after
+/// Guam's date, which runs up to one day ahead of New York's, so 9 days after `today`.
+pub(crate) fn check_mailing_date(
+    mailing_date: Option<&str>,
     today: jiff::civil::Date,
 ) -> Result<(), Rejection> {
-    if let Some(date) = &query.mailing_date {
+    use jiff::ToSpan;
+    if let Some(date) = mailing_date {
         let parsed: jiff::civil::Date = date.parse().map_err(|_| {
             bad_request(
                 None,
@@ -255,6 +268,17 @@ fn validate_mailing_date(
                 Some(codes::PAST_DATE),
                 "must be a date in the present or in the future",
                 format!("mailingDate {date} is before {today}."),
+                Some("mailingDate"),
+            ));
+        }
+        let last = today
+            .checked_add((MAILING_DAYS_AHEAD + 2).days())
+            .unwrap_or(jiff::civil::Date::MAX);
+        if parsed > last {
+            return Err(bad_request(
+                Some(codes::UNSUPPORTED_DATE),
+                "The provided mailing date is not supported.",
+                format!("mailingDate {date} is outside {today} to {last}."),
                 Some("mailingDate"),
             ));
         }
@@ -515,6 +539,10 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
         mail_class: Some(query.mail_class.as_str().to_string()),
         zone: Some(format!("{zone:02}")),
         processing_category: Some(query.processing_category.as_str().to_string()),
+        rate_indicator: Some(query.rate_indicator.as_str().to_string()),
+        destination_entry_facility_type: Some(
+            query.destination_entry_facility_type.as_str().to_string(),
+        ),
     };
     BaseRatesResponse {
         total_base_price: Some(base + fees_total),

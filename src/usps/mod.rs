@@ -7,8 +7,10 @@
 
 pub mod addresses;
 pub mod error;
+pub mod international_prices;
 pub mod oauth;
 pub mod prices;
+pub mod service_standards;
 pub mod shipping_options;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
@@ -20,6 +22,9 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const INTERNATIONAL_BASE_RATES: &str = "/international-prices/v3/base-rates/search";
+    pub const INTERNATIONAL_TOTAL_RATES: &str = "/international-prices/v3/total-rates/search";
+    pub const SERVICE_STANDARDS: &str = "/service-standards/v3/estimates";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

@@ -89,6 +89,8 @@ macro_rules! spec_enum {
     };
 }
 
+pub(crate) use spec_enum;
+
 spec_enum!(
     /// `mailClass` of Domestic Prices.
     MailClass {
@@ -353,6 +355,12 @@ pub struct RateDetails {
     /// Processing category of the rate, such as `MACHINABLE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_category: Option<String>,
+    /// Rate indicator of the rate, such as `SP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_indicator: Option<String>,
+    /// Entry facility of the rate, such as `NONE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_entry_facility_type: Option<String>,
 }
 
 /// Body of `POST /prices/v3/total-rates/search` (`TotalRatesQuery`): the package of a
