@@ -27,7 +27,8 @@ pub fn prepare_deadline(
         (Some(_), Some(_)) => Err(days_input.issue(
             "conflicting_deadline",
             format!(
-                "and {} both set a deadline; keep one of them and rerun",
+                "is set together with {}, and a row takes one deadline: keep one of them and \
+                 rerun",
                 date_input.place()
             ),
         )),

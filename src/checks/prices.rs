@@ -458,8 +458,13 @@ pub(super) fn parse_enum<T: Copy + EnumName>(
         };
     };
     let normalized = raw.trim().replace([' ', '-'], "_");
-    // The spec's own spellings contain `-` (FIRST-CLASS_...), so try the raw text first.
-    match parse(raw.trim()).or_else(|| parse(&normalized)) {
+    // The spec's own spellings contain `-` (FIRST-CLASS_...), so try the raw text first, then
+    // with spaces replaced only ("First-Class Package Service").
+    let spaced = raw.trim().replace(' ', "_");
+    match parse(raw.trim())
+        .or_else(|| parse(&spaced))
+        .or_else(|| parse(&normalized))
+    {
         Some(value) => Ok(Some(value)),
         None => Err(input.issue(
             "invalid_service",

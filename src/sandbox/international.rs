@@ -150,15 +150,14 @@ pub(crate) fn total_rates(
     validate(&base_query, today)?;
     let mut extra_services = Vec::new();
     for code in &query.extra_services {
-        if matches!(code, 930 | 931) {
-            if query.item_value.is_none_or(|value| value <= Decimal::ZERO) {
-                return Err(bad_request(
-                    Some(codes::ITEM_VALUE),
-                    "A non-zero item value is required for this extra service code.",
-                    format!("Extra service {code} needs itemValue above 0."),
-                    Some("itemValue"),
-                ));
-            }
+        let needs_value = matches!(code, 930 | 931);
+        if needs_value && query.item_value.is_none_or(|value| value <= Decimal::ZERO) {
+            return Err(bad_request(
+                Some(codes::ITEM_VALUE),
+                "A non-zero item value is required for this extra service code.",
+                format!("Extra service {code} needs itemValue above 0."),
+                Some("itemValue"),
+            ));
         }
         let Some((_, name, cents)) = EXTRA_SERVICES.iter().find(|(known, _, _)| known == code)
         else {

@@ -280,7 +280,8 @@ mod tests {
 
     #[test]
     fn rejections_carry_inventory_codes() {
-        let cases: [(&[(&str, &str)], Option<&str>); 4] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 4] = [
             (&[("acceptanceDate", "2026-03-09")], Some("040002")),
             (&[("acceptanceDate", "2026-05-01")], Some("040002")),
             (&[("destinationZIPCode", "00000")], Some("040001")),
