@@ -145,3 +145,40 @@ fn bad_deadlines_cost_no_call() {
     assert_eq!(errors["B4"]["code"], "invalid_deadline");
     assert!(!sandbox.stats().requests.contains_key(OPTIONS));
 }
+
+#[test]
+fn rerun_moves_stale_default_date() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let rows = "R1,10001,19103,48,10,8,4,,\nR2,10001,19103,32,10,8,4,,\n";
+    run_job(&workspace, &sandbox, "again", "", rows);
+    assert_eq!(workspace.csv("again.csv")[0]["usps_notes"], "");
+
+    // Make row 1 look like a retryable failure that a run checkpointed two days ago.
+    let two_days_ago = jiff::Timestamp::now().as_millisecond() - 2 * 86_400_000;
+    let connection = rusqlite::Connection::open(workspace.state()).unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE rows SET state = 'failed', retryable = 1, updated_at = ?1 WHERE row = 1",
+            [two_days_ago],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(connection);
+
+    run_job(&workspace, &sandbox, "again", "", rows);
+    let rows = workspace.csv("again.csv");
+    let expected = format!("mailing date {} sent", day(0));
+    assert!(
+        rows[0]["usps_notes"].contains(&expected),
+        "{}",
+        rows[0]["usps_notes"]
+    );
+    assert!(
+        rows[0]["usps_notes"].contains(&day(-2)),
+        "{}",
+        rows[0]["usps_notes"]
+    );
+    assert_eq!(rows[1]["usps_notes"], "", "a finished row is not redone");
+    assert_eq!(rows[0]["usps_chosen_price"], "8.95");
+}

@@ -289,5 +289,6 @@ pub fn stored_row(row: u64, content_hash: [u8; 16], outcome: &RowOutcome) -> Sto
         state,
         retryable: outcome.is_retryable(),
         result: Some(serde_json::to_string(outcome).expect("outcomes serialize")),
+        updated_at: 0,
     }
 }
