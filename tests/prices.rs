@@ -334,3 +334,32 @@ fn quota_stop_defers_without_price() {
     }
     assert_eq!(sandbox.stats().rate_limited, 0);
 }
+
+#[test]
+fn rate_ingredients_set_the_price() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service,rate_indicator,entry_facility,price_type\n\
+         F1,10001,90210,20,PRIORITY_MAIL,FS,,\n\
+         D1,10001,90210,3,PARCEL_SELECT,,DESTINATION_DELIVERY_UNIT,COMMERCIAL\n\
+         X1,10001,90210,3,USPS_GROUND_ADVANTAGE,FS,,\n\
+         X2,10001,90210,3,PRIORITY_MAIL,,DESTINATION_DELIVERY_UNIT,COMMERCIAL\n\
+         X3,10001,90210,3,PARCEL_SELECT,,DESTINATION_DELIVERY_UNIT,RETAIL\n",
+    );
+    let job = workspace.job("ingredients", "domestic-price", &input, &units("lb", "in"));
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let rows = by_id(workspace.csv("ingredients.csv"), "id");
+    // A Small Flat Rate Box costs 10.40 in every zone.
+    assert_eq!(rows["F1"]["usps_total_base_price"], "10.40");
+    assert_eq!(rows["F1"]["usps_zone"], "08");
+    // Parcel Select entered at the delivery unit: zone 00, 3.50 + 2 × 0.30.
+    assert_eq!(rows["D1"]["usps_total_base_price"], "4.10");
+    assert_eq!(rows["D1"]["usps_zone"], "00");
+    for id in ["X1", "X2", "X3"] {
+        assert_eq!(rows[id]["usps_error_code"], "invalid_service_combination", "{id}");
+    }
+    assert_eq!(sandbox.stats().requests[BASE_RATES], 2, "invalid rows cost no call");
+}

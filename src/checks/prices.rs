@@ -14,8 +14,8 @@ use super::zip::parse_zip;
 use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::prices::{
-    check_combination, BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType,
-    ProcessingCategory, RateIndicator,
+    check_combination, check_ingredients, BaseRatesQuery, DestinationEntryFacilityType, MailClass,
+    PriceType, ProcessingCategory, RateIndicator,
 };
 use crate::usps::shipping_options::{
     DomesticOptionsRequest, PackageDescription, PricingOptionRequest,
@@ -170,6 +170,20 @@ pub fn prepare_price(
         return Err(mail_class_input.issue(
             "invalid_service_combination",
             format!("{reason}; change the mail class or the processing category and rerun"),
+        ));
+    }
+    if let Err(reason) = check_ingredients(
+        mail_class,
+        rate_indicator,
+        destination_entry_facility_type,
+        price_type,
+    ) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!(
+                "{reason}; change the mail class, rate indicator, entry facility or price \
+                 type and rerun"
+            ),
         ));
     }
 

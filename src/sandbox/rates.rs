@@ -12,9 +12,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 use crate::usps::prices::{
-    check_combination, BaseRatesQuery, BaseRatesResponse, DestinationEntryFacilityType,
-    ExtraServicePrice, Fee, MailClass, PriceType, ProcessingCategory, RateDetails, RateIndicator,
-    TotalRateOption, TotalRatesQuery, TotalRatesResponse,
+    check_combination, check_ingredients, BaseRatesQuery, BaseRatesResponse,
+    DestinationEntryFacilityType, ExtraServicePrice, Fee, MailClass, PriceType, ProcessingCategory,
+    RateDetails, RateIndicator, TotalRateOption, TotalRatesQuery, TotalRatesResponse,
 };
 
 use super::directory::directory;
@@ -296,6 +296,30 @@ fn validate_service(query: &BaseRatesQuery) -> Result<(), Rejection> {
             None,
         ));
     }
+    if let Err(reason) = check_ingredients(
+        query.mail_class,
+        query.rate_indicator,
+        query.destination_entry_facility_type,
+        query.price_type,
+    ) {
+        return Err(bad_request(
+            Some(codes::NO_SKU),
+            "Could not find working sku from SSF ingredients",
+            format!("{reason}."),
+            None,
+        ));
+    }
+    let indicator = query.rate_indicator.as_str();
+    let priced_indicator = matches!(indicator, "SP" | "DR" | "DN" | "PA")
+        || flat_rate(query.mail_class, indicator).is_some();
+    if !priced_indicator {
+        return Err(bad_request(
+            Some(codes::NO_SKU),
+            "Could not find working sku from SSF ingredients",
+            format!("The sandbox has no prices for rate indicator {indicator}."),
+            None,
+        ));
+    }
     if tariff(query.mail_class).is_none() {
         return Err(bad_request(
             Some(codes::NO_SKU),
@@ -399,6 +423,60 @@ fn tariff(mail_class: MailClass) -> Option<Tariff> {
     })
 }
 
+/// Flat rate prices in retail cents, the same in every zone and for any weight up to 70 lb.
+const FLAT_RATES: &[(MailClass, &str, i64)] = &[
+    (MailClass::PriorityMail, "FE", 985),
+    (MailClass::PriorityMail, "FA", 1015),
+    (MailClass::PriorityMail, "FP", 1040),
+    (MailClass::PriorityMail, "FS", 1040),
+    (MailClass::PriorityMail, "FB", 1705),
+    (MailClass::PriorityMail, "PL", 2280),
+    (MailClass::PriorityMail, "PM", 2120),
+    (MailClass::PriorityMailExpress, "E4", 3045),
+    (MailClass::PriorityMailExpress, "FE", 3045),
+    (MailClass::PriorityMailExpress, "E6", 3065),
+    (MailClass::PriorityMailExpress, "FA", 3065),
+    (MailClass::PriorityMailExpress, "FP", 3120),
+    (MailClass::PriorityMailExpress, "E7", 3575),
+];
+
+/// Returns the retail cents of a flat rate container of `mail_class`.
+fn flat_rate(mail_class: MailClass, indicator: &str) -> Option<i64> {
+    let class = canonical(mail_class);
+    FLAT_RATES
+        .iter()
+        .find(|(flat_class, code, _)| *flat_class == class && *code == indicator)
+        .map(|(_, _, cents)| *cents)
+}
+
+/// Prices of destination entry, where the mailer drops the piece at a USPS facility near
+/// the recipient: the first pound, each further pound and each zone after the first, in
+/// commercial cents, and the highest zone charged. A Destination Delivery Unit entry is
+/// charged as zone 0, as USPS reports it.
+fn entry_rates(entry: DestinationEntryFacilityType) -> Option<(i64, i64, i64, u8)> {
+    use DestinationEntryFacilityType as Entry;
+    match entry {
+        Entry::None => None,
+        Entry::DeliveryUnit => Some((350, 30, 0, 0)),
+        Entry::SectionalCenterFacility | Entry::ServiceHub => Some((450, 55, 30, 2)),
+        Entry::NetworkDistributionCenter | Entry::RegionalProcessingDistributionCenter => {
+            Some((550, 75, 40, 5))
+        }
+    }
+}
+
+/// The destination rate indicator letter of an entry facility, as the spec maps them.
+fn entry_letter(entry: DestinationEntryFacilityType) -> char {
+    use DestinationEntryFacilityType as Entry;
+    match entry {
+        Entry::None => 'X',
+        Entry::NetworkDistributionCenter | Entry::RegionalProcessingDistributionCenter => 'B',
+        Entry::SectionalCenterFacility => 'S',
+        Entry::DeliveryUnit => 'D',
+        Entry::ServiceHub => 'H',
+    }
+}
+
 /// Ground Advantage under one pound: retail cents in zone 1 by ounce tier (up to 4, 8, 12
 /// and 15.99 oz), plus 20 cents a zone after the first.
 const LIGHT_TIERS: &[(i64, i64)] = &[(4, 500), (8, 560), (12, 630), (16, 700)];
@@ -448,41 +526,66 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
     )
     .expect("validated zone");
     let zone_steps = i64::from(zone) - 1;
+    let indicator = query.rate_indicator.as_str();
+    let flat = flat_rate(query.mail_class, indicator);
+    let entry = entry_rates(query.destination_entry_facility_type);
 
+    // A flat rate container is priced without regard to its size.
     let volume = query.length * query.width * query.height;
-    let dim_weight = if volume > Decimal::from(DIM_VOLUME) {
+    let dim_weight = if flat.is_none() && volume > Decimal::from(DIM_VOLUME) {
         (volume / Decimal::from(DIM_DIVISOR)).ceil()
     } else {
         Decimal::ZERO
     };
     let pounds = query.weight.ceil().max(dim_weight);
+    let whole_pounds = i64::try_from(pounds).unwrap_or(MAX_WEIGHT);
     let ounces = (query.weight * Decimal::from(16)).ceil();
     let light = canonical(query.mail_class) == MailClass::UspsGroundAdvantage
         && query.weight < Decimal::ONE
         && dim_weight.is_zero();
+    let commercial = query.price_type != PriceType::Retail;
 
-    let (retail_cents, weight_code) = if light {
+    let (cents, weight_code, charged_zone, already_commercial) = if let Some(cents) = flat {
+        (cents, "FLT".to_owned(), zone, false)
+    } else if let Some((first, per_pound, per_zone, highest_zone)) = entry {
+        let charged_zone = zone.min(highest_zone);
+        let zone_steps = i64::from(charged_zone.max(1)) - 1;
+        (
+            first + per_pound * (whole_pounds - 1) + per_zone * zone_steps,
+            format!("{whole_pounds:03}"),
+            charged_zone,
+            true,
+        )
+    } else if light {
         let (tier, cents) = LIGHT_TIERS
             .iter()
             .copied()
             .find(|(tier, _)| ounces <= Decimal::from(*tier))
             .expect("under one pound fits a tier");
-        (cents + LIGHT_PER_ZONE * zone_steps, format!("O{tier:02}"))
-    } else {
-        let extra_pounds = i64::try_from(pounds).unwrap_or(MAX_WEIGHT) - 1;
         (
-            tariff.first_pound + tariff.per_pound * extra_pounds + tariff.per_zone * zone_steps,
-            format!("{:03}", i64::try_from(pounds).unwrap_or(MAX_WEIGHT)),
+            cents + LIGHT_PER_ZONE * zone_steps,
+            format!("O{tier:02}"),
+            zone,
+            false,
+        )
+    } else {
+        (
+            tariff.first_pound
+                + tariff.per_pound * (whole_pounds - 1)
+                + tariff.per_zone * zone_steps,
+            format!("{whole_pounds:03}"),
+            zone,
+            false,
         )
     };
-    let retail = Decimal::new(retail_cents, 2);
-    let commercial = query.price_type != PriceType::Retail;
+    let table_price = Decimal::new(cents, 2);
     // Commercial, contract and NSA prices are 10% below retail, rounded half up to the cent.
-    let base = if commercial {
-        (retail * Decimal::new(9, 1))
+    // Destination entry prices are commercial already.
+    let base = if commercial && !already_commercial {
+        (table_price * Decimal::new(9, 1))
             .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
     } else {
-        retail
+        table_price
     };
 
     let longest = query.length.max(query.width).max(query.height);
@@ -515,8 +618,15 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
         _ => 'N',
     };
     let price_letter = if commercial { 'C' } else { 'R' };
+    // The SKU spells the ingredients: class, entry, category, container, price type, zone
+    // and weight, with X for the defaults (no entry facility, single piece).
+    let entry_code = entry_letter(query.destination_entry_facility_type);
+    let container = match indicator {
+        "SP" => "XX",
+        other => other,
+    };
     let sku = format!(
-        "D{}X{category_letter}0XXXX{price_letter}{zone:02}{weight_code}",
+        "D{}{entry_code}{category_letter}0XX{container}{price_letter}{charged_zone:02}{weight_code}",
         tariff.sku_letter
     );
     let category_name = if nonstandard {
@@ -527,7 +637,13 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
     let price_type_name = if commercial { "Commercial" } else { "Retail" };
     let rate = RateDetails {
         sku: Some(sku),
-        description: Some(format!("{} {category_name} {price_type_name}", tariff.name)),
+        description: Some(describe(
+            tariff.name,
+            query,
+            category_name,
+            price_type_name,
+            flat.is_some(),
+        )),
         price_type: Some(query.price_type.as_str().to_string()),
         price: Some(base),
         weight: Some(pounds),
@@ -537,7 +653,7 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
         end_date: Some(String::new()),
         warnings: Vec::new(),
         mail_class: Some(query.mail_class.as_str().to_string()),
-        zone: Some(format!("{zone:02}")),
+        zone: Some(format!("{charged_zone:02}")),
         processing_category: Some(query.processing_category.as_str().to_string()),
         rate_indicator: Some(query.rate_indicator.as_str().to_string()),
         destination_entry_facility_type: Some(
@@ -548,6 +664,31 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
         total_base_price: Some(base + fees_total),
         rates: vec![rate],
     }
+}
+
+/// Builds a rate's description, such as "Parcel Select Ground Machinable DDU Commercial".
+fn describe(
+    class_name: &str,
+    query: &BaseRatesQuery,
+    category_name: &str,
+    price_type_name: &str,
+    flat: bool,
+) -> String {
+    use DestinationEntryFacilityType as Entry;
+    let entry = match query.destination_entry_facility_type {
+        Entry::None => "",
+        Entry::NetworkDistributionCenter => " DNDC",
+        Entry::SectionalCenterFacility => " DSCF",
+        Entry::DeliveryUnit => " DDU",
+        Entry::ServiceHub => " DHUB",
+        Entry::RegionalProcessingDistributionCenter => " DRPDC",
+    };
+    let container = if flat {
+        format!(" Flat Rate {}", query.rate_indicator.as_str())
+    } else {
+        String::new()
+    };
+    format!("{class_name} {category_name}{entry}{container} {price_type_name}")
 }
 
 #[cfg(test)]
@@ -647,6 +788,46 @@ mod tests {
     }
 
     #[test]
+    fn flat_rates_ignore_zone_and_weight() {
+        for (destination, weight) in [("10001", 1), ("90210", 60)] {
+            let response = base_rates(
+                &body(serde_json::json!({"rateIndicator": "FS", "weight": weight,
+                    "destinationZIPCode": destination, "length": 20, "width": 12,
+                    "height": 12})),
+                today(),
+            )
+            .unwrap();
+            assert_eq!(response.total_base_price, Decimal::from_str("10.40").ok());
+            assert_eq!(response.rates[0].dim_weight, Some(Decimal::ZERO));
+        }
+    }
+
+    #[test]
+    fn destination_entry_caps_the_zone() {
+        let entry = |facility: &str| {
+            base_rates(
+                &body(serde_json::json!({"mailClass": "PARCEL_SELECT",
+                    "destinationZIPCode": "90210", "priceType": "COMMERCIAL",
+                    "destinationEntryFacilityType": facility})),
+                today(),
+            )
+            .unwrap()
+        };
+        // Delivery unit: zone 00, 3.50 + 2 × 0.30.
+        let ddu = entry("DESTINATION_DELIVERY_UNIT");
+        assert_eq!(ddu.total_base_price, Decimal::from_str("4.10").ok());
+        assert_eq!(ddu.rates[0].zone.as_deref(), Some("00"));
+        assert_eq!(ddu.rates[0].sku.as_deref(), Some("DVDM0XXXXC00003"));
+        // Sectional center: zone 8 charged as 2, 4.50 + 2 × 0.55 + 0.30.
+        let scf = entry("DESTINATION_SECTIONAL_CENTER_FACILITY");
+        assert_eq!(scf.total_base_price, Decimal::from_str("5.90").ok());
+        assert_eq!(scf.rates[0].zone.as_deref(), Some("02"));
+        // Network distribution center: zone 8 charged as 5, 5.50 + 2 × 0.75 + 4 × 0.40.
+        let ndc = entry("DESTINATION_NETWORK_DISTRIBUTION_CENTER");
+        assert_eq!(ndc.total_base_price, Decimal::from_str("8.60").ok());
+    }
+
+    #[test]
     fn rejections_carry_inventory_codes() {
         let cases = [
             (serde_json::json!({"weight": 71}), Some("030004")),
@@ -667,6 +848,19 @@ mod tests {
                 Some("030001"),
             ),
             (serde_json::json!({"mailClass": "OVERNIGHT"}), None),
+            (serde_json::json!({"rateIndicator": "E4"}), Some("030002")),
+            (
+                serde_json::json!({"destinationEntryFacilityType": "DESTINATION_DELIVERY_UNIT"}),
+                Some("030002"),
+            ),
+            (
+                serde_json::json!({"rateIndicator": "C1", "priceType": "COMMERCIAL"}),
+                Some("030002"),
+            ),
+            (
+                serde_json::json!({"mailingDate": "2026-03-20"}),
+                Some("030003"),
+            ),
             (serde_json::json!({"priceType": null}), None),
         ];
         for (overrides, expected) in cases {

@@ -267,6 +267,93 @@ pub fn check_combination(
     Ok(())
 }
 
+/// Flat rate containers of Priority Mail, by rate indicator.
+pub const PRIORITY_FLAT_RATES: &[&str] = &["FE", "FA", "FP", "FS", "FB", "PL", "PM"];
+/// Flat rate envelopes of Priority Mail Express, by rate indicator.
+pub const EXPRESS_FLAT_RATES: &[&str] = &["E4", "E6", "E7", "FE", "FA", "FP"];
+/// Cubic and soft-pack cubic rate indicators, which USPS sells at commercial prices only.
+pub const CUBIC_RATES: &[&str] = &[
+    "C1", "C2", "C3", "C4", "C5", "CP", "P5", "P6", "P7", "P8", "P9", "Q6", "Q7", "Q8", "Q9", "Q0",
+];
+
+/// Checks the rate indicator and the destination entry facility against the mail class and
+/// price type, by the combinations that Domestic Prices rejects with error 030002. Flat rate
+/// containers belong to Priority Mail and Priority Mail Express, `PA` to Priority Mail
+/// Express, cubic prices to commercial Priority Mail and Ground Advantage, and destination
+/// entry (a mailer dropping the piece at a USPS facility near the recipient) to Parcel
+/// Select, USPS Connect and Bound Printed Matter at commercial prices.
+// NOTE: presort and other destination rate indicators (3D, 5D, DC, DE, DF, BA, BB, BM, NP,
+// PR, O1 to O7, OS, S*, L*, CM, SB) are left to the API: USPS publishes no table of them.
+pub fn check_ingredients(
+    mail_class: MailClass,
+    rate_indicator: RateIndicator,
+    entry: DestinationEntryFacilityType,
+    price_type: PriceType,
+) -> Result<(), String> {
+    let class = mail_class.as_str();
+    let indicator = rate_indicator.as_str();
+    let priority = matches!(
+        mail_class,
+        MailClass::PriorityMail | MailClass::PriorityMailReturnService
+    );
+    let express = matches!(
+        mail_class,
+        MailClass::PriorityMailExpress | MailClass::PriorityMailExpressReturnService
+    );
+    let flat_ok = (priority && PRIORITY_FLAT_RATES.contains(&indicator))
+        || (express && EXPRESS_FLAT_RATES.contains(&indicator));
+    let is_flat =
+        PRIORITY_FLAT_RATES.contains(&indicator) || EXPRESS_FLAT_RATES.contains(&indicator);
+    if is_flat && !flat_ok {
+        return Err(format!(
+            "{class} has no flat rate price for rate indicator {indicator}; flat rate \
+             containers belong to PRIORITY_MAIL ({}) and PRIORITY_MAIL_EXPRESS ({})",
+            PRIORITY_FLAT_RATES.join(", "),
+            EXPRESS_FLAT_RATES.join(", ")
+        ));
+    }
+    if indicator == "PA" && !express {
+        return Err(format!(
+            "{class} has no price for rate indicator PA, which is the single piece of \
+             PRIORITY_MAIL_EXPRESS"
+        ));
+    }
+    if CUBIC_RATES.contains(&indicator) {
+        let cubic_class = priority
+            || matches!(
+                mail_class,
+                MailClass::UspsGroundAdvantage | MailClass::UspsGroundAdvantageReturnService
+            );
+        if !cubic_class || price_type == PriceType::Retail {
+            return Err(format!(
+                "cubic rate indicator {indicator} has commercial prices of PRIORITY_MAIL and \
+                 USPS_GROUND_ADVANTAGE only, not {class} at {}",
+                price_type.as_str()
+            ));
+        }
+    }
+    if entry != DestinationEntryFacilityType::None {
+        let entry_class = matches!(
+            mail_class,
+            MailClass::ParcelSelect
+                | MailClass::ParcelSelectLightweight
+                | MailClass::UspsConnectLocal
+                | MailClass::UspsConnectMail
+                | MailClass::UspsConnectRegional
+                | MailClass::BoundPrintedMatter
+        );
+        if !entry_class || price_type == PriceType::Retail {
+            return Err(format!(
+                "destination entry {} has commercial prices of PARCEL_SELECT, USPS Connect \
+                 and BOUND_PRINTED_MATTER only, not {class} at {}",
+                entry.as_str(),
+                price_type.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Body of `POST /prices/v3/base-rates/search` (`BaseRatesQuery`). Weight is in pounds and
 /// dimensions in inches. The spec requires all three dimensions, so a piece without known
 /// dimensions is sent with zeros.
