@@ -359,7 +359,14 @@ fn rate_ingredients_set_the_price() {
     assert_eq!(rows["D1"]["usps_total_base_price"], "4.10");
     assert_eq!(rows["D1"]["usps_zone"], "00");
     for id in ["X1", "X2", "X3"] {
-        assert_eq!(rows[id]["usps_error_code"], "invalid_service_combination", "{id}");
+        assert_eq!(
+            rows[id]["usps_error_code"], "invalid_service_combination",
+            "{id}"
+        );
     }
-    assert_eq!(sandbox.stats().requests[BASE_RATES], 2, "invalid rows cost no call");
+    assert_eq!(
+        sandbox.stats().requests[BASE_RATES],
+        2,
+        "invalid rows cost no call"
+    );
 }

@@ -97,7 +97,7 @@ fn cheapest_on_time_service_wins() {
 
     assert_eq!(rows["R5"]["usps_chosen_price"], "8.95");
 
-    // One Shipping Options call per distinct shipment; R5 shares the answer of R1.
+    // One Shipping Options call per distinct shipment, because R5 shares the response to R1.
     let summary = workspace.summary("shop");
     assert_eq!(summary["api_calls"], 4);
     assert_eq!(summary["deduplicated"], 1);

@@ -79,7 +79,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
 /// Notes a mailing date that moved forward on a rerun. A row whose manifest gives no
 /// mailing (or acceptance) date is sent with today's date at the origin. When an earlier run
 /// of the job checkpointed the row on an earlier day, that run's default is in the past now,
-/// and USPS would reject it, so today's date is sent and the note says so.
+/// and USPS would reject it. Today's date is sent instead, and a note records the move.
 /// `checkpoint_at` is the time of the row's checkpoint, in Unix milliseconds.
 pub fn note_moved_default_date(
     prepared: &mut Prepared,
@@ -87,10 +87,10 @@ pub fn note_moved_default_date(
     columns: &ColumnMap,
     checkpoint_at: i64,
 ) {
-    let given = ["mailingDate", "acceptanceDate"]
+    let date_in_manifest = ["mailingDate", "acceptanceDate"]
         .iter()
         .any(|field| columns.value(field, record).is_some());
-    if given {
+    if date_in_manifest {
         return;
     }
     let request = &prepared.request;

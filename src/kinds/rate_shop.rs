@@ -132,39 +132,47 @@ struct Candidate {
 }
 
 impl RateShopKind {
+    /// Collects the priced options of the allowed services.
+    fn candidates(&self, found: &DomesticOptionsResponse) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        let options = found
+            .pricing_options
+            .iter()
+            .flat_map(|pricing| &pricing.shipping_options)
+            .filter(|option| self.allows(&option.mail_class));
+        for option in options {
+            for rate in &option.rate_options {
+                // An option without a price cannot be compared, and 0.00 would win.
+                let Some(price) = rate.total_price.or(rate.total_base_price) else {
+                    continue;
+                };
+                let delivery_date = rate.commitment.as_ref().and_then(|commitment| {
+                    let text = commitment
+                        .expected_delivery_date
+                        .as_deref()
+                        .or(commitment.schedule_delivery_date.as_deref())?;
+                    Date::from_str(text.get(..10).unwrap_or(text)).ok()
+                });
+                candidates.push(Candidate {
+                    mail_class: option.mail_class.clone(),
+                    price,
+                    delivery_date,
+                });
+            }
+        }
+        candidates
+    }
+
+    /// Chooses the cheapest on-time option and the runner-up.
     fn choose(
         &self,
         request: &ApiRequest,
         answer: &Answer,
         found: &DomesticOptionsResponse,
     ) -> RowOutcome {
-        let deadline = super::query_value(request, DEADLINE).and_then(|text| text.parse().ok());
-        let mut candidates = Vec::new();
-        for pricing in &found.pricing_options {
-            for option in &pricing.shipping_options {
-                if !self.allows(&option.mail_class) {
-                    continue;
-                }
-                for rate in &option.rate_options {
-                    // An option without a price cannot be compared, and 0.00 would win.
-                    let Some(price) = rate.total_price.or(rate.total_base_price) else {
-                        continue;
-                    };
-                    let delivery_date = rate.commitment.as_ref().and_then(|commitment| {
-                        commitment
-                            .expected_delivery_date
-                            .as_deref()
-                            .or(commitment.schedule_delivery_date.as_deref())
-                            .and_then(|text| Date::from_str(text.get(..10).unwrap_or(text)).ok())
-                    });
-                    candidates.push(Candidate {
-                        mail_class: option.mail_class.clone(),
-                        price,
-                        delivery_date,
-                    });
-                }
-            }
-        }
+        let deadline: Option<Date> =
+            super::query_value(request, DEADLINE).and_then(|text| text.parse().ok());
+        let candidates = self.candidates(found);
         if candidates.is_empty() {
             return failure(
                 answer,
@@ -175,6 +183,7 @@ impl RateShopKind {
                     .to_owned(),
             );
         }
+
         // Without a deadline every option qualifies. With one, an option qualifies only if
         // its commitment date is known and not later.
         let mut on_time: Vec<&Candidate> = candidates
@@ -190,44 +199,10 @@ impl RateShopKind {
                 .then(a.delivery_date.cmp(&b.delivery_date))
         });
         let Some(chosen) = on_time.first() else {
-            let fastest = candidates
-                .iter()
-                .filter(|candidate| candidate.delivery_date.is_some())
-                .min_by(|a, b| {
-                    a.delivery_date
-                        .cmp(&b.delivery_date)
-                        .then(a.price.cmp(&b.price))
-                });
-            let deadline = deadline.map(|date| date.to_string()).unwrap_or_default();
-            let fastest = match fastest {
-                Some(fastest) => format!(
-                    "the fastest is {} on {} for {}",
-                    fastest.mail_class,
-                    fastest
-                        .delivery_date
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                    money(fastest.price)
-                ),
-                None => "USPS gave no delivery date for any of them".to_owned(),
-            };
-            return failure(
-                answer,
-                RowStatus::NotFound,
-                "no_service_on_time",
-                format!(
-                    "no allowed service delivers by {deadline}: {fastest}. Move the deadline \
-                     or the mailing date, or allow faster services, and rerun"
-                ),
-            );
+            return none_on_time(answer, deadline, &candidates);
         };
+
         let runner_up = on_time.get(1);
-        let date_text = |candidate: &Candidate| {
-            candidate
-                .delivery_date
-                .map(|date| date.to_string())
-                .unwrap_or_default()
-        };
         let values = vec![
             deadline.map(|date| date.to_string()).unwrap_or_default(),
             on_time.len().to_string(),
@@ -240,6 +215,44 @@ impl RateShopKind {
         ];
         RowOutcome::success(RowStatus::Ok, values)
     }
+}
+
+fn date_text(candidate: &Candidate) -> String {
+    candidate
+        .delivery_date
+        .map(|date| date.to_string())
+        .unwrap_or_default()
+}
+
+/// Builds the outcome of a row whose deadline no allowed service meets, naming the fastest.
+fn none_on_time(answer: &Answer, deadline: Option<Date>, candidates: &[Candidate]) -> RowOutcome {
+    let fastest = candidates
+        .iter()
+        .filter(|candidate| candidate.delivery_date.is_some())
+        .min_by(|a, b| {
+            a.delivery_date
+                .cmp(&b.delivery_date)
+                .then(a.price.cmp(&b.price))
+        });
+    let fastest = match fastest {
+        Some(fastest) => format!(
+            "the fastest is {} on {} for {}",
+            fastest.mail_class,
+            date_text(fastest),
+            money(fastest.price)
+        ),
+        None => "USPS gave no delivery date for any of them".to_owned(),
+    };
+    let deadline = deadline.map(|date| date.to_string()).unwrap_or_default();
+    failure(
+        answer,
+        RowStatus::NotFound,
+        "no_service_on_time",
+        format!(
+            "no allowed service delivers by {deadline}: {fastest}. Move the deadline or the \
+             mailing date, or allow faster services, and rerun"
+        ),
+    )
 }
 
 fn failure(answer: &Answer, status: RowStatus, code: &str, message: String) -> RowOutcome {

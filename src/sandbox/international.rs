@@ -2,11 +2,11 @@
 //! and `POST /international-prices/v3/total-rates/search`.
 //!
 //! Requests are validated as the spec and the error inventory describe. Prices come from an
-//! invented rate table with the real structure: each destination country belongs to a price
-//! group, and the price depends on the mail class, the container (rate indicator), the price
-//! group, the weight (ounce tiers for First-Class Package International Service, pounds for
-//! the others) and the price type, with dimensional weight over one cubic foot. The numbers
-//! are documented in `docs/sandbox.md` and are not USPS prices.
+//! invented rate table with the real structure. Each destination country belongs to a price
+//! group. The price depends on the mail class, the container (rate indicator), the price
+//! group, the weight and the price type, with dimensional weight over one cubic foot.
+//! First-Class Package International Service is priced by ounce tiers, the other classes by
+//! the pound. The numbers are documented in `docs/sandbox.md` and are not USPS prices.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -64,7 +64,7 @@ const TOTAL_REQUIRED: &[&str] = &[
 ];
 
 /// Price groups of the destination countries that the sandbox serves. A country that is
-/// not listed has no price group, which USPS answers with error 030013.
+/// not listed has no price group, for which USPS returns error 030013.
 const PRICE_GROUPS: &[(u8, &[&str])] = &[
     (1, &["CA"]),
     (2, &["MX"]),
@@ -336,9 +336,9 @@ fn no_sku(detail: String) -> Rejection {
     )
 }
 
-/// Checks the size limits: First-Class Package International Service at most 24 in long and
-/// 36 in for length, width and height together; the Priority classes at most 42 in long and
-/// 108 in length plus girth.
+/// Checks the size limits. First-Class Package International Service takes at most 24 in of
+/// length and 36 in of length, width and height together. The Priority classes take at most
+/// 42 in of length and 108 in of length plus girth.
 fn check_size(query: &InternationalBaseRatesQuery) -> Result<(), Rejection> {
     let mut sorted = [query.length, query.width, query.height];
     sorted.sort();
@@ -369,8 +369,8 @@ fn check_size(query: &InternationalBaseRatesQuery) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// One class's retail prices in cents: the first pound in price group 1, each further pound,
-/// and each price group after the first.
+/// Returns a class's retail prices in cents: the first pound in price group 1, each further
+/// pound, and each price group after the first.
 fn pound_rates(mail_class: InternationalMailClass) -> (i64, i64, i64) {
     match mail_class {
         InternationalMailClass::PriorityMailExpressInternational => (6000, 450, 400),

@@ -465,7 +465,7 @@ fn entry_rates(entry: DestinationEntryFacilityType) -> Option<(i64, i64, i64, u8
     }
 }
 
-/// The destination rate indicator letter of an entry facility, as the spec maps them.
+/// Returns the destination rate indicator letter of an entry facility, as the spec maps them.
 fn entry_letter(entry: DestinationEntryFacilityType) -> char {
     use DestinationEntryFacilityType as Entry;
     match entry {

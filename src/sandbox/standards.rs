@@ -71,7 +71,7 @@ fn zip_for_prefix(prefix: &str) -> Option<String> {
         .map(|entry| entry.zip_code.clone())
 }
 
-/// Answers an estimates query, or rejects it as USPS would. `today` is the earliest
+/// Builds the estimates of a query, or rejects it as USPS would. `today` is the earliest
 /// acceptance date accepted.
 pub(crate) fn estimates(pairs: &Pairs, today: Date) -> Result<Vec<Estimate>, Rejection> {
     let origin = value(pairs, "originZIPCode").unwrap_or_default();

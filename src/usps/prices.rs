@@ -278,10 +278,10 @@ pub const CUBIC_RATES: &[&str] = &[
 
 /// Checks the rate indicator and the destination entry facility against the mail class and
 /// price type, by the combinations that Domestic Prices rejects with error 030002. Flat rate
-/// containers belong to Priority Mail and Priority Mail Express, `PA` to Priority Mail
-/// Express, cubic prices to commercial Priority Mail and Ground Advantage, and destination
-/// entry (a mailer dropping the piece at a USPS facility near the recipient) to Parcel
-/// Select, USPS Connect and Bound Printed Matter at commercial prices.
+/// containers belong to Priority Mail and Priority Mail Express, and `PA` to Priority Mail
+/// Express. Cubic prices are commercial prices of Priority Mail and Ground Advantage.
+/// Destination entry, where the mailer drops the piece at a USPS facility near the
+/// recipient, has commercial prices of Parcel Select, USPS Connect and Bound Printed Matter.
 // NOTE: presort and other destination rate indicators (3D, 5D, DC, DE, DF, BA, BB, BM, NP,
 // PR, O1 to O7, OS, S*, L*, CM, SB) are left to the API: USPS publishes no table of them.
 pub fn check_ingredients(
