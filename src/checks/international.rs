@@ -5,8 +5,8 @@ use jiff::Timestamp;
 
 use super::country::{normalize_postal_code, parse_country, CountryFault};
 use super::prices::{
-    enum_name, parse_enum, prepare_dimensions, prepare_domestic_zip, prepare_mailing_date,
-    prepare_weight, today_at, EnumName, Units, WeightLimit,
+    enum_name, parse_enum, prepare_domestic_zip, prepare_mailing_date, prepare_package, read_enum,
+    today_at, EnumName, Units, WeightLimit,
 };
 use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
@@ -70,29 +70,15 @@ pub fn prepare_international(
         InternationalMailClass::FirstClassPackageInternationalService => FIRST_CLASS_LIMIT,
         _ => INTERNATIONAL_LIMIT,
     };
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        limit,
-        &mut notes,
-    )?;
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
+    let (weight, [length, width, height]) =
+        prepare_package(record, columns, units, limit, &mut notes)?;
 
-    let processing_category = parse_enum(
-        &Input::read(record, columns, "processingCategory"),
-        InternationalProcessingCategory::parse,
-        InternationalProcessingCategory::ALL,
-        Some(InternationalProcessingCategory::Machinable),
-    )?
-    .expect("a defaulted enum has a value");
+    let processing_category = read_enum(
+        record,
+        columns,
+        "processingCategory",
+        InternationalProcessingCategory::Machinable,
+    )?;
     let indicator_input = Input::read(record, columns, "rateIndicator");
     let default_indicator = match mail_class {
         InternationalMailClass::PriorityMailExpressInternational => {
@@ -107,20 +93,13 @@ pub fn prepare_international(
         Some(default_indicator),
     )?
     .expect("a defaulted enum has a value");
-    let destination_entry_facility_type = parse_enum(
-        &Input::read(record, columns, "destinationEntryFacilityType"),
-        InternationalEntryFacility::parse,
-        InternationalEntryFacility::ALL,
-        Some(InternationalEntryFacility::None),
-    )?
-    .expect("a defaulted enum has a value");
-    let price_type = parse_enum(
-        &Input::read(record, columns, "priceType"),
-        InternationalPriceType::parse,
-        InternationalPriceType::ALL,
-        Some(InternationalPriceType::Retail),
-    )?
-    .expect("a defaulted enum has a value");
+    let destination_entry_facility_type = read_enum(
+        record,
+        columns,
+        "destinationEntryFacilityType",
+        InternationalEntryFacility::None,
+    )?;
+    let price_type = read_enum(record, columns, "priceType", InternationalPriceType::Retail)?;
     if let Err(reason) = check_international_combination(
         mail_class,
         rate_indicator,

@@ -13,6 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::zip::parse_zip;
 use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
+use crate::usps::find_spec_name;
 use crate::usps::prices::{
     check_combination, check_ingredients, BaseRatesQuery, DestinationEntryFacilityType, MailClass,
     PriceType, ProcessingCategory, RateIndicator,
@@ -118,54 +119,26 @@ pub fn prepare_price(
     let mut notes = Vec::new();
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        DOMESTIC_LIMIT,
-        &mut notes,
-    )?;
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
+    let (weight, [length, width, height]) =
+        prepare_package(record, columns, units, DOMESTIC_LIMIT, &mut notes)?;
 
     let mail_class_input = Input::read(record, columns, "mailClass");
     let mail_class = parse_enum(&mail_class_input, MailClass::parse, MailClass::ALL, None)?
         .expect("a required enum has a value");
-    let category_input = Input::read(record, columns, "processingCategory");
-    let processing_category = parse_enum(
-        &category_input,
-        ProcessingCategory::parse,
-        ProcessingCategory::ALL,
-        Some(ProcessingCategory::Machinable),
-    )?
-    .expect("a defaulted enum has a value");
-    let rate_indicator = parse_enum(
-        &Input::read(record, columns, "rateIndicator"),
-        RateIndicator::parse,
-        RateIndicator::ALL,
-        Some(RateIndicator::SinglePiece),
-    )?
-    .expect("a defaulted enum has a value");
-    let destination_entry_facility_type = parse_enum(
-        &Input::read(record, columns, "destinationEntryFacilityType"),
-        DestinationEntryFacilityType::parse,
-        DestinationEntryFacilityType::ALL,
-        Some(DestinationEntryFacilityType::None),
-    )?
-    .expect("a defaulted enum has a value");
-    let price_type = parse_enum(
-        &Input::read(record, columns, "priceType"),
-        PriceType::parse,
-        PriceType::ALL,
-        Some(PriceType::Retail),
-    )?
-    .expect("a defaulted enum has a value");
+    let processing_category = read_enum(
+        record,
+        columns,
+        "processingCategory",
+        ProcessingCategory::Machinable,
+    )?;
+    let rate_indicator = read_enum(record, columns, "rateIndicator", RateIndicator::SinglePiece)?;
+    let destination_entry_facility_type = read_enum(
+        record,
+        columns,
+        "destinationEntryFacilityType",
+        DestinationEntryFacilityType::None,
+    )?;
+    let price_type = read_enum(record, columns, "priceType", PriceType::Retail)?;
     if let Err(reason) = check_combination(mail_class, processing_category) {
         return Err(mail_class_input.issue(
             "invalid_service_combination",
@@ -219,22 +192,9 @@ pub fn prepare_options(
     let mut notes = Vec::new();
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        DOMESTIC_LIMIT,
-        &mut notes,
-    )?;
+    let (weight, [length, width, height]) =
+        prepare_package(record, columns, units, DOMESTIC_LIMIT, &mut notes)?;
     let length_input = Input::read(record, columns, "length");
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
     if length.is_zero() {
         return Err(length_input.issue(
             "missing_dimensions",
@@ -247,32 +207,20 @@ pub fn prepare_options(
     let class_input = Input::read(record, columns, "mailClass");
     let mail_class = match class_input.value.as_deref() {
         None => "ALL_OUTBOUND".to_owned(),
-        Some(raw) => {
-            let normalized = raw.trim().to_ascii_uppercase().replace(' ', "_");
-            let known = OPTIONS_MAIL_CLASSES.iter().find(|class| {
-                class.eq_ignore_ascii_case(raw.trim()) || **class == normalized.as_str()
-            });
-            match known {
-                Some(class) => (*class).to_owned(),
-                None => {
-                    return Err(class_input.issue(
-                        "invalid_service",
-                        format!(
-                            "`{raw}` is not a valid value; use one of: {} and rerun",
-                            OPTIONS_MAIL_CLASSES.join(", ")
-                        ),
-                    ))
-                }
+        Some(raw) => match find_spec_name(raw, OPTIONS_MAIL_CLASSES) {
+            Some(class) => class.to_owned(),
+            None => {
+                return Err(class_input.issue(
+                    "invalid_service",
+                    format!(
+                        "`{raw}` is not a valid value; use one of: {} and rerun",
+                        OPTIONS_MAIL_CLASSES.join(", ")
+                    ),
+                ))
             }
-        }
+        },
     };
-    let price_type = parse_enum(
-        &Input::read(record, columns, "priceType"),
-        PriceType::parse,
-        PriceType::ALL,
-        Some(PriceType::Retail),
-    )?
-    .expect("a defaulted enum has a value");
+    let price_type = read_enum(record, columns, "priceType", PriceType::Retail)?;
     let date_input = Input::read(record, columns, "mailingDate");
     let mailing_date = prepare_mailing_date(&date_input, today_at(&origin, now), &mut notes)?;
 
@@ -491,8 +439,12 @@ pub(super) fn parse_enum<T: Copy + EnumName>(
 }
 
 /// An enum of the prices spec, by its spelling.
-pub trait EnumName {
+pub trait EnumName: Copy + 'static {
     fn spec_name(self) -> &'static str;
+    /// Parses the spec's spelling, ignoring case.
+    fn parse_spec_name(text: &str) -> Option<Self>;
+    /// Every value, in the spec's order.
+    fn all() -> &'static [Self];
 }
 
 macro_rules! enum_name {
@@ -501,8 +453,54 @@ macro_rules! enum_name {
             fn spec_name(self) -> &'static str {
                 self.as_str()
             }
+
+            fn parse_spec_name(text: &str) -> Option<Self> {
+                <$name>::parse(text)
+            }
+
+            fn all() -> &'static [Self] {
+                <$name>::ALL
+            }
         })*
     };
+}
+
+/// Reads an optional enum column, or returns `default` when it is empty.
+pub(super) fn read_enum<T: EnumName>(
+    record: &Record,
+    columns: &ColumnMap,
+    field: &'static str,
+    default: T,
+) -> Result<T, RowIssue> {
+    let input = Input::read(record, columns, field);
+    let value = parse_enum(&input, T::parse_spec_name, T::all(), Some(default))?;
+    Ok(value.expect("a defaulted enum has a value"))
+}
+
+/// Reads the weight and the three dimensions and converts them to pounds and inches.
+pub(super) fn prepare_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    limit: WeightLimit,
+    notes: &mut Vec<String>,
+) -> Result<(Decimal, [Decimal; 3]), RowIssue> {
+    let weight = prepare_weight(
+        &Input::read(record, columns, "weight"),
+        units.weight,
+        limit,
+        notes,
+    )?;
+    let dimensions = prepare_dimensions(
+        [
+            Input::read(record, columns, "length"),
+            Input::read(record, columns, "width"),
+            Input::read(record, columns, "height"),
+        ],
+        units.dimensions,
+        notes,
+    )?;
+    Ok((weight, dimensions))
 }
 
 pub(super) use enum_name;

@@ -9,6 +9,7 @@ use super::prices::{
 };
 use super::{Input, Prepared, RowIssue, Units};
 use crate::manifest::{ColumnMap, Record};
+use crate::usps::find_spec_name;
 use crate::usps::service_standards::{MAIL_CLASSES, MAX_DAYS_AHEAD};
 
 /// Query pairs of `GET /service-standards/v3/estimates`, in normal form.
@@ -32,12 +33,8 @@ pub fn prepare_estimate(
 
     let class_input = Input::read(record, columns, "mailClass");
     if let Some(raw) = class_input.value.as_deref() {
-        let normalized = raw.trim().to_ascii_uppercase().replace(' ', "_");
-        let known = MAIL_CLASSES
-            .iter()
-            .find(|class| class.eq_ignore_ascii_case(raw.trim()) || **class == normalized);
-        match known {
-            Some(class) => query.push(("mailClass", (*class).to_owned())),
+        match find_spec_name(raw, MAIL_CLASSES) {
+            Some(class) => query.push(("mailClass", class.to_owned())),
             None => {
                 return Err(class_input.issue(
                     "invalid_service",

@@ -434,13 +434,10 @@ fn check_services(kind: JobKind, services: Option<Vec<String>>) -> Result<Vec<St
     }
     let mut checked = Vec::new();
     for service in services {
-        let normalized = service.trim().to_ascii_uppercase().replace([' ', '-'], "_");
-        let known = MAIL_CLASSES.iter().find(|class| {
-            !class.starts_with("ALL")
-                && (class.eq_ignore_ascii_case(service.trim()) || **class == normalized)
-        });
+        let known = crate::usps::find_spec_name(&service, MAIL_CLASSES)
+            .filter(|class| !class.starts_with("ALL"));
         match known {
-            Some(class) => checked.push((*class).to_owned()),
+            Some(class) => checked.push(class.to_owned()),
             None => {
                 return Err(format!(
                     "unknown service {service:?} in `services`; use mail classes such as \

@@ -28,6 +28,17 @@ pub mod paths {
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 
+/// Finds a spec value in `names` by its spelling, ignoring case, or written in words with
+/// spaces for underscores ("Priority Mail" for `PRIORITY_MAIL`).
+pub fn find_spec_name(raw: &str, names: &[&'static str]) -> Option<&'static str> {
+    let trimmed = raw.trim();
+    let spaced = trimmed.replace(' ', "_");
+    names
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(trimmed) || name.eq_ignore_ascii_case(&spaced))
+        .copied()
+}
+
 /// The two-letter codes that the Addresses spec's `state` pattern accepts: the states, DC,
 /// the territories, the freely associated states and the military codes AA, AE and AP.
 pub const STATE_CODES: &[&str] = &[
