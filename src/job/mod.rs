@@ -625,6 +625,49 @@ mod tests {
     }
 
     #[test]
+    fn bundled_job_files_load() {
+        let jobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
+        let mut kinds = Vec::new();
+        for entry in std::fs::read_dir(&jobs).unwrap() {
+            let path = entry.unwrap().path();
+            let config = JobConfig::load(&path, &Overrides::default())
+                .unwrap_or_else(|error| panic!("{error}"));
+            assert!(config.input.exists(), "{}", config.input.display());
+            kinds.push(config.kind.name());
+        }
+        for kind in [
+            "domestic-price",
+            "international-price",
+            "shipping-options",
+            "rate-shop",
+            "service-standard",
+        ] {
+            assert!(kinds.contains(&kind), "no job file of kind {kind}");
+        }
+    }
+
+    #[test]
+    fn rate_shop_services_are_checked() {
+        let base = "name = \"a\"\nkind = \"rate-shop\"\ninput = \"x.csv\"\n";
+        let units = "[units]\nweight = \"oz\"\ndimensions = \"in\"\n";
+        let config = load_text(&format!("{base}services = [\"Priority Mail\"]\n{units}")).unwrap();
+        assert_eq!(config.services, vec!["PRIORITY_MAIL"]);
+        let error = load_text(&format!("{base}services = [\"ALL\"]\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown service \"ALL\""), "{error}");
+        let error = load_text(&format!("{base}services = []\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`services` is empty"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}services = [\"PRIORITY_MAIL\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("rate-shop jobs only"), "{error}");
+    }
+
+    #[test]
     fn extra_services_are_checked() {
         let price = "name = \"a\"\nkind = \"domestic-price\"\ninput = \"x.csv\"\n";
         let units = "[units]\nweight = \"oz\"\ndimensions = \"in\"\n";
