@@ -96,6 +96,8 @@ impl Kind for RateShopKind {
         let deadline = checks::prepare_deadline(record, columns, mailing_date)?;
         let body = serde_json::to_value(&prepared.query)
             .expect("an options request always serializes to JSON");
+        // NOTE: the deadline is part of the request key, so rows with the same package and
+        // different deadlines do not share a call or a cached response.
         Ok(Prepared {
             request: ApiRequest {
                 api: "shipments",
