@@ -106,6 +106,33 @@ fn cheapest_on_time_service_wins() {
 }
 
 #[test]
+fn deadlines_share_one_call() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let rows = format!(
+        "D1,10001,19103,48,10,8,4,,\n\
+         D2,10001,19103,48,10,8,4,,2\n\
+         D3,10001,19103,48,10,8,4,{},\n",
+        day(1)
+    );
+    run_job(&workspace, &sandbox, "shared", "", &rows);
+    let rows = by_id(workspace.csv("shared.csv"));
+
+    // One package, three deadlines: Parcel Select, Ground Advantage, Priority Mail.
+    assert_eq!(rows["D1"]["usps_chosen_mail_class"], "PARCEL_SELECT");
+    assert_eq!(
+        rows["D2"]["usps_chosen_mail_class"],
+        "USPS_GROUND_ADVANTAGE"
+    );
+    assert_eq!(rows["D3"]["usps_chosen_mail_class"], "PRIORITY_MAIL");
+    assert_eq!(rows["D3"]["usps_chosen_price"], "12.90");
+    let summary = workspace.summary("shared");
+    assert_eq!(summary["api_calls"], 1);
+    assert_eq!(summary["deduplicated"], 2);
+    assert_eq!(sandbox.stats().requests[OPTIONS], 1);
+}
+
+#[test]
 fn services_limit_the_choice() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("600/m"));

@@ -4,7 +4,8 @@
 //! Shipping Options quotes every outbound class in one call, so the choice costs one call
 //! whatever the number of services compared. The deadline is a `deliverBy` date or
 //! `maxDays` calendar days after the mailing date. It is not sent: it travels in the
-//! request's query, which a POST never sends, so that the choice is made again for each
+//! request's query, which a POST never sends and which is no part of the request key. Rows
+//! with the same package therefore share one call, and each gets the choice for its own
 //! deadline.
 
 use std::str::FromStr;
@@ -96,8 +97,6 @@ impl Kind for RateShopKind {
         let deadline = checks::prepare_deadline(record, columns, mailing_date)?;
         let body = serde_json::to_value(&prepared.query)
             .expect("an options request always serializes to JSON");
-        // NOTE: the deadline is part of the request key, so rows with the same package and
-        // different deadlines do not share a call or a cached response.
         Ok(Prepared {
             request: ApiRequest {
                 api: "shipments",
