@@ -90,7 +90,7 @@ fn days_follow_zone_and_class() {
         past["usps_notes"]
     );
     // More than 30 days ahead costs no call.
-    assert_eq!(rows["E8"]["usps_error_code"], "invalid_mailing_date");
+    assert_eq!(rows["E8"]["usps_error_code"], "invalid_acceptance_date");
     assert_eq!(sandbox.stats().requests[ESTIMATES], 7);
 }
 

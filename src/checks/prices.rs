@@ -524,15 +524,16 @@ pub(super) fn prepare_mailing_date(
     today: Date,
     notes: &mut Vec<String>,
 ) -> Result<Date, RowIssue> {
-    prepare_mailing_date_within(input, today, MAX_DAYS_AHEAD, notes)
+    prepare_mailing_date_within(input, today, MAX_DAYS_AHEAD, "invalid_mailing_date", notes)
 }
 
 /// Checks a mailing or acceptance date as [`prepare_mailing_date`] does, with `max_days_ahead`
-/// as the limit.
+/// as the limit and `code` as the issue code of an invalid date.
 pub(super) fn prepare_mailing_date_within(
     input: &Input,
     today: Date,
     max_days_ahead: i32,
+    code: &'static str,
     notes: &mut Vec<String>,
 ) -> Result<Date, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
@@ -540,13 +541,13 @@ pub(super) fn prepare_mailing_date_within(
     };
     let Ok(date) = Date::from_str(raw) else {
         return Err(input.issue(
-            "invalid_mailing_date",
+            code,
             format!("`{raw}` is not a date as YYYY-MM-DD; correct it and rerun"),
         ));
     };
     if date < today {
         notes.push(format!(
-            "{}: mailing date {date} is in the past, so {today} was sent",
+            "{}: date {date} is in the past, so today's date {today} was sent",
             input.place()
         ));
         return Ok(today);
@@ -556,7 +557,7 @@ pub(super) fn prepare_mailing_date_within(
         .unwrap_or(Date::MAX);
     if date > last {
         return Err(input.issue(
-            "invalid_mailing_date",
+            code,
             format!(
                 "`{raw}` is more than {max_days_ahead} days ahead (after {last}); use an \
                  earlier date and rerun"

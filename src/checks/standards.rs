@@ -52,6 +52,7 @@ pub fn prepare_estimate(
         &date_input,
         today_at(&origin, now),
         MAX_DAYS_AHEAD,
+        "invalid_acceptance_date",
         &mut notes,
     )?;
     query.push(("acceptanceDate", date.to_string()));
