@@ -4,7 +4,8 @@
 //! The table is the `isocountry` crate's (ISO 3166-1 codes and English short names). Names
 //! are compared without case, accents and punctuation, and also without the parenthesised
 //! part that ISO adds (`Bolivia (Plurinational State of)` matches `Bolivia`). A few common
-//! names that differ from ISO's are added in [`COMMON_NAMES`].
+//! names that differ from ISO's are added in [`COMMON_NAMES`], and so are the renames since
+//! isocountry 0.3.2 (2020), whose table still says `Swaziland` and `Turkey`.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -42,6 +43,10 @@ const COMMON_NAMES: &[(&str, &str)] = &[
     ("Moldova", "MD"),
     ("Tanzania", "TZ"),
     ("Micronesia", "FM"),
+    ("North Macedonia", "MK"),
+    ("Eswatini", "SZ"),
+    ("Türkiye", "TR"),
+    ("Cape Verde", "CV"),
 ];
 
 /// Why a country value cannot be used.
@@ -180,6 +185,8 @@ mod tests {
             ("Bolivia", "BO"),
             ("South Korea", "KR"),
             ("  Japan ", "JP"),
+            ("North Macedonia", "MK"),
+            ("Türkiye", "TR"),
         ];
         for (raw, code) in cases {
             assert_eq!(parse_country(raw).map(|c| c.code), Ok(code), "{raw}");
