@@ -5,7 +5,7 @@
 //! are compared without case, accents and punctuation, and also without the parenthesised
 //! part that ISO adds (`Bolivia (Plurinational State of)` matches `Bolivia`). A few common
 //! names that differ from ISO's are added in [`COMMON_NAMES`], and so are the renames since
-//! isocountry 0.3.2 (2020), whose table still says `Swaziland` and `Turkey`.
+//! isocountry 0.3.2 (2020), whose table still has `Swaziland` and `Turkey`.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -49,7 +49,7 @@ const COMMON_NAMES: &[(&str, &str)] = &[
     ("Cape Verde", "CV"),
 ];
 
-/// Why a country value cannot be used.
+/// Reason a country value cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CountryFault {
     /// No code or name matches.
@@ -131,14 +131,14 @@ pub fn parse_country(raw: &str) -> Result<Country, CountryFault> {
     })
 }
 
-/// Checks a foreign postal code and returns it in upper case with single spaces. Canadian
-/// postal codes must read `A1A 1A1` (the space is added when missing), because Canada Post
-/// rejects other forms; other countries' codes are only checked for length and characters.
+/// Checks a foreign postal code and returns it in upper case with single spaces. A Canadian
+/// postal code must have the pattern `A1A 1A1` and is sent in that form, with the space
+/// added when missing. Other countries' codes are checked for length and characters only.
 pub fn normalize_postal_code(country: &str, raw: &str) -> Result<String, String> {
     let upper = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let upper = upper.to_uppercase();
-    // The longest postal codes in use have 10 characters (such as Brazil's 12345-678 or
-    // the United Kingdom's SW1A 1AA with room to spare).
+    // NOTE: the spec gives no limit. 10 characters is a guess that covers Brazil's 12345-678
+    // and the United Kingdom's SW1A 1AA.
     if upper.len() > 10
         || !upper
             .chars()
