@@ -9,8 +9,8 @@ use jiff::ToSpan;
 use super::{Input, RowIssue};
 use crate::manifest::{ColumnMap, Record};
 
-/// Maximum `maxDays`. No USPS domestic service commits to more than a few weeks, so a larger
-/// value is a typo.
+/// Maximum `maxDays`, a guessed limit: domestic commitments are counted in days, so a larger
+/// value is taken for a typo.
 const MAX_DAYS: i64 = 60;
 
 /// Reads the deadline, or `None` when neither column has a value. A deadline before the

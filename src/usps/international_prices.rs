@@ -117,7 +117,8 @@ pub fn check_international_combination(
             ));
         }
     }
-    // Mailers who drop shipments at an International Service Center pay commercial prices.
+    // NOTE: the spec does not say which price types an International Service Center entry
+    // takes. Its examples pair it with COMMERCIAL_BASE, and the runner assumes no RETAIL.
     if entry == InternationalEntryFacility::InternationalServiceCenter
         && price_type == InternationalPriceType::Retail
     {

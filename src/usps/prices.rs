@@ -282,8 +282,10 @@ pub const CUBIC_RATES: &[&str] = &[
 /// Express. Cubic prices are commercial prices of Priority Mail and Ground Advantage.
 /// Destination entry, where the mailer drops the piece at a USPS facility near the
 /// recipient, has commercial prices of Parcel Select, USPS Connect and Bound Printed Matter.
-// NOTE: presort and other destination rate indicators (3D, 5D, DC, DE, DF, BA, BB, BM, NP,
-// PR, O1 to O7, OS, S*, L*, CM, SB) are left to the API: USPS publishes no table of them.
+// NOTE: USPS publishes no table of valid combinations, so these rules are the runner's
+// reading of the rate indicator names in the spec. Presort and other destination rate
+// indicators (3D, 5D, DC, DE, DF, BA, BB, BM, NP, PR, O1 to O7, OS, S*, L*, CM, SB) are left
+// to the API.
 pub fn check_ingredients(
     mail_class: MailClass,
     rate_indicator: RateIndicator,
