@@ -370,3 +370,30 @@ fn rate_ingredients_set_the_price() {
         "invalid rows cost no call"
     );
 }
+
+#[test]
+fn large_box_gets_dimensional_rate() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,length,width,height,service,rate_indicator\n\
+         L1,10001,10001,3,20,12,12,PRIORITY_MAIL,\n\
+         L2,10001,10001,3,20,12,12,PRIORITY_MAIL,SP\n\
+         L3,10001,10001,3,20,12,12,MEDIA_MAIL,\n",
+    );
+    let job = workspace.job("large", "domestic-price", &input, &units("lb", "in"));
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let rows = by_id(workspace.csv("large.csv"), "id");
+    // 2880 in³ / 166 rounds up to 18 lb, zone 1: 9.00 + 17 × 1.50.
+    let defaulted = &rows["L1"];
+    assert_eq!(defaulted["usps_total_base_price"], "34.50");
+    assert_eq!(defaulted["usps_dim_weight_applied"], "Y");
+    assert!(defaulted["usps_notes"].contains("DR was sent"), "{}", defaulted["usps_notes"]);
+    assert_eq!(rows["L2"]["usps_error_code"], "dimensional_rate_required");
+    // Media Mail has no dimensional weight: 3 lb is 4.00 + 2 × 0.75.
+    assert_eq!(rows["L3"]["usps_total_base_price"], "5.50");
+    assert_eq!(rows["L3"]["usps_dim_weight_applied"], "N");
+    assert_eq!(sandbox.stats().requests[BASE_RATES], 2, "the SP row cost no call");
+}

@@ -15,8 +15,9 @@ use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::find_spec_name;
 use crate::usps::prices::{
-    check_combination, check_ingredients, BaseRatesQuery, DestinationEntryFacilityType, MailClass,
-    PriceType, ProcessingCategory, RateIndicator,
+    check_combination, check_ingredients, dim_weight_applies, single_piece_indicator,
+    BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType, ProcessingCategory,
+    RateIndicator,
 };
 use crate::usps::shipping_options::{
     DomesticOptionsRequest, PackageDescription, PricingOptionRequest,
@@ -131,7 +132,33 @@ pub fn prepare_price(
         "processingCategory",
         ProcessingCategory::Machinable,
     )?;
-    let rate_indicator = read_enum(record, columns, "rateIndicator", RateIndicator::SinglePiece)?;
+    let indicator_input = Input::read(record, columns, "rateIndicator");
+    let dimensions = [length, width, height];
+    let default_indicator = single_piece_indicator(mail_class, dimensions);
+    let rate_indicator = parse_enum(
+        &indicator_input,
+        RateIndicator::parse,
+        RateIndicator::ALL,
+        Some(default_indicator),
+    )?
+    .expect("a defaulted enum has a value");
+    if indicator_input.value.is_none() && default_indicator != RateIndicator::SinglePiece {
+        notes.push(format!(
+            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
+             is by dimensional weight",
+            indicator_input.place(),
+            default_indicator.as_str()
+        ));
+    }
+    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
+        return Err(indicator_input.issue(
+            "dimensional_rate_required",
+            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
+             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
+             rectangular), or leave it empty, and rerun"
+                .to_owned(),
+        ));
+    }
     let destination_entry_facility_type = read_enum(
         record,
         columns,

@@ -8,8 +8,8 @@ use jiff::ToSpan;
 use serde_json::Value;
 
 use crate::usps::prices::{
-    BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType, ProcessingCategory,
-    RateIndicator,
+    single_piece_indicator, BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType,
+    ProcessingCategory,
 };
 use crate::usps::shipping_options::{
     Commitment, DomesticOptionsRequest, DomesticOptionsResponse, OptionRate, OptionRateDetails,
@@ -161,7 +161,10 @@ fn quote_class(
         height: package.height,
         mail_class: class,
         processing_category: ProcessingCategory::Machinable,
-        rate_indicator: RateIndicator::SinglePiece,
+        rate_indicator: single_piece_indicator(
+            class,
+            [package.length, package.width, package.height],
+        ),
         destination_entry_facility_type: DestinationEntryFacilityType::None,
         price_type,
         mailing_date: Some(mailing_date.to_string()),

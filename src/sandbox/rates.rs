@@ -12,9 +12,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 use crate::usps::prices::{
-    check_combination, check_ingredients, BaseRatesQuery, BaseRatesResponse,
-    DestinationEntryFacilityType, ExtraServicePrice, Fee, MailClass, PriceType, ProcessingCategory,
-    RateDetails, RateIndicator, TotalRateOption, TotalRatesQuery, TotalRatesResponse,
+    check_combination, check_ingredients, dim_weight_applies, single_piece_indicator,
+    BaseRatesQuery, BaseRatesResponse, DestinationEntryFacilityType, ExtraServicePrice, Fee,
+    MailClass, PriceType, ProcessingCategory, RateDetails, RateIndicator, TotalRateOption,
+    TotalRatesQuery, TotalRatesResponse,
 };
 
 use super::directory::directory;
@@ -29,6 +30,7 @@ mod codes {
     pub const NO_SKU: &str = "030002";
     pub const UNSUPPORTED_DATE: &str = "030003";
     pub const WEIGHT: &str = "030004";
+    pub const NOT_DIMENSIONAL: &str = "030007";
     pub const SIZE: &str = "030008";
     pub const PAST_DATE: &str = "160211";
 }
@@ -50,8 +52,6 @@ const REQUIRED: &[&str] = &[
 
 /// Maximum weight of a domestic package, in pounds.
 const MAX_WEIGHT: i64 = 70;
-/// Volume above which dimensional weight applies, in cubic inches (one cubic foot).
-const DIM_VOLUME: i64 = 1728;
 /// Cubic inches per pound of dimensional weight.
 const DIM_DIVISOR: i64 = 166;
 
@@ -106,7 +106,10 @@ pub(crate) fn total_rates(
         height: query.height,
         mail_class: query.mail_class.expect("checked as required"),
         processing_category: ProcessingCategory::Machinable,
-        rate_indicator: RateIndicator::SinglePiece,
+        rate_indicator: single_piece_indicator(
+            query.mail_class.expect("checked as required"),
+            [query.length, query.width, query.height],
+        ),
         destination_entry_facility_type: DestinationEntryFacilityType::None,
         price_type: query.price_type.unwrap_or(PriceType::Retail),
         mailing_date: query.mailing_date.clone(),
@@ -334,7 +337,9 @@ fn validate_service(query: &BaseRatesQuery) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks length plus girth against the class limit and that both ZIP Codes have a zone.
+/// Checks length plus girth against the class limit, then that a package under the
+/// dimensional weight rule has a dimensional rate indicator, then that both ZIP Codes have a
+/// zone.
 fn validate_size_and_zone(query: &BaseRatesQuery) -> Result<(), Rejection> {
     let mut sorted = [query.length, query.width, query.height];
     sorted.sort();
@@ -349,6 +354,17 @@ fn validate_size_and_zone(query: &BaseRatesQuery) -> Result<(), Rejection> {
                 query.mail_class.as_str()
             ),
             Some("length"),
+        ));
+    }
+    let dimensions = [query.length, query.width, query.height];
+    if query.rate_indicator == RateIndicator::SinglePiece
+        && dim_weight_applies(query.mail_class, dimensions)
+    {
+        return Err(bad_request(
+            Some(codes::NOT_DIMENSIONAL),
+            "Package dimensions and weight result in dimensional weight rule applying, but rate ingredients are not dimensional.",
+            "The package is over one cubic foot; use rate indicator DR or DN.".to_string(),
+            Some("rateIndicator"),
         ));
     }
     zone(
@@ -532,7 +548,8 @@ pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
 
     // A flat rate container is priced without regard to its size.
     let volume = query.length * query.width * query.height;
-    let dim_weight = if flat.is_none() && volume > Decimal::from(DIM_VOLUME) {
+    let dimensions = [query.length, query.width, query.height];
+    let dim_weight = if flat.is_none() && dim_weight_applies(query.mail_class, dimensions) {
         (volume / Decimal::from(DIM_DIVISOR)).ceil()
     } else {
         Decimal::ZERO
@@ -757,7 +774,7 @@ mod tests {
     fn dimensional_weight_applies_over_a_cubic_foot() {
         let response = base_rates(
             &body(serde_json::json!({"length": 20, "width": 12, "height": 12,
-                "priceType": "COMMERCIAL"})),
+                "priceType": "COMMERCIAL", "rateIndicator": "DR"})),
             today(),
         )
         .unwrap();
@@ -848,6 +865,10 @@ mod tests {
                 Some("030001"),
             ),
             (serde_json::json!({"mailClass": "OVERNIGHT"}), None),
+            (
+                serde_json::json!({"length": 20, "width": 12, "height": 12}),
+                Some("030007"),
+            ),
             (serde_json::json!({"rateIndicator": "E4"}), Some("030002")),
             (
                 serde_json::json!({"destinationEntryFacilityType": "DESTINATION_DELIVERY_UNIT"}),

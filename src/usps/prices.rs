@@ -267,6 +267,42 @@ pub fn check_combination(
     Ok(())
 }
 
+/// Volume above which the dimensional weight rule applies, in cubic inches (one cubic foot).
+pub const DIM_WEIGHT_VOLUME: i64 = 1728;
+
+/// Reports whether the dimensional weight rule applies to a package: Priority Mail, Priority
+/// Mail Express, Ground Advantage or Parcel Select (and their return and deprecated names)
+/// over one cubic foot. Dimensions are in inches.
+pub fn dim_weight_applies(mail_class: MailClass, dimensions: [Decimal; 3]) -> bool {
+    let dimensional_class = matches!(
+        mail_class,
+        MailClass::PriorityMail
+            | MailClass::PriorityMailReturnService
+            | MailClass::PriorityMailExpress
+            | MailClass::PriorityMailExpressReturnService
+            | MailClass::UspsGroundAdvantage
+            | MailClass::UspsGroundAdvantageReturnService
+            | MailClass::FirstClassPackageService
+            | MailClass::FirstClassPackageReturnService
+            | MailClass::GroundReturnService
+            | MailClass::ParcelSelect
+            | MailClass::ParcelSelectLightweight
+    );
+    let [length, width, height] = dimensions;
+    dimensional_class && length * width * height > Decimal::from(DIM_WEIGHT_VOLUME)
+}
+
+/// Returns the single-piece rate indicator of a package: `DR` (dimensional rectangular) when
+/// the dimensional weight rule applies, as USPS answers `SP` then with error 030007, and
+/// `SP` otherwise.
+pub fn single_piece_indicator(mail_class: MailClass, dimensions: [Decimal; 3]) -> RateIndicator {
+    if dim_weight_applies(mail_class, dimensions) {
+        RateIndicator::DimensionalRectangular
+    } else {
+        RateIndicator::SinglePiece
+    }
+}
+
 /// Flat rate containers of Priority Mail, by rate indicator.
 pub const PRIORITY_FLAT_RATES: &[&str] = &["FE", "FA", "FP", "FS", "FB", "PL", "PM"];
 /// Flat rate envelopes of Priority Mail Express, by rate indicator.
