@@ -246,8 +246,8 @@ const MAILING_DAYS_AHEAD: i64 = 7;
 
 /// Checks a mailing date as the Prices APIs do: a past date is error 160211, and a date
 /// more than [`MAILING_DAYS_AHEAD`] days ahead is error 030003 ("The provided mailing date
-/// is not supported"). USPS's own message for 030003 names the earliest supported date; the
-/// sandbox names the range.
+/// is not supported"). USPS's own message for 030003 names the earliest supported date, and
+/// the sandbox's names the range.
 ///
 /// `today` is the earliest date accepted: the gateway passes the day before New York's date,
 /// for clients in time zones behind it. The latest date accepted is the 7th day after

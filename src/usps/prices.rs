@@ -293,7 +293,7 @@ pub fn dim_weight_applies(mail_class: MailClass, dimensions: [Decimal; 3]) -> bo
 }
 
 /// Returns the single-piece rate indicator of a package: `DR` (dimensional rectangular) when
-/// the dimensional weight rule applies, as USPS answers `SP` then with error 030007, and
+/// the dimensional weight rule applies, because USPS then rejects `SP` with error 030007, and
 /// `SP` otherwise.
 pub fn single_piece_indicator(mail_class: MailClass, dimensions: [Decimal; 3]) -> RateIndicator {
     if dim_weight_applies(mail_class, dimensions) {
