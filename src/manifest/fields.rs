@@ -184,6 +184,13 @@ pub const ZIPCODE_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Groups the pieces of a multi-piece shipment in a price manifest; not sent to USPS.
+const SHIPMENT: FieldSpec = FieldSpec {
+    field: "shipmentId",
+    required: false,
+    aliases: &["shipment_id", "shipment", "consignment_id"],
+};
+
 /// Fields of `POST /prices/v3/base-rates/search`. Weight and dimensions are in the units of
 /// the job file's `[units]` table; the enums default to `MACHINABLE`, `SP`, `NONE` and
 /// `RETAIL` when their column is absent or empty.
@@ -260,6 +267,7 @@ pub const DOMESTIC_PRICE_FIELDS: &[FieldSpec] = &[
         required: false,
         aliases: &["mailing_date", "ship_date"],
     },
+    SHIPMENT,
     ID,
 ];
 
@@ -328,6 +336,7 @@ pub const INTERNATIONAL_PRICE_FIELDS: &[FieldSpec] = &[
     DOMESTIC_PRICE_FIELDS[9],
     DOMESTIC_PRICE_FIELDS[10],
     DOMESTIC_PRICE_FIELDS[11],
+    SHIPMENT,
     ID,
 ];
 
