@@ -19,7 +19,7 @@ use crate::output::csv_safe::neutralize;
 
 /// Manifest field that groups pieces into shipments.
 pub const SHIPMENT_FIELD: &str = "shipmentId";
-/// Result column that holds a piece's price.
+/// Result column that contains a piece's price.
 const PRICE_COLUMN: &str = "usps_total_price";
 
 /// Columns of `<job>.shipments.csv`.
