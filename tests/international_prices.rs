@@ -152,3 +152,41 @@ fn insurance_is_rejected_in_job_file() {
     assert!(run.stderr().contains("930"), "{}", run.stderr());
     assert!(run.stderr().contains("item value"), "{}", run.stderr());
 }
+
+#[test]
+fn quota_stop_resumes_without_repeats() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let job = workspace.job(
+        "resume",
+        "international-price",
+        &repo().join("samples/international.csv"),
+        "quota = \"10/h\"\nmax_wait = \"0\"\n[units]\nweight = \"g\"\ndimensions = \"cm\"\n\
+         [columns]\nid = \"order_id\"\n",
+    );
+    // Exit 75: the quota of ten calls (one of them the token) stops the run early.
+    run(&workspace, &job, &sandbox.base_url).expect_code(75);
+    let first = workspace.summary("resume");
+    assert_eq!(first["api_calls"], 9);
+    assert!(first["remaining_rows"].as_u64().unwrap() > 0);
+
+    let resumed = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quota",
+        "600/m",
+        "--quiet",
+    ]);
+    resumed.expect_code(3);
+    let second = workspace.summary("resume");
+    assert_eq!(second["remaining_rows"], 0);
+    assert_eq!(second["by_status"]["ok"], 27);
+    // Every distinct request is sent once over both runs.
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests[BASE_RATES], 28);
+    assert_eq!(stats.repeated_requests, 0);
+    let rows = by_id(workspace.csv("resume.csv"), "order_id");
+    assert_eq!(rows["I0003"]["usps_total_base_price"], "74.00");
+}
