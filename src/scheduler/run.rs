@@ -557,8 +557,12 @@ fn describe_end(
         .map(|(status, count)| format!("{count} {status}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let per_row = summary
+        .calls_per_row
+        .map(|calls| format!(" ({calls:.2} per row)"))
+        .unwrap_or_default();
     let mut message = format!(
-        "{}: {} rows ({statuses}); {} API calls, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
+        "{}: {} rows ({statuses}); {} API calls{per_row}, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
         summary.job,
         summary.rows,
         summary.api_calls,
