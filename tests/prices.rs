@@ -437,4 +437,23 @@ fn shipment_needs_every_piece_priced() {
     assert_eq!(partial["usps_status"], "incomplete_quote");
     assert_eq!(partial["usps_total_price"], "");
     assert_eq!(partial["unpriced_pieces"], "row 4 (B2); row 5 (B3)");
+
+    // Without the shipment column, a fresh run leaves no stale shipments file behind.
+    workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service
+A1,10001,10001,3,PRIORITY_MAIL
+",
+    );
+    workspace
+        .run(&[
+            "run",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+            "--fresh",
+            "--quiet",
+        ])
+        .expect_code(0);
+    assert!(!workspace.out().join("pieces.shipments.csv").exists());
 }

@@ -177,10 +177,17 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     errors_file
         .commit()
         .map_err(|error| fail(&files.errors, error.to_string()))?;
-    if let Some(totals) = shipments {
-        totals
+    match shipments {
+        Some(totals) => totals
             .write(&files.shipments)
-            .map_err(|error| fail(&files.shipments, error))?;
+            .map_err(|error| fail(&files.shipments, error))?,
+        // A shipments file of an earlier run of this job would no longer match the output.
+        None => match std::fs::remove_file(&files.shipments) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(fail(&files.shipments, error.to_string()))
+            }
+            _ => {}
+        },
     }
     Ok(counts)
 }
