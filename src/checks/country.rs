@@ -132,8 +132,8 @@ pub fn parse_country(raw: &str) -> Result<Country, CountryFault> {
 }
 
 /// Checks a foreign postal code and returns it in upper case with single spaces. A Canadian
-/// postal code must have the pattern `A1A 1A1` and is sent in that form, with the space
-/// added when missing. Other countries' codes are checked for length and characters only.
+/// postal code must have the pattern `A1A 1A1` and is sent in that form, with a missing
+/// space added and a hyphen replaced. Other countries' codes are checked for length and characters only.
 pub fn normalize_postal_code(country: &str, raw: &str) -> Result<String, String> {
     let upper = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let upper = upper.to_uppercase();
@@ -149,7 +149,7 @@ pub fn normalize_postal_code(country: &str, raw: &str) -> Result<String, String>
         ));
     }
     if country == "CA" {
-        let compact: Vec<char> = upper.chars().filter(|c| *c != ' ').collect();
+        let compact: Vec<char> = upper.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let pattern_ok = compact.len() == 6
             && compact.iter().enumerate().all(|(index, c)| {
                 if index % 2 == 0 {
@@ -215,6 +215,7 @@ mod tests {
             normalize_postal_code("CA", "K1A  0B1"),
             Ok("K1A 0B1".into())
         );
+        assert_eq!(normalize_postal_code("CA", "K1A-0B1"), Ok("K1A 0B1".into()));
         assert!(normalize_postal_code("CA", "12345").is_err());
         assert_eq!(
             normalize_postal_code("GB", "sw1a 1aa"),
