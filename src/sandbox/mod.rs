@@ -28,6 +28,7 @@ mod params;
 mod places;
 mod pub28;
 mod quota;
+mod rate_table;
 mod rates;
 mod rejection;
 mod standardize;
