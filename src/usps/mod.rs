@@ -9,6 +9,7 @@ pub mod addresses;
 pub mod error;
 pub mod international_prices;
 pub mod oauth;
+mod price_rules;
 pub mod prices;
 pub mod service_standards;
 pub mod shipping_options;
