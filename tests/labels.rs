@@ -615,8 +615,14 @@ fn unconfirmed_purchase_resolves_on_rerun() {
     let job = label_job(&workspace, &orders(&numbered(3)), "concurrency = 1");
     let started = std::time::Instant::now();
 
-    // The first label is charged and its answer lost, then every retry meets the outage.
-    let first = workspace.run(&run_args(&job, &sandbox));
+    // The first label is charged and its answer lost, then every retry meets the outage. The
+    // run is not quiet, so that it prints its closing message.
+    let first = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+    ]);
     assert!(
         matches!(first.code(), 3 | 75),
         "exit {}: {}",

@@ -7,7 +7,11 @@
 //! [`Record::problem`] is the caller's to report before these checks run. Query values are
 //! not percent-encoded here: the HTTP client does that.
 
+mod country;
+mod deadline;
+mod international;
 mod prices;
+mod standards;
 mod state;
 mod street;
 mod text;
@@ -18,10 +22,14 @@ use std::borrow::Cow;
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
+pub use country::{parse_country, Country, CountryFault};
+pub use deadline::prepare_deadline;
+pub use international::prepare_international;
 pub use prices::{
     prepare_label_package, prepare_options, prepare_price, today_at, LabelDefaults, LabelPackage,
     LengthUnit, PreparedPrice, Units, WeightUnit,
 };
+pub use standards::{prepare_estimate, EstimateQuery};
 use text::{clean_text, one_line};
 use zip::{parse_plus4, parse_zip, ZipFault};
 

@@ -22,6 +22,9 @@ pub struct ApiRequest {
     pub path: &'static str,
     /// The path to send when it differs from `path`, with its parameter filled in.
     pub path_filled: Option<String>,
+    /// Query parameters of a GET. A POST sends its body only: its query carries values that
+    /// the kind reads back to interpret the answer (a rate-shop deadline). They never leave
+    /// the runner and take no part in [`ApiRequest::key`].
     pub query: Vec<(&'static str, String)>,
     /// Extra headers, such as `X-Idempotency-Key`. They are not part of [`ApiRequest::key`].
     pub headers: Vec<(&'static str, String)>,
@@ -37,13 +40,11 @@ impl ApiRequest {
         let path = self.path_filled.as_deref().unwrap_or(self.path);
         let url = format!("{base_url}{path}");
         let builder = match self.method {
-            Method::Get => http.get(url),
+            Method::Get => http.get(url).query(&self.query),
             Method::Post => http.post(url),
-            Method::Delete => http.delete(url),
+            Method::Delete => http.delete(url).query(&self.query),
         };
-        let mut builder = builder
-            .query(&self.query)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut builder = builder.header(reqwest::header::ACCEPT, "application/json");
         for (name, value) in &self.headers {
             builder = builder.header(*name, value);
         }
@@ -55,7 +56,8 @@ impl ApiRequest {
 
     /// Hashes the request into the key used for the cache and for sharing one answer among
     /// identical rows. The request's values are already normalized by the job kind, so equal
-    /// keys mean equal requests.
+    /// keys mean equal requests as sent. Rows whose POSTs differ only in their query share
+    /// one answer, and each is interpreted with its own request.
     pub fn key(&self) -> [u8; 16] {
         let mut hasher = Sha256::new();
         hasher.update(match self.method {
@@ -64,7 +66,11 @@ impl ApiRequest {
             Method::Delete => b"DELETE ".as_slice(),
         });
         hasher.update(self.path_filled.as_deref().unwrap_or(self.path).as_bytes());
-        let mut query: Vec<&(&str, String)> = self.query.iter().collect();
+        let sent_query: &[(&str, String)] = match self.method {
+            Method::Get | Method::Delete => &self.query,
+            Method::Post => &[],
+        };
+        let mut query: Vec<&(&str, String)> = sent_query.iter().collect();
         query.sort();
         for (name, value) in query {
             hasher.update([0u8]);
@@ -124,6 +130,28 @@ mod tests {
             "http://127.0.0.1:9/addresses/v3/address?streetAddress=1400+ELM+ST+%23+326\
              &secondaryAddress=4TH+%26+WALNUT&city=MAYAG%C3%9CEZ&firm=A%2FB+%C2%BD"
         );
+    }
+
+    #[test]
+    fn post_query_is_not_in_key() {
+        let post = |query: Vec<(&'static str, String)>| ApiRequest {
+            api: "shipments",
+            method: Method::Post,
+            path: "/shipments/v3/options/search",
+            query,
+            body: Some(serde_json::json!({"originZIPCode": "10001"})),
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
+        };
+        let first = post(vec![("deliverBy", "2026-03-12".into())]);
+        let second = post(Vec::new());
+        assert_eq!(first.key(), second.key());
+        let built = first
+            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(built.url().query(), None);
     }
 
     #[test]

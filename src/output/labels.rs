@@ -337,6 +337,7 @@ account_number = "1000012345"
             state,
             retryable: true,
             result: outcome.map(|outcome| serde_json::to_string(&outcome).unwrap()),
+            updated_at: 0,
         }
     }
 

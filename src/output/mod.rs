@@ -6,5 +6,6 @@ pub mod csv_safe;
 pub mod labels;
 pub mod progress;
 pub mod report;
+pub mod shipments;
 pub mod summary;
 pub mod time;

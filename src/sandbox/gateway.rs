@@ -28,12 +28,12 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, options, rates, SandboxState};
+use super::{addresses, international, options, rates, standards, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
 
-/// The API endpoints behind the gateway.
+/// The Addresses endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
     Address,
@@ -42,6 +42,9 @@ enum Endpoint {
     BaseRates,
     TotalRates,
     ShippingOptions,
+    InternationalBaseRates,
+    InternationalTotalRates,
+    ServiceStandards,
     PaymentAuthorization,
     Label,
     /// `DELETE /labels/v3/label/{trackingNumber}`; the tracking number comes as the query pair
@@ -58,6 +61,9 @@ impl Endpoint {
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
             Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+            Endpoint::InternationalBaseRates => paths::INTERNATIONAL_BASE_RATES,
+            Endpoint::InternationalTotalRates => paths::INTERNATIONAL_TOTAL_RATES,
+            Endpoint::ServiceStandards => paths::SERVICE_STANDARDS,
             Endpoint::PaymentAuthorization => paths::PAYMENT_AUTHORIZATION,
             Endpoint::Label => paths::LABEL,
             Endpoint::CancelLabel => paths::LABEL_BY_TRACKING,
@@ -69,6 +75,8 @@ impl Endpoint {
             Endpoint::BaseRates
             | Endpoint::TotalRates
             | Endpoint::ShippingOptions
+            | Endpoint::InternationalBaseRates
+            | Endpoint::InternationalTotalRates
             | Endpoint::PaymentAuthorization
             | Endpoint::Label => "POST",
             Endpoint::CancelLabel => "DELETE",
@@ -132,6 +140,54 @@ pub(crate) async fn shipping_options(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
+}
+
+/// Handles `POST /international-prices/v3/base-rates/search`.
+pub(crate) async fn international_base_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalBaseRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `POST /international-prices/v3/total-rates/search`.
+pub(crate) async fn international_total_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalTotalRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `GET /service-standards/v3/estimates`.
+pub(crate) async fn service_standards(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::ServiceStandards,
+        &headers,
+        query.as_deref(),
+        &[],
+    )
+    .await
 }
 
 /// Handles `POST /payments/v3/payment-authorization`.
@@ -402,42 +458,50 @@ fn dispatch(
 ) -> Ending {
     let seed = state.shared.config.seed;
     let desk = &state.shared.labels;
-    let result = match endpoint {
-        Endpoint::Address => params::address_query(pairs)
-            .and_then(|query| addresses::address(&query, seed))
-            .map(|body| Json(body).into_response()),
-        Endpoint::CityState => params::city_state_query(pairs)
-            .and_then(|query| addresses::city_state(&query))
-            .map(|body| Json(body).into_response()),
-        Endpoint::ZipCode => params::zipcode_query(pairs)
-            .and_then(|query| addresses::zipcode(&query, seed))
-            .map(|body| Json(body).into_response()),
-        // USPS checks mailing dates in its own time; the sandbox uses New York's.
-        Endpoint::BaseRates => {
-            rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::TotalRates => {
-            rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::ShippingOptions => {
-            options::options(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
-        Endpoint::Label => {
-            return match desk.create_label(headers, body, rates_today()) {
-                LabelEnding::Respond(response) => Ending::Respond(response),
-                LabelEnding::ChargedThenDropped => Ending::Drop,
+    let result =
+        match endpoint {
+            Endpoint::Address => params::address_query(pairs)
+                .and_then(|query| addresses::address(&query, seed))
+                .map(|body| Json(body).into_response()),
+            Endpoint::CityState => params::city_state_query(pairs)
+                .and_then(|query| addresses::city_state(&query))
+                .map(|body| Json(body).into_response()),
+            Endpoint::ZipCode => params::zipcode_query(pairs)
+                .and_then(|query| addresses::zipcode(&query, seed))
+                .map(|body| Json(body).into_response()),
+            // USPS checks mailing dates in its own time; the sandbox uses New York's.
+            Endpoint::BaseRates => {
+                rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
             }
-        }
-        Endpoint::CancelLabel => {
-            let tracking_number = pairs
-                .iter()
-                .find(|(name, _)| name == "trackingNumber")
-                .map(|(_, value)| value.as_str())
-                .unwrap_or_default();
-            Ok(desk.cancel_label(headers, tracking_number))
-        }
-    };
+            Endpoint::TotalRates => {
+                rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::ShippingOptions => {
+                options::options(body, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::InternationalBaseRates => international::base_rates(body, rates_today())
+                .map(|body| Json(body).into_response()),
+            Endpoint::InternationalTotalRates => international::total_rates(body, rates_today())
+                .map(|body| Json(body).into_response()),
+            Endpoint::ServiceStandards => {
+                standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
+            Endpoint::Label => {
+                return match desk.create_label(headers, body, rates_today()) {
+                    LabelEnding::Respond(response) => Ending::Respond(response),
+                    LabelEnding::ChargedThenDropped => Ending::Drop,
+                }
+            }
+            Endpoint::CancelLabel => {
+                let tracking_number = pairs
+                    .iter()
+                    .find(|(name, _)| name == "trackingNumber")
+                    .map(|(_, value)| value.as_str())
+                    .unwrap_or_default();
+                Ok(desk.cancel_label(headers, tracking_number))
+            }
+        };
     Ending::Respond(result.unwrap_or_else(IntoResponse::into_response))
 }
 

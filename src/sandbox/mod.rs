@@ -1,10 +1,11 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
 //! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
-//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
-//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, payment authorization
-//! of Payments 3.0 at `/payments/v3/payment-authorization`, and label purchase and cancel of
-//! Domestic Labels 3.0 at `/labels/v3/label`, under the same paths, bodies, status codes and
-//! headers as USPS.
+//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
+//! International Prices 3.0 at `/international-prices/v3/...`, domestic Shipping Options
+//! 3.0 at `/shipments/v3/options/search`, Service Standards 3.0 estimates at
+//! `/service-standards/v3/estimates`, payment authorization of Payments 3.0 at
+//! `/payments/v3/payment-authorization`, and label purchase and cancel of Domestic Labels 3.0
+//! at `/labels/v3/label`, under the same paths, bodies, status codes and headers as USPS.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -21,6 +22,7 @@ mod box_lines;
 mod directory;
 pub mod faults;
 mod gateway;
+mod international;
 mod label_pdf;
 mod labels;
 mod oauth;
@@ -30,9 +32,11 @@ mod payments;
 mod places;
 mod pub28;
 mod quota;
+mod rate_table;
 mod rates;
 mod rejection;
 mod standardize;
+mod standards;
 mod stats;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -220,6 +224,15 @@ pub fn router(state: SandboxState) -> Router {
         )
         .route(paths::LABEL, post(gateway::label))
         .route(paths::LABEL_BY_TRACKING, delete(gateway::cancel_label))
+        .route(
+            paths::INTERNATIONAL_BASE_RATES,
+            post(gateway::international_base_rates),
+        )
+        .route(
+            paths::INTERNATIONAL_TOTAL_RATES,
+            post(gateway::international_total_rates),
+        )
+        .route(paths::SERVICE_STANDARDS, get(gateway::service_standards))
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

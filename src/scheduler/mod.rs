@@ -10,6 +10,7 @@ pub mod limiter;
 mod purchase;
 pub mod run;
 pub mod scan;
+pub mod signals;
 
 pub use counters::Counters;
 pub use limiter::Limiter;

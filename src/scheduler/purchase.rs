@@ -177,6 +177,7 @@ impl Dispatcher {
             state: RowState::Pending,
             retryable: true,
             result: None,
+            updated_at: 0,
         };
         self.store
             .call(move |connection| rows::upsert_rows(connection, &job_id, &[stored], now_millis()))

@@ -7,10 +7,13 @@
 
 pub mod addresses;
 pub mod error;
+pub mod international_prices;
 pub mod labels;
 pub mod oauth;
 pub mod payments;
+mod price_rules;
 pub mod prices;
+pub mod service_standards;
 pub mod shipping_options;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
@@ -22,11 +25,25 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const INTERNATIONAL_BASE_RATES: &str = "/international-prices/v3/base-rates/search";
+    pub const INTERNATIONAL_TOTAL_RATES: &str = "/international-prices/v3/total-rates/search";
+    pub const SERVICE_STANDARDS: &str = "/service-standards/v3/estimates";
     pub const PAYMENT_AUTHORIZATION: &str = "/payments/v3/payment-authorization";
     pub const LABEL: &str = "/labels/v3/label";
     /// `DELETE` of one label; the runner appends the tracking number.
     pub const LABEL_BY_TRACKING: &str = "/labels/v3/label/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
+}
+
+/// Finds a spec value in `names` by its spelling, ignoring case, or written in words with
+/// spaces for underscores ("Priority Mail" for `PRIORITY_MAIL`).
+pub fn find_spec_name(raw: &str, names: &[&'static str]) -> Option<&'static str> {
+    let trimmed = raw.trim();
+    let spaced = trimmed.replace(' ', "_");
+    names
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(trimmed) || name.eq_ignore_ascii_case(&spaced))
+        .copied()
 }
 
 /// The two-letter codes that the Addresses spec's `state` pattern accepts: the states, DC,
