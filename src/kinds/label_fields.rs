@@ -2,9 +2,10 @@
 
 use crate::manifest::FieldSpec;
 
+/// Builds an optional field with its aliases.
 macro_rules! field {
-    ($name:expr, $required:expr, [$($alias:expr),* $(,)?]) => {
-        FieldSpec { field: $name, required: $required, aliases: &[$($alias),*] }
+    ($name:expr, [$($alias:expr),* $(,)?]) => {
+        FieldSpec { field: $name, required: false, aliases: &[$($alias),*] }
     };
 }
 
@@ -15,7 +16,6 @@ macro_rules! field {
 pub const LABEL_FIELDS: &[FieldSpec] = &[
     field!(
         "id",
-        false,
         [
             "id",
             "order_id",
@@ -27,7 +27,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.firstName",
-        false,
         [
             "to_first_name",
             "shipping_first_name",
@@ -37,7 +36,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.lastName",
-        false,
         [
             "to_last_name",
             "shipping_last_name",
@@ -47,7 +45,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.firm",
-        false,
         [
             "to_company",
             "to_firm",
@@ -58,7 +55,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.streetAddress",
-        false,
         [
             "to_street",
             "to_address1",
@@ -71,7 +67,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.secondaryAddress",
-        false,
         [
             "to_address2",
             "to_street2",
@@ -83,12 +78,10 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.city",
-        false,
         ["to_city", "shipping_city", "recipient_city", "city"]
     ),
     field!(
         "toAddress.state",
-        false,
         [
             "to_state",
             "shipping_province",
@@ -101,7 +94,6 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.ZIPCode",
-        false,
         [
             "to_zip",
             "shipping_zip",
@@ -114,37 +106,27 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "toAddress.ZIPPlus4",
-        false,
         ["to_zip4", "to_plus4", "shipping_zip4"]
     ),
     field!(
         "toAddress.phone",
-        false,
         ["to_phone", "shipping_phone", "recipient_phone", "phone"]
     ),
-    field!(
-        "toAddress.email",
-        false,
-        ["to_email", "recipient_email", "email"]
-    ),
+    field!("toAddress.email", ["to_email", "recipient_email", "email"]),
     field!(
         "fromAddress.firstName",
-        false,
         ["from_first_name", "sender_first_name"]
     ),
     field!(
         "fromAddress.lastName",
-        false,
         ["from_last_name", "sender_last_name"]
     ),
     field!(
         "fromAddress.firm",
-        false,
         ["from_company", "from_firm", "sender_company"]
     ),
     field!(
         "fromAddress.streetAddress",
-        false,
         [
             "from_street",
             "from_address1",
@@ -154,21 +136,18 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "fromAddress.secondaryAddress",
-        false,
         ["from_address2", "from_street2", "sender_address2"]
     ),
-    field!("fromAddress.city", false, ["from_city", "sender_city"]),
-    field!("fromAddress.state", false, ["from_state", "sender_state"]),
+    field!("fromAddress.city", ["from_city", "sender_city"]),
+    field!("fromAddress.state", ["from_state", "sender_state"]),
     field!(
         "fromAddress.ZIPCode",
-        false,
         ["from_zip", "sender_zip", "origin_zip"]
     ),
-    field!("fromAddress.ZIPPlus4", false, ["from_zip4", "sender_zip4"]),
-    field!("fromAddress.phone", false, ["from_phone", "sender_phone"]),
+    field!("fromAddress.ZIPPlus4", ["from_zip4", "sender_zip4"]),
+    field!("fromAddress.phone", ["from_phone", "sender_phone"]),
     field!(
         "packageDescription.weight",
-        false,
         [
             "weight",
             "package_weight",
@@ -176,24 +155,11 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
             "total_weight"
         ]
     ),
-    field!(
-        "packageDescription.length",
-        false,
-        ["length", "package_length"]
-    ),
-    field!(
-        "packageDescription.width",
-        false,
-        ["width", "package_width"]
-    ),
-    field!(
-        "packageDescription.height",
-        false,
-        ["height", "package_height"]
-    ),
+    field!("packageDescription.length", ["length", "package_length"]),
+    field!("packageDescription.width", ["width", "package_width"]),
+    field!("packageDescription.height", ["height", "package_height"]),
     field!(
         "packageDescription.mailClass",
-        false,
         [
             "mail_class",
             "service",
@@ -204,22 +170,15 @@ pub const LABEL_FIELDS: &[FieldSpec] = &[
     ),
     field!(
         "packageDescription.processingCategory",
-        false,
         ["processing_category"]
     ),
-    field!(
-        "packageDescription.rateIndicator",
-        false,
-        ["rate_indicator"]
-    ),
+    field!("packageDescription.rateIndicator", ["rate_indicator"]),
     field!(
         "packageDescription.destinationEntryFacilityType",
-        false,
         ["destination_entry_facility_type", "entry_facility"]
     ),
     field!(
         "packageDescription.mailingDate",
-        false,
         ["mailing_date", "ship_date"]
     ),
 ];
