@@ -636,6 +636,7 @@ fn unconfirmed_purchase_resolves_on_rerun() {
     assert_eq!(key.len(), 36, "{key}");
     let rows = workspace.csv("labels.csv");
     assert_eq!(rows[0]["usps_status"], "in_doubt", "{:?}", rows[0]);
+    assert_eq!(rows[0]["usps_idempotency_key"], key);
     assert_eq!(account_stats(&sandbox.stats()).labels_charged, 1);
 
     // After the outage the rerun sends the same key and gets the label already bought.

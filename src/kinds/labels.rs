@@ -248,7 +248,7 @@ impl LabelsKind {
                 // A 2xx means USPS may have charged: the row is in doubt, and a rerun with the
                 // same key returns the label without a new charge.
                 tracing::warn!(idempotency_key = %key, error = %message, "label response does not parse");
-                return RowOutcome::failure(
+                let failed = RowOutcome::failure(
                     RowStatus::Error,
                     RowError {
                         code: "invalid_response".into(),
@@ -261,8 +261,8 @@ impl LabelsKind {
                         http_status: Some(answer.status),
                         raw: None,
                     },
-                )
-                .into_in_doubt(key);
+                );
+                return in_doubt(failed, key);
             }
         };
         let metadata = &response.metadata;
@@ -279,7 +279,7 @@ impl LabelsKind {
             Ok(file) => file,
             Err(error) => {
                 tracing::error!(tracking = %metadata.tracking_number, %error, "cannot write the label file");
-                return RowOutcome::failure(
+                let failed = RowOutcome::failure(
                     RowStatus::Error,
                     RowError {
                         code: "label_file_not_written".into(),
@@ -294,8 +294,8 @@ impl LabelsKind {
                         http_status: Some(answer.status),
                         raw: None,
                     },
-                )
-                .into_in_doubt(key);
+                );
+                return in_doubt(failed, key);
             }
         };
         let values = vec![
@@ -337,12 +337,7 @@ impl Kind for LabelsKind {
     }
 
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
-        let key = request
-            .headers
-            .iter()
-            .find(|(name, _)| *name == IDEMPOTENCY_KEY_HEADER)
-            .map(|(_, value)| value.as_str())
-            .unwrap_or_default();
+        let key = idempotency_key(request);
         if (200..300).contains(&answer.status) {
             return self.interpret_label(request, answer, key);
         }
@@ -449,6 +444,10 @@ impl Kind for LabelsKind {
         }
     }
 
+    fn transient_outcome(&self, request: &ApiRequest, outcome: RowOutcome) -> RowOutcome {
+        in_doubt(outcome, idempotency_key(request))
+    }
+
     fn stop_reason(&self, outcome: &RowOutcome) -> Option<Stop> {
         let error = outcome
             .error
@@ -462,6 +461,24 @@ impl Kind for LabelsKind {
             ),
         })
     }
+}
+
+/// Returns the idempotency key that the dispatcher pinned on the request.
+fn idempotency_key(request: &ApiRequest) -> &str {
+    request
+        .headers
+        .iter()
+        .find(|(name, _)| *name == IDEMPOTENCY_KEY_HEADER)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or_default()
+}
+
+/// Marks a failed purchase in doubt, with its key in the key column of the output.
+fn in_doubt(outcome: RowOutcome, key: &str) -> RowOutcome {
+    let mut outcome = outcome.into_in_doubt(key);
+    outcome.values = vec![String::new(); COLUMNS.len()];
+    outcome.values[KEY_COLUMN] = key.to_string();
+    outcome
 }
 
 /// Maximum length of `firstName` and `lastName` in the Labels spec.
@@ -707,6 +724,7 @@ mod tests {
         };
         let outcome = kind.interpret(&label_request("k-2"), &answer);
         assert_eq!(outcome.status, RowStatus::InDoubt);
+        assert_eq!(outcome.values[KEY_COLUMN], "k-2");
         let error = outcome.error.unwrap();
         assert!(error.retryable);
         assert!(error.message.contains("k-2"), "{}", error.message);

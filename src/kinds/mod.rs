@@ -73,6 +73,13 @@ pub trait Kind: Send + Sync {
         None
     }
 
+    /// Adapts the outcome of a request that kept failing with 5xx responses or transport
+    /// errors. An exactly-once kind marks it in doubt, because the request may have been
+    /// charged before the failure.
+    fn transient_outcome(&self, _request: &ApiRequest, outcome: RowOutcome) -> RowOutcome {
+        outcome
+    }
+
     /// Returns the reason to stop the whole run that `outcome` shows, such as a payer account
     /// without funds, where every later row would fail the same way.
     fn stop_reason(&self, _outcome: &RowOutcome) -> Option<crate::scheduler::Stop> {

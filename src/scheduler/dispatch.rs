@@ -272,13 +272,10 @@ impl Dispatcher {
                         body,
                     } => {
                         let outcome = RowOutcome::transient(message, status, body);
-                        match &pinned {
-                            Some((_, idempotency_key)) => {
-                                tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
-                                outcome.into_in_doubt(idempotency_key)
-                            }
-                            None => outcome,
+                        if let Some((_, idempotency_key)) = &pinned {
+                            tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
                         }
+                        self.kind.transient_outcome(request, outcome)
                     }
                 }
             }
