@@ -44,7 +44,7 @@ pub trait Kind: Send + Sync {
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
 
-    /// Whether each row is a purchase of its own. Such a row never shares a request with an
+    /// Returns whether each row is a purchase of its own. Such a row never shares a request with an
     /// identical row and never reads a cached response, because two identical orders are two
     /// labels. Its request is pinned in the state file with an idempotency key before its
     /// first attempt.

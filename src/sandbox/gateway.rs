@@ -1,5 +1,5 @@
 //! The steps that the USPS API gateway takes before and after each service, in its order:
-//! access token, quota, then the service; plus the sandbox's injected faults, latency and
+//! access token, quota, then the service. The sandbox adds its injected faults, latency and
 //! counters.
 //!
 //! A request with a bad token is rejected before the quota is charged, because the gateway

@@ -1,11 +1,14 @@
-//! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
-//! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
-//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
-//! International Prices 3.0 at `/international-prices/v3/...`, domestic Shipping Options
-//! 3.0 at `/shipments/v3/options/search`, Service Standards 3.0 estimates at
-//! `/service-standards/v3/estimates`, payment authorization of Payments 3.0 at
-//! `/payments/v3/payment-authorization`, and label purchase and cancel of Domestic Labels 3.0
-//! at `/labels/v3/label`, under the same paths, bodies, status codes and headers as USPS.
+//! A local server that behaves like the USPS v3 APIs that usps-batch calls, under the same
+//! paths, bodies, status codes and headers as USPS:
+//!
+//! - OAuth client credentials at `/oauth2/v3/token`;
+//! - Addresses 3.0 at `/addresses/v3/...`;
+//! - the base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
+//!   International Prices 3.0 at `/international-prices/v3/...`;
+//! - domestic Shipping Options 3.0 at `/shipments/v3/options/search`;
+//! - Service Standards 3.0 estimates at `/service-standards/v3/estimates`;
+//! - payment authorization of Payments 3.0 at `/payments/v3/payment-authorization`;
+//! - label purchase and cancel of Domestic Labels 3.0 at `/labels/v3/label`.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
