@@ -361,9 +361,19 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             files: files.clone(),
             deferred: (deferred_code.to_string(), deferred_message.clone()),
         };
-        tokio::task::spawn_blocking(move || report_input.write())
+        let written = tokio::task::spawn_blocking(move || report_input.write())
             .await
-            .context("writing the outputs failed")??
+            .context("writing the outputs failed")
+            .and_then(|written| written);
+        match written {
+            Ok(counts) => counts,
+            Err(error) => {
+                // The run record must not stay open: status would show it as still running.
+                let message = format!("{error:#}");
+                finish_run(&store, run_id, Exit::Fatal, &counters, &message).await;
+                return Err(error);
+            }
+        }
     };
 
     let failed_rows = counts.error_rows;
@@ -552,7 +562,10 @@ async fn check_input(
         job_id: job_id.to_string(),
         name: config.name.clone(),
         kind: kind.job_kind().name().to_string(),
-        input_path: config.input.display().to_string(),
+        input_path: std::fs::canonicalize(&config.input)
+            .unwrap_or_else(|_| config.input.clone())
+            .display()
+            .to_string(),
         input_bytes: whole.length,
         input_hash: Some(whole.hash),
         settings_digest: Some(settings.to_vec()),
