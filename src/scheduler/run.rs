@@ -627,8 +627,8 @@ fn describe_end(
     );
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
-            // With no quota of its own, the run stopped on the server's 429s.
-            let whose = if summary.quota == "unlimited" {
+            // A 429 means the server's count ran out, whatever the job's own quota says.
+            let whose = if summary.rate_limited > 0 || summary.quota == "unlimited" {
                 "the server's quota (it answered 429)".to_string()
             } else {
                 format!("the quota ({})", summary.quota)
