@@ -331,3 +331,24 @@ fn failed_output_write_closes_run() {
     assert_eq!(last_run["exit_code"], 1, "{last_run}");
     assert_eq!(last_run["api_calls"], 2, "{last_run}");
 }
+
+#[test]
+fn plan_and_run_reject_truncated_input() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let rows = sample_rows(3);
+    let input = workspace.write("in.csv", &rows);
+    let job = workspace.job("cut", "address", &input, "quota = \"unlimited\"");
+    let first = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    assert!(matches!(first.code(), 0 | 3), "{}", first.stderr());
+
+    let shorter: Vec<&str> = rows.lines().take(3).collect();
+    workspace.write("in.csv", shorter.join("\n") + "\n");
+    let plan = workspace.run(&["plan", job.to_str().unwrap()]);
+    plan.expect_code(1);
+    assert!(plan.stderr().contains("shorter"), "{}", plan.stderr());
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("shorter"), "{}", run.stderr());
+    assert!(run.stderr().contains("--fresh"), "{}", run.stderr());
+}

@@ -21,7 +21,7 @@ use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::scheduler::dispatch::Dispatcher;
-use crate::scheduler::fingerprint::fingerprint;
+use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
 use crate::scheduler::signals;
@@ -491,8 +491,6 @@ impl ReportInputOwned {
     }
 }
 
-/// Compares the input with the one the job last scanned (see `fingerprint`), and returns
-/// the length of the complete lines that the last run saw.
 /// Reads the job file again and returns the digest of its request settings in the job's
 /// environment.
 fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
@@ -502,13 +500,24 @@ fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
         .with_context(|| format!("invalid job file {}", config.job_file.display()))
 }
 
-async fn check_input(
+/// What [`compare_with_last_run`] found.
+pub struct InputCheck {
+    /// Bytes of the input that the last scan read, when the rows may be resumed.
+    prefix: Option<u64>,
+    whole: Fingerprint,
+    settings: [u8; 16],
+}
+
+/// Compares the input and the job's settings with those of the job's last run, and fails
+/// with what to do when finished rows would no longer match them: the file was rewritten
+/// rather than appended to, or a setting that changes requests was changed. `plan` runs the
+/// same comparison, so that it predicts what `run` does.
+pub async fn compare_with_last_run(
     store: &Store,
     config: &JobConfig,
     job_id: &str,
-    kind: &dyn Kind,
     fresh: bool,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<InputCheck> {
     let recorded = {
         let job_id = job_id.to_string();
         store
@@ -540,6 +549,14 @@ async fn check_input(
     }
 
     if let (Some(job), Some(length)) = (&recorded, prefix) {
+        if whole.length < length {
+            anyhow::bail!(
+                "{} is shorter than at the last run of job {:?} ({} bytes, was {length}), so rows were removed or rewritten, not only appended. Run again with --fresh to start over, or restore the file to resume",
+                config.input.display(),
+                config.name,
+                whole.length
+            );
+        }
         let unchanged = head
             .as_ref()
             .is_some_and(|head| Some(&head.hash) == job.input_hash.as_ref());
@@ -557,7 +574,28 @@ async fn check_input(
             );
         }
     }
+    Ok(InputCheck {
+        prefix,
+        whole,
+        settings,
+    })
+}
 
+/// Runs [`compare_with_last_run`] and records the input and settings of this run, after
+/// deleting the job's checkpoints for `--fresh`. Returns the byte offset from which rows
+/// must be scanned again (see `fingerprint`).
+async fn check_input(
+    store: &Store,
+    config: &JobConfig,
+    job_id: &str,
+    kind: &dyn Kind,
+    fresh: bool,
+) -> anyhow::Result<u64> {
+    let InputCheck {
+        prefix,
+        whole,
+        settings,
+    } = compare_with_last_run(store, config, job_id, fresh).await?;
     let record = jobs::JobRecord {
         job_id: job_id.to_string(),
         name: config.name.clone(),
