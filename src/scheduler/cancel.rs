@@ -16,7 +16,7 @@ use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
 use crate::output::labels::write_label_outputs;
 use crate::scheduler::limiter::LimiterConfig;
-use crate::scheduler::run::{connect, job_id, lock_job, server_key};
+use crate::scheduler::run::{connect, job_id, lock_job, lock_outputs, server_key};
 use crate::scheduler::{Counters, Limiter, Stop};
 use crate::state::cancels::{self, CancelRecord};
 use crate::state::{credential_hash, now_millis, open_reader, RowCursor, Store};
@@ -116,6 +116,14 @@ pub async fn cancel_job(
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
     let _job_lock = lock_job(config, &job_id)?;
+    std::fs::create_dir_all(&config.output_dir).with_context(|| {
+        format!(
+            "cannot create output folder {}",
+            config.output_dir.display()
+        )
+    })?;
+    // The cancel rewrites labels.pdf and writes its report beside the run's outputs.
+    let _output_lock = lock_outputs(config)?;
 
     let targets = {
         let config = config.clone();
