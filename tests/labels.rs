@@ -686,3 +686,40 @@ fn token_without_label_scope_stops_first() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn bundled_label_job_runs() {
+    let workspace = Workspace::new();
+    let job = common::repo().join("jobs/labels.toml");
+    let out = workspace.out();
+    let state = workspace.state();
+    let run = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--quiet",
+    ]);
+    // Order #1011 has a company name over the 50 characters USPS accepts.
+    run.expect_code(3);
+
+    let rows = workspace.csv("labels.csv");
+    assert_eq!(rows.len(), 54);
+    let bought: Vec<_> = rows
+        .iter()
+        .filter(|row| row["usps_status"] == "ok")
+        .collect();
+    assert_eq!(bought.len(), 53);
+    assert_eq!(rows[10]["usps_error_code"], "firm_too_long");
+    // The identical orders #1053 and #1054 are two labels.
+    assert_ne!(
+        rows[52]["usps_tracking_number"],
+        rows[53]["usps_tracking_number"]
+    );
+    let merged = lopdf::Document::load(out.join("labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 53);
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["labels"]["labels_bought"], 53);
+}

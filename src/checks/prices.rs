@@ -132,33 +132,14 @@ pub fn prepare_price(
         "processingCategory",
         ProcessingCategory::Machinable,
     )?;
-    let indicator_input = Input::read(record, columns, "rateIndicator");
-    let dimensions = [length, width, height];
-    let default_indicator = single_piece_indicator(mail_class, dimensions);
-    let rate_indicator = parse_enum(
-        &indicator_input,
-        RateIndicator::parse,
-        RateIndicator::ALL,
-        Some(default_indicator),
-    )?
-    .expect("a defaulted enum has a value");
-    if indicator_input.value.is_none() && default_indicator != RateIndicator::SinglePiece {
-        notes.push(format!(
-            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
-             is by dimensional weight",
-            indicator_input.place(),
-            default_indicator.as_str()
-        ));
-    }
-    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
-        return Err(indicator_input.issue(
-            "dimensional_rate_required",
-            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
-             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
-             rectangular), or leave it empty, and rerun"
-                .to_owned(),
-        ));
-    }
+    let rate_indicator = prepare_rate_indicator(
+        record,
+        columns,
+        mail_class,
+        [length, width, height],
+        RateIndicator::SinglePiece,
+        &mut notes,
+    )?;
     let destination_entry_facility_type = read_enum(
         record,
         columns,
@@ -585,6 +566,51 @@ pub(super) fn prepare_mailing_date_within(
     Ok(date)
 }
 
+/// Reads the rate indicator, or `default` when the column is empty. A single-piece default
+/// becomes `DR` for a package over one cubic foot (noted), because USPS prices such a package
+/// by dimensional weight and rejects `SP` with error 030007. An explicit `SP` for it is an
+/// error.
+fn prepare_rate_indicator(
+    record: &Record,
+    columns: &ColumnMap,
+    mail_class: MailClass,
+    dimensions: [Decimal; 3],
+    default: RateIndicator,
+    notes: &mut Vec<String>,
+) -> Result<RateIndicator, RowIssue> {
+    let indicator_input = Input::read(record, columns, "rateIndicator");
+    let default_indicator = if default == RateIndicator::SinglePiece {
+        single_piece_indicator(mail_class, dimensions)
+    } else {
+        default
+    };
+    let rate_indicator = parse_enum(
+        &indicator_input,
+        RateIndicator::parse,
+        RateIndicator::ALL,
+        Some(default_indicator),
+    )?
+    .expect("a defaulted enum has a value");
+    if indicator_input.value.is_none() && default_indicator != default {
+        notes.push(format!(
+            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
+             is by dimensional weight",
+            indicator_input.place(),
+            default_indicator.as_str()
+        ));
+    }
+    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
+        return Err(indicator_input.issue(
+            "dimensional_rate_required",
+            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
+             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
+             rectangular), or leave it empty, and rerun"
+                .to_owned(),
+        ));
+    }
+    Ok(rate_indicator)
+}
+
 /// Checks the weight (converted to pounds) and the length, width and height (converted to
 /// inches), which `needed_by` requires above zero.
 fn prepare_measured_package(
@@ -662,13 +688,14 @@ pub fn prepare_label_package(
         Some(defaults.processing_category),
     )?
     .expect("a defaulted enum has a value");
-    let rate_indicator = parse_enum(
-        &Input::read(record, columns, "rateIndicator"),
-        RateIndicator::parse,
-        RateIndicator::ALL,
-        Some(defaults.rate_indicator),
-    )?
-    .expect("a defaulted enum has a value");
+    let rate_indicator = prepare_rate_indicator(
+        record,
+        columns,
+        mail_class,
+        [length, width, height],
+        defaults.rate_indicator,
+        &mut notes,
+    )?;
     let destination_entry_facility_type = parse_enum(
         &Input::read(record, columns, "destinationEntryFacilityType"),
         DestinationEntryFacilityType::parse,
@@ -680,6 +707,18 @@ pub fn prepare_label_package(
         return Err(mail_class_input.issue(
             "invalid_service_combination",
             format!("{reason}; change the mail class or the processing category and rerun"),
+        ));
+    }
+    // Labels are bought at commercial prices.
+    if let Err(reason) = check_ingredients(
+        mail_class,
+        rate_indicator,
+        destination_entry_facility_type,
+        PriceType::Commercial,
+    ) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!("{reason}; change the mail class, rate indicator or entry facility and rerun"),
         ));
     }
 
