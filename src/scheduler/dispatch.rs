@@ -116,8 +116,10 @@ impl Dispatcher {
                     }
                     // A POST's query holds values that are not sent, such as a rate-shop
                     // deadline. An empty query is a value too (no deadline), so every POST
-                    // row interprets the shared answer with its own request.
-                    let own_request = work.request.method == Method::Post;
+                    // row interprets the shared answer with its own request. An exactly-once
+                    // row shares nothing, and its outcome comes from the pinned request.
+                    let own_request =
+                        work.request.method == Method::Post && !this.kind.exactly_once();
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
