@@ -500,6 +500,12 @@ fn validated_addresses_gate_purchases() {
         &input,
         &format!("quota = \"unlimited\"\nconcurrency = 1\n{settings}"),
     );
+    // Four labels and three distinct destinations to look up.
+    let plan = workspace.run(&["plan", job.to_str().unwrap(), "--json"]);
+    plan.expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout()).unwrap();
+    assert_eq!(plan["calls_needed"], 7, "{plan}");
+
     workspace.run(&run_args(&job, &sandbox)).expect_code(3);
 
     let rows = workspace.csv("labels.csv");
