@@ -6,17 +6,18 @@
 //! `src/state/pins.rs`), and the kind only reads the key back from the request.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use super::label_fields::LABEL_FIELDS;
 
 use super::domestic_price::money;
+use super::label_address::label_address;
 use super::{Kind, Prepared, RowError, RowOutcome, RowStatus};
 use crate::checks::{self, LabelPackage, RowIssue, Units};
 use crate::client::{Answer, ApiRequest, Method, LABELS_API};
 use crate::job::{JobConfig, JobKind, LabelSettings};
 use crate::manifest::{ColumnMap, FieldSpec, Fields, Record};
-use crate::output::atomic::AtomicFile;
+use crate::output::file_names::{safe_file_stem, write_atomic};
 use crate::scheduler::Stop;
 use crate::usps::addresses::AddressQuery;
 use crate::usps::error::parse_error;
@@ -481,121 +482,6 @@ fn in_doubt(outcome: RowOutcome, key: &str) -> RowOutcome {
     outcome
 }
 
-/// Maximum length of `firstName` and `lastName` in the Labels spec.
-const NAME_MAX: usize = 50;
-/// Maximum length of `email` in the Labels spec.
-const EMAIL_MAX: usize = 50;
-
-/// Builds a label address from a checked address and the name and contact columns. A phone
-/// number or email that the spec's pattern would reject is left out with a note, because both
-/// are optional and a label without them still ships.
-fn label_address(
-    address: AddressQuery,
-    columns: &ColumnMap,
-    record: &Record,
-    part: &'static str,
-    notes: &mut Vec<String>,
-) -> Result<LabelAddress, RowIssue> {
-    let missing = |field: &'static str, what: &str| RowIssue {
-        code: "missing_address_part",
-        field: Some(part),
-        column: columns.column_name(field).map(str::to_string),
-        value: None,
-        message: format!(
-            "{part}.{field} is empty, and a label needs the {what}: fill it in and rerun"
-        ),
-    };
-    let city = address.city.ok_or_else(|| missing("city", "city"))?;
-    let zip_code = address
-        .zip_code
-        .ok_or_else(|| missing("ZIPCode", "ZIP Code"))?;
-    let place = |field: &str| match columns.column_name(field) {
-        Some(column) => format!("column `{column}`"),
-        None => format!("{part}.{field}"),
-    };
-
-    let name = |field: &'static str| -> Result<Option<String>, RowIssue> {
-        let Some(value) = columns
-            .value(field, record)
-            .map(|value| super::normalize(&value))
-        else {
-            return Ok(None);
-        };
-        if value.chars().count() > NAME_MAX {
-            return Err(RowIssue {
-                code: "name_too_long",
-                field: Some(part),
-                column: columns.column_name(field).map(str::to_string),
-                value: Some(value.clone()),
-                message: format!(
-                    "{}: `{value}` has more than the {NAME_MAX} characters a label accepts; shorten it and rerun",
-                    place(field)
-                ),
-            });
-        }
-        Ok(Some(value))
-    };
-    let first_name = name("firstName")?;
-    let last_name = name("lastName")?;
-
-    let phone = columns.value("phone", record).and_then(|raw| {
-        let phone = label_phone(&raw);
-        if phone.is_none() {
-            notes.push(format!(
-                "{}: phone `{raw}` left out, because a label phone has 6 to 15 digits",
-                place("phone")
-            ));
-        }
-        phone
-    });
-    let email = columns.value("email", record).and_then(|raw| {
-        let valid = raw.len() <= EMAIL_MAX
-            && raw.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.contains(char::is_whitespace)
-            })
-            && !raw.contains(char::is_whitespace);
-        if !valid {
-            notes.push(format!(
-                "{}: email `{raw}` left out, because it is not an address of at most {EMAIL_MAX} characters",
-                place("email")
-            ));
-        }
-        valid.then(|| raw.to_string())
-    });
-
-    // Upper case, single spaces: the form USPS prints and the sender of the job file has.
-    let upper = |value: Option<String>| value.map(|value| super::normalize(&value));
-    Ok(LabelAddress {
-        first_name,
-        last_name,
-        firm: upper(address.firm),
-        street_address: super::normalize(&address.street_address),
-        secondary_address: upper(address.secondary_address),
-        city: super::normalize(&city),
-        state: address.state,
-        zip_code,
-        zip_plus4: address.zip_plus4,
-        phone,
-        email,
-    })
-}
-
-/// Reduces a phone number to the spec's form, digits with no punctuation, or `None` when it
-/// has too few or too many digits. A leading `1` of an 11-digit US number is dropped.
-fn label_phone(raw: &str) -> Option<String> {
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let digits = match digits.strip_prefix('1') {
-        Some(rest) if digits.len() == 11 && !raw.trim_start().starts_with('+') => rest.to_string(),
-        _ => digits,
-    };
-    let plus = raw.trim_start().starts_with('+');
-    match (plus, digits.len()) {
-        (true, 8..=15) if !digits.starts_with('0') => Some(format!("+{digits}")),
-        (false, 6..=15) => Some(digits),
-        _ => None,
-    }
-}
-
 fn package_description(package: &LabelPackage, extra_services: &[u16]) -> PackageDescription {
     PackageDescription {
         weight_uom: "lb".into(),
@@ -613,51 +499,10 @@ fn package_description(package: &LabelPackage, extra_services: &[u16]) -> Packag
     }
 }
 
-/// Device names that Windows reserves whatever the extension.
-const RESERVED_NAMES: &[&str] = &[
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
-    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-];
-/// Maximum length of a file stem taken from a row id, in characters.
-const MAX_STEM: usize = 64;
-
-/// Turns a row id into a file stem that stays inside the labels folder on any file system.
-/// Only ASCII letters, digits, `-` and `_` remain, because each run of other characters
-/// (dots and slashes included) becomes one `_`. Reserved Windows device names get a `_`
-/// suffix. Returns `None` when nothing usable remains.
-pub fn safe_file_stem(id: &str) -> Option<String> {
-    let mut stem = String::new();
-    for c in id.chars() {
-        if c.is_ascii_alphanumeric() || c == '-' {
-            stem.push(c);
-        } else if !stem.ends_with('_') {
-            stem.push('_');
-        }
-    }
-    let stem: String = stem
-        .trim_matches(['_', '-'])
-        .chars()
-        .take(MAX_STEM)
-        .collect();
-    if stem.is_empty() {
-        return None;
-    }
-    if RESERVED_NAMES.contains(&stem.to_ascii_uppercase().as_str()) {
-        return Some(format!("{stem}_"));
-    }
-    Some(stem)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes)?;
-    file.commit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn kind_in(dir: &Path) -> LabelsKind {
         let job = "name = \"labels\"\nkind = \"labels\"\ninput = \"orders.csv\"\n\
@@ -752,34 +597,5 @@ mod tests {
         let outcome = kind.interpret(&label_request("k-4"), &rejected);
         assert_eq!(outcome.status, RowStatus::InvalidInput);
         assert!(kind.stop_reason(&outcome).is_none());
-    }
-
-    #[test]
-    fn phones_lose_punctuation() {
-        assert_eq!(label_phone("(202) 555-0104").as_deref(), Some("2025550104"));
-        assert_eq!(label_phone("1-202-555-0103").as_deref(), Some("2025550103"));
-        assert_eq!(label_phone("202.555.0102").as_deref(), Some("2025550102"));
-        assert_eq!(
-            label_phone("+44 20 7946 0958").as_deref(),
-            Some("+442079460958")
-        );
-        assert_eq!(label_phone("555").as_deref(), None);
-        assert_eq!(label_phone("call me").as_deref(), None);
-    }
-
-    #[test]
-    fn hostile_ids_stay_in_the_folder() {
-        assert_eq!(safe_file_stem("../../x").as_deref(), Some("x"));
-        assert_eq!(
-            safe_file_stem("..\\..\\windows\\system32").as_deref(),
-            Some("windows_system32")
-        );
-        assert_eq!(safe_file_stem("CON").as_deref(), Some("CON_"));
-        assert_eq!(safe_file_stem("lpt1").as_deref(), Some("lpt1_"));
-        assert_eq!(safe_file_stem("/etc/passwd").as_deref(), Some("etc_passwd"));
-        assert_eq!(safe_file_stem("#1001 José").as_deref(), Some("1001_Jos"));
-        assert_eq!(safe_file_stem("...").as_deref(), None);
-        assert_eq!(safe_file_stem("").as_deref(), None);
-        assert_eq!(safe_file_stem(&"a".repeat(200)).unwrap().len(), MAX_STEM);
     }
 }

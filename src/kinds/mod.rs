@@ -6,6 +6,7 @@ mod city_state;
 mod dates;
 mod domestic_price;
 mod international_price;
+mod label_address;
 mod label_fields;
 pub mod labels;
 mod outcome;

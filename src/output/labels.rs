@@ -5,7 +5,6 @@
 //! run, so a rerun after a kill writes the same files as an uninterrupted run.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -19,6 +18,7 @@ use crate::kinds::{kind_for, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
+use crate::output::file_names::write_atomic;
 use crate::state::{cancels, open_reader, pins, RowCursor, RowState};
 
 /// Label counts and the postage total of a job, for the summary.
@@ -266,10 +266,7 @@ pub fn merge_pdfs(paths: &[PathBuf], target: &Path) -> anyhow::Result<()> {
     merged
         .save_to(&mut bytes)
         .with_context(|| format!("cannot build {}", target.display()))?;
-    let mut file = AtomicFile::create(target)?;
-    file.write_all(&bytes)?;
-    file.commit()
-        .with_context(|| format!("cannot write {}", target.display()))?;
+    write_atomic(target, &bytes).with_context(|| format!("cannot write {}", target.display()))?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod csv_safe;
+pub mod file_names;
 pub mod labels;
 pub mod progress;
 pub mod report;
