@@ -15,11 +15,10 @@ use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
 use crate::output::labels::write_label_outputs;
-use crate::scheduler::limiter::LimiterConfig;
-use crate::scheduler::run::{connect, job_id, lock_job, lock_outputs, server_key};
-use crate::scheduler::{Counters, Limiter, Stop};
+use crate::scheduler::run::{build_client, connect, job_id, lock_job, lock_outputs};
+use crate::scheduler::{Counters, Stop};
 use crate::state::cancels::{self, CancelRecord};
-use crate::state::{credential_hash, now_millis, open_reader, RowCursor, Store};
+use crate::state::{now_millis, open_reader, RowCursor, Store};
 use crate::usps::error::parse_error;
 use crate::usps::labels::CancelResponse;
 use crate::usps::paths;
@@ -108,10 +107,6 @@ pub async fn cancel_job(
             config.kind.name()
         );
     }
-    let labels = config
-        .labels
-        .as_ref()
-        .expect("label jobs have label settings");
     let connection = connect(config).await?;
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
@@ -136,26 +131,7 @@ pub async fn cancel_job(
     tracing::info!(job_id = %job_id, rows = targets.len(), "cancel started");
 
     let counters = Arc::new(Counters::default());
-    let env = server_key(config);
-    let limiter = Arc::new(Limiter::new(
-        store.clone(),
-        LimiterConfig {
-            credential: credential_hash(&env, &connection.credentials.client_id),
-            quota: config.quota,
-            pool: config.quota_pool,
-            burst: config.burst,
-            max_wait: config.max_wait,
-            job_id: job_id.clone(),
-        },
-        counters.clone(),
-    ));
-    let client = UspsClient::new(
-        connection.base_url.clone(),
-        connection.credentials.clone(),
-        limiter,
-        counters,
-    )
-    .with_payments(labels.payment.roles());
+    let (_, client) = build_client(config, &store, &connection, &job_id, &counters);
 
     let mut results: Vec<(Target, CancelRecord)> = Vec::new();
     let mut stop = None;

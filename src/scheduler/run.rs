@@ -89,6 +89,40 @@ pub(crate) fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::
     })
 }
 
+/// Builds the quota limiter and the HTTP client of a job, with payment authorization for a
+/// label job.
+pub(crate) fn build_client(
+    config: &JobConfig,
+    store: &Store,
+    connection: &Connection,
+    job_id: &str,
+    counters: &Arc<Counters>,
+) -> (Arc<Limiter>, UspsClient) {
+    let env = server_key(config);
+    let limiter = Arc::new(Limiter::new(
+        store.clone(),
+        LimiterConfig {
+            credential: credential_hash(&env, &connection.credentials.client_id),
+            quota: config.quota,
+            pool: config.quota_pool,
+            burst: config.burst,
+            max_wait: config.max_wait,
+            job_id: job_id.to_string(),
+        },
+        counters.clone(),
+    ));
+    let mut client = UspsClient::new(
+        connection.base_url.clone(),
+        connection.credentials.clone(),
+        limiter.clone(),
+        counters.clone(),
+    );
+    if let Some(labels) = &config.labels {
+        client = client.with_payments(labels.payment.roles());
+    }
+    (limiter, client)
+}
+
 /// Takes the lock of the job's output files. Runs of one job file on two inputs are two jobs
 /// in the state file, but they write the same output files.
 pub(crate) fn lock_outputs(config: &JobConfig) -> anyhow::Result<std::fs::File> {
@@ -266,28 +300,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 
     let counters = Arc::new(Counters::default());
     let env = server_key(config);
-    let limiter = Limiter::new(
-        store.clone(),
-        LimiterConfig {
-            credential: credential_hash(&env, &connection.credentials.client_id),
-            quota: config.quota,
-            pool: config.quota_pool,
-            burst: config.burst,
-            max_wait: config.max_wait,
-            job_id: job_id.clone(),
-        },
-        counters.clone(),
-    );
-    let limiter = Arc::new(limiter);
-    let mut client = UspsClient::new(
-        connection.base_url.clone(),
-        connection.credentials.clone(),
-        limiter.clone(),
-        counters.clone(),
-    );
-    if let Some(labels) = &config.labels {
-        client = client.with_payments(labels.payment.roles());
-    }
+    let (limiter, client) = build_client(config, &store, &connection, &job_id, &counters);
     let client = Arc::new(client);
     let stop = Arc::new(StopFlag::new(limiter));
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
