@@ -64,6 +64,7 @@ impl Kind for DomesticPriceKind {
         let (path, body) = if self.extra_services.is_empty() {
             (paths::BASE_RATES, serde_json::to_value(&prepared.query))
         } else {
+            checks::check_total_rates_fields(record, columns, &prepared.query)?;
             let query = TotalRatesQuery::from_base(&prepared.query, &self.extra_services);
             (paths::TOTAL_RATES, serde_json::to_value(&query))
         };
