@@ -92,6 +92,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
         reader.headers(),
         &config.input,
     )?;
+    kind.check_columns(&columns)
+        .map_err(|reason| anyhow::anyhow!("job file {}: {reason}", config.job_file.display()))?;
     // Opening the store creates the state file if needed, so the scan's reader can open it.
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);

@@ -354,7 +354,9 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     outcome
 }
 
-fn interpret_error(answer: &Answer) -> RowOutcome {
+/// Interprets an error answer of the Prices and Shipping Options APIs, which share the
+/// 030xxx codes of the USPS error inventory.
+pub(super) fn interpret_error(answer: &Answer) -> RowOutcome {
     if answer.status != 400 {
         let status = if answer.status == 404 {
             RowStatus::NotFound
