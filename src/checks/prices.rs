@@ -106,6 +106,52 @@ pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
     applies_to: "domestic packages",
 };
 
+/// Checks that a row priced with extra services asks for nothing that the total-rates search
+/// cannot take. Its body (`TotalRatesQuery` in Domestic Prices 3.0) has no rate indicator,
+/// processing category or entry facility, so USPS prices the package as a machinable single
+/// piece without destination entry, and a row that sets another value would get the price of
+/// another product.
+pub fn check_total_rates_fields(
+    record: &Record,
+    columns: &ColumnMap,
+    query: &BaseRatesQuery,
+) -> Result<(), RowIssue> {
+    let single_piece = matches!(
+        query.rate_indicator,
+        RateIndicator::SinglePiece
+            | RateIndicator::DimensionalRectangular
+            | RateIndicator::DimensionalNonrectangular
+    );
+    let field = if !single_piece {
+        "rateIndicator"
+    } else if query.processing_category != ProcessingCategory::Machinable {
+        "processingCategory"
+    } else if query.destination_entry_facility_type != DestinationEntryFacilityType::None {
+        "destinationEntryFacilityType"
+    } else {
+        return Ok(());
+    };
+    Err(total_rates_issue(record, columns, field))
+}
+
+/// Builds the issue of a row whose `field` a total-rates search cannot take.
+pub(super) fn total_rates_issue(
+    record: &Record,
+    columns: &ColumnMap,
+    field: &'static str,
+) -> RowIssue {
+    let input = Input::read(record, columns, field);
+    input.issue(
+        "invalid_service_combination",
+        format!(
+            "{} cannot be priced with extra services, because the total-rates search that \
+             prices them takes no {field} and would price a machinable single piece instead. \
+             Remove extra_services from the job file to price this row, or clear the column",
+            input.value.as_deref().unwrap_or("")
+        ),
+    )
+}
+
 /// A checked price row: the request body and the repairs to note.
 pub type PreparedPrice = Prepared<BaseRatesQuery>;
 
@@ -138,6 +184,7 @@ pub fn prepare_price(
         mail_class,
         [length, width, height],
         RateIndicator::SinglePiece,
+        &destination,
         &mut notes,
     )?;
     let destination_entry_facility_type = read_enum(
@@ -237,6 +284,16 @@ pub fn prepare_options(
         },
     };
     Ok(Prepared { query, notes })
+}
+
+/// Reports whether a five-digit ZIP Code is an APO, FPO or DPO one: 090 to 098 (AE), 340 (AA)
+/// and 962 to 966 (AP).
+fn is_military_zip(zip: &str) -> bool {
+    let prefix: u16 = zip
+        .get(..3)
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    matches!(prefix, 90..=98 | 340 | 962..=966)
 }
 
 /// Parses a required ZIP Code and returns its five digits. Territories, freely associated
@@ -576,6 +633,7 @@ fn prepare_rate_indicator(
     mail_class: MailClass,
     dimensions: [Decimal; 3],
     default: RateIndicator,
+    destination: &str,
     notes: &mut Vec<String>,
 ) -> Result<RateIndicator, RowIssue> {
     let indicator_input = Input::read(record, columns, "rateIndicator");
@@ -597,6 +655,16 @@ fn prepare_rate_indicator(
              is by dimensional weight",
             indicator_input.place(),
             default_indicator.as_str()
+        ));
+    }
+    if rate_indicator == RateIndicator::LargeFlatRateBoxApoFpoDpo && !is_military_zip(destination) {
+        return Err(indicator_input.issue(
+            "invalid_service_combination",
+            format!(
+                "is PM, the Large Flat Rate Box price for APO, FPO and DPO addresses, but \
+                 {destination} is not a military ZIP Code: write PL for the Large Flat Rate Box \
+                 and rerun"
+            ),
         ));
     }
     if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
@@ -667,6 +735,7 @@ pub fn prepare_label_package(
     columns: &ColumnMap,
     units: Units,
     defaults: LabelDefaults,
+    destination_zip: &str,
     today: Date,
 ) -> Result<Prepared<LabelPackage>, RowIssue> {
     let mut notes = Vec::new();
@@ -694,6 +763,7 @@ pub fn prepare_label_package(
         mail_class,
         [length, width, height],
         defaults.rate_indicator,
+        destination_zip,
         &mut notes,
     )?;
     let destination_entry_facility_type = parse_enum(
@@ -1018,6 +1088,15 @@ mod tests {
         let now: Timestamp = "2026-03-10T06:00:00Z".parse().unwrap();
         assert_eq!(today_at("10001", now).to_string(), "2026-03-10");
         assert_eq!(today_at("96813", now).to_string(), "2026-03-09");
+    }
+
+    #[test]
+    fn military_zip_prefixes() {
+        assert!(is_military_zip("09021"));
+        assert!(is_military_zip("34001"));
+        assert!(is_military_zip("96201"));
+        assert!(!is_military_zip("78664"));
+        assert!(!is_military_zip("10001"));
     }
 
     #[test]

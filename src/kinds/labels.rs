@@ -151,6 +151,7 @@ impl LabelsKind {
             &columns.scoped("packageDescription."),
             self.units,
             self.settings.defaults,
+            &to.zip_code,
             today,
         )?;
         notes.extend(package.notes);
@@ -352,13 +353,19 @@ impl Kind for LabelsKind {
         } else {
             (RowStatus::Error, "label_failed")
         };
+        // An account problem stops the run with its own message; a row error says what to do.
+        let message = if account_problem {
+            error.message
+        } else {
+            super::with_next_step(error.message, status)
+        };
         let mut outcome = RowOutcome::failure(
             status,
             RowError {
                 code: code.into(),
                 usps_code: Some(error.code),
-                field: None,
-                message: error.message,
+                field: super::parameter_of(&answer.body),
+                message,
                 retryable: account_problem,
                 http_status: Some(answer.status),
                 raw: Some(answer.body.clone()),
