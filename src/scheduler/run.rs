@@ -340,6 +340,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         kind: kind.clone(),
         counters: counters.clone(),
         job_id: job_id.clone(),
+        job_name: config.name.clone(),
         env,
         run_id,
         cache,
