@@ -47,6 +47,10 @@ pub struct SandboxArgs {
     /// Delay of late answers, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_ms: u64,
+    /// API the client application has no access to, such as locations or labels: its calls
+    /// get a 401 and tokens leave it out of their scope. Repeat for several APIs.
+    #[arg(long = "disable-api", value_name = "API")]
+    pub disabled_apis: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -73,6 +77,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
         faults,
+        disabled_apis: args.disabled_apis.into_iter().collect(),
     };
     let sandbox = Sandbox::start(config, args.listen).await?;
     tracing::info!(

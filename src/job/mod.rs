@@ -68,6 +68,9 @@ pub struct SandboxOptions {
     pub token_ttl: Option<String>,
     pub latency_ms: Option<u64>,
     pub seed: Option<u64>,
+    /// APIs the sandbox's client application has no access to, such as `["locations"]`.
+    #[serde(default)]
+    pub disabled_apis: Vec<String>,
     #[serde(flatten)]
     pub faults: Faults,
 }
@@ -321,6 +324,11 @@ impl JobConfig {
                 invalid(format!("invalid [sandbox] token_ttl {text:?}: {reason}"))
             })?;
         }
+
+        let disabled: std::collections::BTreeSet<String> =
+            file.sandbox.disabled_apis.iter().cloned().collect();
+        crate::sandbox::access::validate(&disabled)
+            .map_err(|error| invalid(format!("[sandbox] {error}")))?;
 
         let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
         let extra_services = file.extra_services.unwrap_or_default();

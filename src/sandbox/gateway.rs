@@ -1,6 +1,6 @@
-//! The steps that the USPS API gateway takes before and after the Addresses service, in its
-//! order: access token, quota, then the service; plus the sandbox's injected faults, latency
-//! and counters.
+//! The steps that the USPS API gateway takes before and after each API service, in its
+//! order: access token, the application's access to the API, quota, then the service; plus
+//! the sandbox's injected faults, latency and counters.
 //!
 //! A request with a bad token is rejected before the quota is charged, because the gateway
 //! cannot tell whose quota it would be. Injected faults come after the quota, so a faulty
@@ -27,12 +27,12 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, options, rates, SandboxState};
+use super::{access, addresses, locations, options, rates, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
 
-/// The Addresses endpoints.
+/// The API endpoints the sandbox serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
     Address,
@@ -41,6 +41,9 @@ enum Endpoint {
     BaseRates,
     TotalRates,
     ShippingOptions,
+    PostOfficeLocations,
+    DropoffLocations,
+    ParcelLockerLocations,
 }
 
 impl Endpoint {
@@ -52,6 +55,9 @@ impl Endpoint {
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
             Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+            Endpoint::PostOfficeLocations => paths::POST_OFFICE_LOCATIONS,
+            Endpoint::DropoffLocations => paths::DROPOFF_LOCATIONS,
+            Endpoint::ParcelLockerLocations => paths::PARCEL_LOCKER_LOCATIONS,
         }
     }
 
@@ -91,6 +97,36 @@ pub(crate) async fn zipcode(
     RawQuery(query): RawQuery,
 ) -> Response {
     serve_api(&state, Endpoint::ZipCode, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/post-office-locations`.
+pub(crate) async fn post_office_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::PostOfficeLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/dropoff-locations`.
+pub(crate) async fn dropoff_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::DropoffLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/parcel-locker-locations`.
+pub(crate) async fn parcel_locker_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::ParcelLockerLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
 }
 
 /// Handles `POST /prices/v3/base-rates/search`.
@@ -180,9 +216,12 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
     if request.client_secret != config.client_secret {
         return rejected_token(TokenError::BadSecret);
     }
-    let token = shared
-        .tokens
-        .issue(&request.client_id, config.token_ttl, now);
+    let token = shared.tokens.issue(
+        &request.client_id,
+        &shared.token_scope,
+        config.token_ttl,
+        now,
+    );
     shared.stats.record_token_issued();
     debug!(client_id = %request.client_id, expires_in = token.expires_in, "issued an access token");
     (StatusCode::OK, Json(token)).into_response()
@@ -236,10 +275,17 @@ async fn serve_api(
         debug!(path, client_id = %client_id, "repeated request");
     }
 
+    // The gateway checks the application's products after the token and before the quota,
+    // so a call of an API outside them costs no quota.
+    let api = access::api_of_path(path).unwrap_or_default();
     let ending = match authenticated {
         Err(error) => {
             debug!(path, ?error, "rejected the access token");
             Ending::Respond(error.into_response(API_VERSION))
+        }
+        Ok(client_id) if shared.config.disabled_apis.contains(api) => {
+            info!(path, api, client_id = %client_id, "the client has no access to this API; responded 401");
+            Ending::Respond(access::no_access_response(api, path))
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
             Err(wait) => Ending::Respond(rate_limited(state, &client_id, path, wait)),
@@ -358,6 +404,15 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         }
         Endpoint::ShippingOptions => {
             options::options(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::PostOfficeLocations => {
+            locations::post_offices(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::DropoffLocations => {
+            locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::ParcelLockerLocations => {
+            locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
         }
     };
     result.unwrap_or_else(IntoResponse::into_response)

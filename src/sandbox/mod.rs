@@ -1,8 +1,9 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
-//! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
-//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
-//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, under the same
-//! paths, bodies, status codes and headers as USPS.
+//! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...`, the domestic
+//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`,
+//! domestic Shipping Options 3.0 at `/shipments/v3/options/search` and Locations 3.0 at
+//! `/locations/v3/...`, under the same paths, bodies, status codes and headers as USPS.
+//! Access to each API can be switched off, as for an application without that product.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -14,11 +15,13 @@
 //! `POST /__sandbox/expire-tokens` expires every issued token at once. Neither counts in the
 //! stats or the quota.
 
+pub mod access;
 mod addresses;
 mod box_lines;
 mod directory;
 pub mod faults;
 mod gateway;
+mod locations;
 mod oauth;
 mod options;
 mod params;
@@ -30,6 +33,7 @@ mod rejection;
 mod standardize;
 mod stats;
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +79,9 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Injected faults. Default: none.
     pub faults: Faults,
+    /// APIs of [`access::APIS`] that the client application has no access to: their calls
+    /// get a 401 and the token's scope leaves them out. Default: none.
+    pub disabled_apis: BTreeSet<String>,
 }
 
 impl Default for SandboxConfig {
@@ -87,6 +94,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             seed: 0,
             faults: Faults::default(),
+            disabled_apis: BTreeSet::new(),
         }
     }
 }
@@ -102,6 +110,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("disabled_apis", &self.disabled_apis)
             .finish()
     }
 }
@@ -117,7 +126,8 @@ impl SandboxConfig {
             !self.client_secret.is_empty(),
             "invalid sandbox configuration: the client secret is empty"
         );
-        self.faults.validate()
+        self.faults.validate()?;
+        access::validate(&self.disabled_apis)
     }
 }
 
@@ -130,6 +140,8 @@ pub struct SandboxState {
 
 struct Shared {
     config: SandboxConfig,
+    /// `scope` of issued tokens: the APIs the client has access to.
+    token_scope: String,
     tokens: oauth::TokenStore,
     quotas: quota::QuotaBook,
     faults: faults::FaultInjector,
@@ -145,6 +157,7 @@ impl SandboxState {
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
             stats: stats::StatsRecorder::default(),
+            token_scope: access::token_scope(&config.disabled_apis),
             config,
         };
         Ok(SandboxState {
@@ -175,6 +188,12 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
+        .route(paths::POST_OFFICE_LOCATIONS, get(gateway::post_office_locations))
+        .route(paths::DROPOFF_LOCATIONS, get(gateway::dropoff_locations))
+        .route(
+            paths::PARCEL_LOCKER_LOCATIONS,
+            get(gateway::parcel_locker_locations),
+        )
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

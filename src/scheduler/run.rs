@@ -182,6 +182,7 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
             .unwrap_or(defaults.latency),
         seed: options.seed.unwrap_or(defaults.seed),
         faults: options.faults.clone(),
+        disabled_apis: options.disabled_apis.iter().cloned().collect(),
         ..defaults
     })
 }

@@ -7,6 +7,7 @@
 
 pub mod addresses;
 pub mod error;
+pub mod locations;
 pub mod oauth;
 pub mod prices;
 pub mod shipping_options;
@@ -20,6 +21,9 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const POST_OFFICE_LOCATIONS: &str = "/locations/v3/post-office-locations";
+    pub const DROPOFF_LOCATIONS: &str = "/locations/v3/dropoff-locations";
+    pub const PARCEL_LOCKER_LOCATIONS: &str = "/locations/v3/parcel-locker-locations";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 
