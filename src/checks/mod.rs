@@ -7,6 +7,7 @@
 //! [`Record::problem`] is the caller's to report before these checks run. Query values are
 //! not percent-encoded here: the HTTP client does that.
 
+mod location;
 mod prices;
 mod state;
 mod street;
@@ -18,6 +19,7 @@ use std::borrow::Cow;
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
+pub use location::{prepare_location, LocationQuery};
 pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
 use text::{clean_text, one_line};
 use zip::{parse_plus4, parse_zip, ZipFault};

@@ -47,6 +47,69 @@ pub struct JobFile {
     pub units: Option<UnitsOptions>,
     /// Extra service codes to price with each package; price jobs only.
     pub extra_services: Option<Vec<u16>>,
+    /// What a locations job searches for; locations jobs only.
+    pub locations: Option<LocationsOptions>,
+}
+
+/// The `[locations]` table as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationsOptions {
+    /// `post-office`, `dropoff` or `parcel-locker`.
+    #[serde(rename = "type")]
+    pub location_type: Option<String>,
+    pub count: Option<u32>,
+    pub radius: Option<u32>,
+}
+
+/// The kind of place a locations job searches for, with its Locations 3.0 endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationType {
+    /// `GET /post-office-locations`, nearest first within the radius.
+    PostOffice,
+    /// `GET /dropoff-locations`: destination entry facilities of a ZIP Code.
+    Dropoff,
+    /// `GET /parcel-locker-locations`: parcel lockers of a ZIP Code or city.
+    ParcelLocker,
+}
+
+impl LocationType {
+    pub fn parse(text: &str) -> Option<LocationType> {
+        match text {
+            "post-office" => Some(LocationType::PostOffice),
+            "dropoff" => Some(LocationType::Dropoff),
+            "parcel-locker" => Some(LocationType::ParcelLocker),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LocationType::PostOffice => "post-office",
+            LocationType::Dropoff => "dropoff",
+            LocationType::ParcelLocker => "parcel-locker",
+        }
+    }
+}
+
+/// The checked `[locations]` settings of a locations job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationSettings {
+    pub location_type: LocationType,
+    /// Locations requested per row, each with its own output columns.
+    pub count: u32,
+    /// Search radius in miles; sent for post offices only, as the other endpoints take none.
+    pub radius: u32,
+}
+
+impl LocationSettings {
+    /// Maximum `count`: each location adds four output columns.
+    pub const MAX_COUNT: u32 = 10;
+    /// Maximum `radius` in Locations 3.0, in miles.
+    pub const MAX_RADIUS: u32 = 100;
+    pub const DEFAULT_COUNT: u32 = 3;
+    /// Default `radius` of Locations 3.0, in miles.
+    pub const DEFAULT_RADIUS: u32 = 20;
 }
 
 /// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
@@ -83,6 +146,7 @@ pub enum JobKind {
     ZipCode,
     DomesticPrice,
     ShippingOptions,
+    Locations,
 }
 
 impl JobKind {
@@ -92,6 +156,7 @@ impl JobKind {
         "zipcode",
         "domestic-price",
         "shipping-options",
+        "locations",
     ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
@@ -101,6 +166,7 @@ impl JobKind {
             "zipcode" => Some(JobKind::ZipCode),
             "domestic-price" => Some(JobKind::DomesticPrice),
             "shipping-options" => Some(JobKind::ShippingOptions),
+            "locations" => Some(JobKind::Locations),
             _ => None,
         }
     }
@@ -112,15 +178,18 @@ impl JobKind {
             JobKind::ZipCode => "zipcode",
             JobKind::DomesticPrice => "domestic-price",
             JobKind::ShippingOptions => "shipping-options",
+            JobKind::Locations => "locations",
         }
     }
 
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
     /// slowly: USPS refreshes its address data monthly. A price request carries its mailing
     /// date, so a cached price is reused only for the same date, and a day covers that date.
+    /// Locations carry opening hours and temporary closures, which change within a month.
     pub fn default_cache_ttl(self) -> Duration {
         match self {
             JobKind::DomesticPrice | JobKind::ShippingOptions => Duration::from_secs(86_400),
+            JobKind::Locations => Duration::from_secs(7 * 86_400),
             _ => Duration::from_secs(30 * 86_400),
         }
     }
@@ -172,6 +241,8 @@ pub struct JobConfig {
     /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
     /// base prices only.
     pub extra_services: Vec<u16>,
+    /// What to search for; set for locations jobs only.
+    pub locations: Option<LocationSettings>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -348,6 +419,8 @@ impl JobConfig {
             )));
         }
 
+        let locations = check_locations(kind, file.locations.as_ref()).map_err(invalid)?;
+
         Ok(JobConfig {
             name: file.name,
             kind,
@@ -368,8 +441,61 @@ impl JobConfig {
             sandbox: file.sandbox,
             units,
             extra_services,
+            locations,
         })
     }
+}
+
+/// Checks the `[locations]` table: a locations job takes it, with defaults for missing keys,
+/// and other kinds reject it.
+fn check_locations(
+    kind: JobKind,
+    options: Option<&LocationsOptions>,
+) -> Result<Option<LocationSettings>, String> {
+    if kind != JobKind::Locations {
+        return match options {
+            Some(_) => Err(format!(
+                "`[locations]` applies to locations jobs only; remove it from this {} job",
+                kind.name()
+            )),
+            None => Ok(None),
+        };
+    }
+    let options = options.cloned().unwrap_or_default();
+    let location_type = match options.location_type.as_deref() {
+        None => LocationType::PostOffice,
+        Some(text) => LocationType::parse(text).ok_or_else(|| {
+            format!(
+                "unknown [locations] type {text:?}; use \"post-office\", \"dropoff\" or \"parcel-locker\""
+            )
+        })?,
+    };
+    let count = options.count.unwrap_or(LocationSettings::DEFAULT_COUNT);
+    if !(1..=LocationSettings::MAX_COUNT).contains(&count) {
+        return Err(format!(
+            "[locations] count {count} is out of range; use 1 to {}",
+            LocationSettings::MAX_COUNT
+        ));
+    }
+    let radius = options.radius.unwrap_or(LocationSettings::DEFAULT_RADIUS);
+    if !(1..=LocationSettings::MAX_RADIUS).contains(&radius) {
+        return Err(format!(
+            "[locations] radius {radius} is out of range; use 1 to {} miles",
+            LocationSettings::MAX_RADIUS
+        ));
+    }
+    if options.radius.is_some() && location_type != LocationType::PostOffice {
+        return Err(format!(
+            "[locations] radius applies to type \"post-office\" only; the {} search of \
+             Locations 3.0 takes no radius, so remove it",
+            location_type.name()
+        ));
+    }
+    Ok(Some(LocationSettings {
+        location_type,
+        count,
+        radius,
+    }))
 }
 
 /// Checks the `[units]` table: price and shipping-options jobs need both units, other kinds
@@ -535,6 +661,30 @@ mod tests {
         let units = config.units.unwrap();
         assert_eq!(units.weight, WeightUnit::Ounce);
         assert_eq!(units.dimensions, LengthUnit::Centimeter);
+    }
+
+    #[test]
+    fn locations_table_is_checked() {
+        let base = "name = \"a\"\nkind = \"locations\"\ninput = \"x.csv\"\n";
+        let settings = load_text(base).unwrap().locations.unwrap();
+        assert_eq!(settings.location_type, LocationType::PostOffice);
+        assert_eq!(settings.count, 3);
+        assert_eq!(settings.radius, 20);
+        let error = load_text(&format!("{base}[locations]\ncount = 11\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("count 11 is out of range"), "{error}");
+        let error = load_text(&format!(
+            "{base}[locations]\ntype = \"dropoff\"\nradius = 5\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("takes no radius"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}[locations]\ncount = 2\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("locations jobs only"), "{error}");
     }
 
     #[test]

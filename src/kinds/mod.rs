@@ -4,6 +4,7 @@
 mod address;
 mod city_state;
 mod domestic_price;
+mod locations;
 mod outcome;
 mod shipping_options;
 mod zipcode;
@@ -36,6 +37,11 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+    /// Reports whether the kind keeps each row's whole answer in [`RowOutcome::response`],
+    /// to be written to `<job>.responses.jsonl` beside the output.
+    fn writes_responses(&self) -> bool {
+        false
+    }
 }
 
 /// Returns the implementation of the job's kind, with the job settings it needs.
@@ -54,6 +60,11 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
             config
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
+        )),
+        JobKind::Locations => Box::new(locations::LocationsKind::new(
+            config
+                .locations
+                .expect("the job file check sets [locations] for locations jobs"),
         )),
     }
 }

@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 pub use columns::ColumnMap;
 pub use error::ManifestError;
 pub use fields::{
-    FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS, SHIPPING_OPTIONS_FIELDS,
-    ZIPCODE_FIELDS,
+    FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS, LOCATIONS_FIELDS,
+    SHIPPING_OPTIONS_FIELDS, ZIPCODE_FIELDS,
 };
 
 use csv_source::CsvSource;

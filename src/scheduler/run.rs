@@ -302,7 +302,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     }
 
     // Outputs cover every row: finished ones with their results, the rest as deferred.
-    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format);
+    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format)
+        .with_responses(&config.output_dir, &config.name, kind.as_ref());
     let (deferred_code, deferred_message) = match &end.stop {
         Some(Stop::QuotaExhausted { next_free_at }) => (
             "deferred_quota",
@@ -552,6 +553,9 @@ fn describe_end(
         files.errors.display(),
         files.summary.display()
     );
+    if let Some(responses) = &files.responses {
+        message.push_str(&format!("\n  responses: {}", responses.display()));
+    }
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
             // With no quota of its own, the run stopped on the server's 429s.
