@@ -1,6 +1,7 @@
 //! The command line: one file per command, each with its arguments and its `run`.
 //! Arguments become a checked [`crate::job::JobConfig`] before any work starts.
 
+pub mod doctor;
 pub mod logging;
 pub mod plan;
 pub mod run;
@@ -30,6 +31,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Serve the local USPS sandbox until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
+    /// Check credentials, token, API access and quota for an environment or a job.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the command line and runs the command. Returns the exit code; `main` is the only
@@ -52,6 +55,7 @@ pub fn main() -> Exit {
             Command::Plan(args) => plan::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Doctor(args) => doctor::run(args).await,
         }
     });
     match result {

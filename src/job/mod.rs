@@ -33,6 +33,8 @@ pub struct JobFile {
     pub state: Option<PathBuf>,
     pub env: Option<String>,
     pub base_url: Option<String>,
+    /// Server of the token requests, when it is not `base_url`.
+    pub token_url: Option<String>,
     pub quota: Option<String>,
     pub quota_pool: Option<String>,
     pub burst: Option<u32>,
@@ -182,6 +184,16 @@ impl JobKind {
         }
     }
 
+    /// Returns the USPS API this kind calls, by the scope name USPS uses for it.
+    pub fn api(self) -> &'static str {
+        match self {
+            JobKind::Address | JobKind::CityState | JobKind::ZipCode => "addresses",
+            JobKind::DomesticPrice => "prices",
+            JobKind::ShippingOptions => "shipments",
+            JobKind::Locations => "locations",
+        }
+    }
+
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
     /// slowly: USPS refreshes its address data monthly. A price request carries its mailing
     /// date, so a cached price is reused only for the same date, and a day covers that date.
@@ -211,6 +223,7 @@ pub struct Overrides {
     pub state: Option<PathBuf>,
     pub env: Option<String>,
     pub base_url: Option<String>,
+    pub token_url: Option<String>,
     pub quota: Option<Quota>,
     pub concurrency: Option<usize>,
     pub max_wait: Option<Duration>,
@@ -228,6 +241,9 @@ pub struct JobConfig {
     pub output_dir: PathBuf,
     pub state: PathBuf,
     pub environment: Environment,
+    /// Server of the token requests, when it is not the environment's base URL. USPS
+    /// refuses a token from another host, which `doctor` points out.
+    pub token_url: Option<String>,
     pub quota: Quota,
     pub quota_pool: QuotaPool,
     pub burst: Option<u32>,
@@ -351,6 +367,11 @@ impl JobConfig {
             .unwrap_or_else(|| "sandbox".into());
         let base_url = overrides.base_url.clone().or(file.base_url.clone());
         let environment = Environment::parse(&env_name, base_url.as_deref()).map_err(invalid)?;
+        let token_url = overrides
+            .token_url
+            .clone()
+            .or(file.token_url.clone())
+            .map(|url| url.trim_end_matches('/').to_string());
 
         let quota = match (&overrides.quota, &file.quota) {
             (Some(quota), _) => *quota,
@@ -431,6 +452,7 @@ impl JobConfig {
             output_dir,
             state,
             environment,
+            token_url,
             quota,
             quota_pool,
             burst: file.burst,

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::client::UspsClient;
 use crate::exit::Exit;
-use crate::job::{Credentials, Environment, JobConfig};
+use crate::job::{Credentials, Environment, JobConfig, SandboxOptions};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::progress::{Progress, ProgressMode};
@@ -58,9 +58,15 @@ pub fn job_id(config: &JobConfig) -> String {
 /// sandbox behind `--base-url` never serve a run against USPS, and two sandboxes with
 /// different seeds never share responses.
 pub fn server_key(config: &JobConfig) -> String {
-    match &config.environment {
+    server_key_of(&config.environment, &config.sandbox)
+}
+
+/// Returns the server key of `environment`; `sandbox` gives the seed of an in-process
+/// sandbox.
+pub fn server_key_of(environment: &Environment, sandbox: &SandboxOptions) -> String {
+    match environment {
         Environment::Sandbox { base_url: None } => {
-            let seed = config.sandbox.seed.unwrap_or(SandboxConfig::default().seed);
+            let seed = sandbox.seed.unwrap_or(SandboxConfig::default().seed);
             format!("sandbox:in-process:seed={seed}")
         }
         Environment::Sandbox {
@@ -115,6 +121,8 @@ fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 /// The server a run talks to, and the sandbox it started, if any.
 pub struct Connection {
     pub base_url: String,
+    /// Server of the token requests: `base_url` unless the job sets `token_url`.
+    pub token_url: String,
     pub credentials: Credentials,
     pub sandbox: Option<Sandbox>,
 }
@@ -122,16 +130,35 @@ pub struct Connection {
 /// Resolves the environment: starts the in-process sandbox, or reads the credentials of a
 /// remote environment. Fails before any row is read when credentials are missing.
 pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
-    match &config.environment {
+    connect_to(
+        &config.environment,
+        config.token_url.as_deref(),
+        &config.sandbox,
+        config.quota,
+    )
+    .await
+}
+
+/// Resolves `environment` as [`connect`] does, for callers without a job: `sandbox` and
+/// `quota` configure an in-process sandbox.
+pub async fn connect_to(
+    environment: &Environment,
+    token_url: Option<&str>,
+    sandbox: &SandboxOptions,
+    quota: Quota,
+) -> anyhow::Result<Connection> {
+    let token_url_or = |base_url: &str| token_url.unwrap_or(base_url).to_string();
+    match environment {
         Environment::Sandbox {
             base_url: Some(base_url),
         } => Ok(Connection {
             base_url: base_url.clone(),
+            token_url: token_url_or(base_url),
             credentials: sandbox_credentials(),
             sandbox: None,
         }),
         Environment::Sandbox { base_url: None } => {
-            let sandbox_config = sandbox_config(config)?;
+            let sandbox_config = sandbox_config_of(sandbox, quota)?;
             let listen = SocketAddr::from(([127, 0, 0, 1], 0));
             let sandbox = Sandbox::start(sandbox_config, listen)
                 .await
@@ -139,6 +166,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             tracing::info!(address = %sandbox.local_addr(), "sandbox started in-process");
             Ok(Connection {
                 base_url: sandbox.base_url(),
+                token_url: token_url_or(&sandbox.base_url()),
                 credentials: Credentials::sandbox(),
                 sandbox: Some(sandbox),
             })
@@ -147,6 +175,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             let credentials = Credentials::from_env().map_err(anyhow::Error::msg)?;
             Ok(Connection {
                 base_url: base_url.clone(),
+                token_url: token_url_or(base_url),
                 credentials,
                 sandbox: None,
             })
@@ -163,11 +192,15 @@ fn sandbox_credentials() -> Credentials {
 /// Builds the in-process sandbox's settings from the job's `[sandbox]` table. Its quota
 /// defaults to the job's, so a runner that keeps its quota meets no 429.
 pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
-    let options = &config.sandbox;
+    sandbox_config_of(&config.sandbox, config.quota)
+}
+
+/// Builds an in-process sandbox's settings from a `[sandbox]` table and the job's quota.
+pub fn sandbox_config_of(options: &SandboxOptions, job_quota: Quota) -> anyhow::Result<SandboxConfig> {
     let defaults = SandboxConfig::default();
     let quota = match &options.quota {
         Some(text) => text.parse::<Quota>()?,
-        None => config.quota,
+        None => job_quota,
     };
     let token_ttl = match &options.token_ttl {
         Some(text) => parse_duration(text).map_err(anyhow::Error::msg)?,
@@ -242,6 +275,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let limiter = Arc::new(limiter);
     let client = Arc::new(UspsClient::new(
         connection.base_url.clone(),
+        connection.token_url.clone(),
         connection.credentials.clone(),
         limiter.clone(),
         counters.clone(),
