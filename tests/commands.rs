@@ -2,10 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
-use common::{command_in, repo, sample_rows, Workspace};
+use common::{repo, sample_rows, Workspace};
 
 fn sample_args<'a>(workspace: &'a Workspace, command: &'a str, job: &'a str) -> Vec<String> {
     vec![
@@ -95,27 +92,7 @@ fn status_lists_jobs_and_quota() {
 #[test]
 fn sandbox_command_serves_a_run() {
     let workspace = Workspace::new();
-    let mut sandbox = KillOnDrop(
-        command_in(
-            workspace.dir.path(),
-            &["sandbox", "--listen", "127.0.0.1:0", "--quota", "100/m"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sandbox"),
-    );
-    let stderr = sandbox.0.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let base_url = loop {
-        let line = lines
-            .next()
-            .expect("the sandbox prints its address")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("sandbox listening on ") {
-            break url.trim().to_string();
-        }
-    };
+    let (_sandbox, base_url) = common::spawn_sandbox(workspace.dir.path(), &["--quota", "100/m"]);
 
     let input = workspace.write("in.csv", sample_rows(3));
     let job = workspace.job("apart", "address", &input, "quota = \"100/m\"");
@@ -132,17 +109,6 @@ fn sandbox_command_serves_a_run() {
     let stats = common::sandbox_stats(&base_url);
     assert_eq!(stats["requests"]["/addresses/v3/address"], 3);
     assert_eq!(stats["tokens_issued"], 1);
-}
-
-/// Kills a child process when dropped, also when a test panics: a sandbox left running
-/// would keep the test's output pipe open and hang the test run.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -1,0 +1,306 @@
+//! `usps-batch doctor` against sandboxes on loopback: good and wrong credentials, an API
+//! outside the application's products, a token from another host, and the JSON report.
+
+mod common;
+
+use common::{sandbox_config, spawn_sandbox, TestSandbox, Workspace};
+use usps_batch::sandbox::SandboxConfig;
+
+/// Counts the quota ledger's entries in the workspace's state file.
+fn ledger_entries(workspace: &Workspace) -> i64 {
+    let connection = rusqlite::Connection::open(workspace.state()).unwrap();
+    connection
+        .query_row("SELECT COUNT(*) FROM ledger", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// Returns the line of the check `name`, such as `FAIL  token`.
+fn check_line<'a>(stdout: &'a str, name: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|line| {
+            let mut words = line.split_whitespace();
+            words.next();
+            let rest: Vec<&str> = words.collect();
+            rest.join(" ").starts_with(name)
+        })
+        .unwrap_or_else(|| panic!("no check {name:?} in:\n{stdout}"))
+}
+
+fn doctor(workspace: &Workspace, base_url: &str, extra: &[&str]) -> common::Run {
+    doctor_with_env(workspace, base_url, extra, &[])
+}
+
+fn doctor_with_env(
+    workspace: &Workspace,
+    base_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> common::Run {
+    let state = workspace.state();
+    let mut args = vec![
+        "doctor",
+        "--base-url",
+        base_url,
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    workspace.run_with_env(&args, env)
+}
+
+#[test]
+fn good_credentials_pass() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor(&workspace, &sandbox.base_url, &[]);
+    run.expect_code(0);
+    let stdout = run.stdout();
+    assert!(check_line(&stdout, "credentials").starts_with("  ok"), "{stdout}");
+    let token = check_line(&stdout, "token");
+    assert!(token.contains("valid for 7h 59m 59s"), "{token}");
+    assert!(token.contains("products [Public Access I]"), "{token}");
+    for api in ["addresses", "prices", "shipments", "locations"] {
+        let line = check_line(&stdout, &format!("access {api}"));
+        assert!(line.starts_with("  ok"), "{line}");
+        assert!(line.contains("answered HTTP 200"), "{line}");
+    }
+    assert!(
+        stdout.contains("doctor made 5 calls (1 token request, 4 API calls)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("result: ready"), "{stdout}");
+
+    let stats = sandbox.stats();
+    assert_eq!(stats.tokens_issued, 1);
+    assert_eq!(stats.requests["/locations/v3/post-office-locations"], 1);
+    assert_eq!(stats.requests["/addresses/v3/city-state"], 1);
+    // Every call, the token request included, is in the quota ledger.
+    assert_eq!(ledger_entries(&workspace), 5);
+}
+
+#[test]
+fn spent_quota_is_reported() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    doctor(&workspace, &sandbox.base_url, &[]).expect_code(0);
+    let second = doctor(&workspace, &sandbox.base_url, &[]);
+    second.expect_code(0);
+    let quota = check_line(&second.stdout(), "quota").to_string();
+    assert!(
+        quota.contains("5 of 60 calls used in the last 1h before doctor, 5 by doctor, 50 free now"),
+        "{quota}"
+    );
+}
+
+#[test]
+fn wrong_secret_fails_token() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor_with_env(
+        &workspace,
+        &sandbox.base_url,
+        &[],
+        &[
+            ("USPS_CLIENT_ID", "sandbox-client"),
+            ("USPS_CLIENT_SECRET", "not-the-secret"),
+        ],
+    );
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let token = check_line(&stdout, "token");
+    assert!(token.starts_with("  FAIL"), "{token}");
+    assert!(token.contains("Client authentication failed"), "{token}");
+    assert!(
+        check_line(&stdout, "access addresses").contains("not checked: no token"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not-the-secret"), "{stdout}");
+    assert!(!run.stderr().contains("not-the-secret"), "{}", run.stderr());
+    assert!(stdout.contains("doctor made 1 calls (1 token request, 0 API calls)"), "{stdout}");
+
+    let stats = sandbox.stats();
+    assert_eq!(stats.tokens_issued, 0);
+    assert_eq!(stats.responses["401"], 1);
+    assert!(!stats.requests.contains_key("/addresses/v3/city-state"));
+}
+
+#[test]
+fn quoted_secret_is_pointed_out() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor_with_env(
+        &workspace,
+        &sandbox.base_url,
+        &[],
+        &[
+            ("USPS_CLIENT_ID", "sandbox-client"),
+            ("USPS_CLIENT_SECRET", "\"sandbox-secret\" "),
+        ],
+    );
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let credentials = check_line(&stdout, "credentials");
+    assert!(credentials.starts_with("  FAIL"), "{credentials}");
+    assert!(
+        credentials.contains("USPS_CLIENT_SECRET starts or ends with white space"),
+        "{credentials}"
+    );
+    assert!(
+        credentials.contains("USPS_CLIENT_SECRET is wrapped in quotes"),
+        "{credentials}"
+    );
+    assert!(!stdout.contains("sandbox-secret"), "{stdout}");
+    // A secret that cannot work costs no call.
+    assert!(sandbox.stats().requests.is_empty());
+    assert_eq!(ledger_entries(&workspace), 0);
+}
+
+#[test]
+fn missing_api_access_fails() {
+    let config = SandboxConfig {
+        disabled_apis: ["locations".to_string()].into(),
+        ..sandbox_config("60/h")
+    };
+    let sandbox = TestSandbox::start(config);
+    let workspace = Workspace::new();
+    let run = doctor(&workspace, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let token = check_line(&stdout, "token");
+    assert!(!token.contains(" locations"), "{token}");
+    let locations = check_line(&stdout, "access locations");
+    assert!(locations.starts_with("  FAIL"), "{locations}");
+    assert!(locations.contains("HTTP 401"), "{locations}");
+    assert!(
+        stdout.contains("fix: the token's scope does not list locations"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("customer onboarding portal"), "{stdout}");
+    assert!(check_line(&stdout, "access addresses").starts_with("  ok"));
+    // The 401 is final: no new token and no repeat.
+    assert!(
+        stdout.contains("doctor made 5 calls (1 token request, 4 API calls)"),
+        "{stdout}"
+    );
+    assert_eq!(sandbox.stats().tokens_issued, 1);
+    assert_eq!(sandbox.stats().responses["401"], 1);
+}
+
+#[test]
+fn sandbox_flag_disables_api() {
+    let workspace = Workspace::new();
+    let (_sandbox, base_url) =
+        spawn_sandbox(workspace.dir.path(), &["--disable-api", "prices"]);
+    let run = doctor(&workspace, &base_url, &[]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    assert!(check_line(&stdout, "access prices").starts_with("  FAIL"), "{stdout}");
+    assert!(check_line(&stdout, "access locations").starts_with("  ok"), "{stdout}");
+    assert!(
+        stdout.contains("the Domestic Prices API belongs to the default Public Access I product"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn job_file_disables_api() {
+    let workspace = Workspace::new();
+    let input = workspace.write("stores.csv", "id,zip\nS1,62701\n");
+    let job = workspace.job(
+        "stores",
+        "locations",
+        &input,
+        "[sandbox]\ndisabled_apis = [\"locations\"]\n",
+    );
+    let state = workspace.state();
+    let run = workspace.run(&[
+        "doctor",
+        job.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    assert!(stdout.starts_with("usps-batch doctor: env sandbox"), "{stdout}");
+    assert!(stdout.contains(", job stores"), "{stdout}");
+    assert!(check_line(&stdout, "access locations").starts_with("  FAIL"), "{stdout}");
+    // Only the job's API is checked.
+    assert!(!stdout.contains("access addresses"), "{stdout}");
+    let quota = check_line(&stdout, "quota");
+    assert!(quota.contains("the job needs 1 calls for 1 rows"), "{quota}");
+
+    // A run of the same job stops on the 401 with exit code 1.
+    let run = workspace.run(&["run", job.to_str().unwrap(), "--quiet"]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("HTTP 401"), "{}", run.stderr());
+}
+
+#[test]
+fn token_from_other_host_is_caught() {
+    let api = TestSandbox::start(sandbox_config("60/h"));
+    let other = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor(&workspace, &api.base_url, &["--token-url", &other.base_url]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let host = check_line(&stdout, "host");
+    assert!(host.starts_with("  FAIL"), "{host}");
+    assert!(
+        host.contains(&format!(
+            "the token comes from {} but the API calls go to {}",
+            other.base_url, api.base_url
+        )),
+        "{host}"
+    );
+    assert!(check_line(&stdout, "access addresses").starts_with("  FAIL"), "{stdout}");
+    assert!(
+        check_line(&stdout, "access prices").contains("refused the token of another host"),
+        "{stdout}"
+    );
+    assert_eq!(other.stats().tokens_issued, 1);
+    assert_eq!(api.stats().tokens_issued, 0);
+    assert_eq!(api.stats().responses["401"], 1);
+    assert!(
+        stdout.contains("doctor made 2 calls (1 token request, 1 API call)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_report_lists_checks() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor(&workspace, &sandbox.base_url, &["--json"]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON report");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["env"], "sandbox");
+    assert_eq!(report["base_url"], sandbox.base_url.as_str());
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|check| check["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "credentials",
+            "host",
+            "token",
+            "access addresses",
+            "access prices",
+            "access shipments",
+            "access locations",
+            "quota"
+        ]
+    );
+    assert!(report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|check| check["status"] == "ok"));
+    assert_eq!(report["calls_spent"]["token_requests"], 1);
+    assert_eq!(report["calls_spent"]["api_calls"], 4);
+}
