@@ -56,7 +56,10 @@ fn good_credentials_pass() {
     let run = doctor(&workspace, &sandbox.base_url, &[]);
     run.expect_code(0);
     let stdout = run.stdout();
-    assert!(check_line(&stdout, "credentials").starts_with("  ok"), "{stdout}");
+    assert!(
+        check_line(&stdout, "credentials").starts_with("  ok"),
+        "{stdout}"
+    );
     let token = check_line(&stdout, "token");
     assert!(token.contains("valid for 7h 59m 59s"), "{token}");
     assert!(token.contains("products [Public Access I]"), "{token}");
@@ -117,7 +120,10 @@ fn wrong_secret_fails_token() {
     );
     assert!(!stdout.contains("not-the-secret"), "{stdout}");
     assert!(!run.stderr().contains("not-the-secret"), "{}", run.stderr());
-    assert!(stdout.contains("doctor made 1 calls (1 token request, 0 API calls)"), "{stdout}");
+    assert!(
+        stdout.contains("doctor made 1 calls (1 token request, 0 API calls)"),
+        "{stdout}"
+    );
 
     let stats = sandbox.stats();
     assert_eq!(stats.tokens_issued, 0);
@@ -190,13 +196,18 @@ fn missing_api_access_fails() {
 #[test]
 fn sandbox_flag_disables_api() {
     let workspace = Workspace::new();
-    let (_sandbox, base_url) =
-        spawn_sandbox(workspace.dir.path(), &["--disable-api", "prices"]);
+    let (_sandbox, base_url) = spawn_sandbox(workspace.dir.path(), &["--disable-api", "prices"]);
     let run = doctor(&workspace, &base_url, &[]);
     run.expect_code(1);
     let stdout = run.stdout();
-    assert!(check_line(&stdout, "access prices").starts_with("  FAIL"), "{stdout}");
-    assert!(check_line(&stdout, "access locations").starts_with("  ok"), "{stdout}");
+    assert!(
+        check_line(&stdout, "access prices").starts_with("  FAIL"),
+        "{stdout}"
+    );
+    assert!(
+        check_line(&stdout, "access locations").starts_with("  ok"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("the Domestic Prices API belongs to the default Public Access I product"),
         "{stdout}"
@@ -222,13 +233,22 @@ fn job_file_disables_api() {
     ]);
     run.expect_code(1);
     let stdout = run.stdout();
-    assert!(stdout.starts_with("usps-batch doctor: env sandbox"), "{stdout}");
+    assert!(
+        stdout.starts_with("usps-batch doctor: env sandbox"),
+        "{stdout}"
+    );
     assert!(stdout.contains(", job stores"), "{stdout}");
-    assert!(check_line(&stdout, "access locations").starts_with("  FAIL"), "{stdout}");
+    assert!(
+        check_line(&stdout, "access locations").starts_with("  FAIL"),
+        "{stdout}"
+    );
     // Only the job's API is checked.
     assert!(!stdout.contains("access addresses"), "{stdout}");
     let quota = check_line(&stdout, "quota");
-    assert!(quota.contains("the job needs 1 calls for 1 rows"), "{quota}");
+    assert!(
+        quota.contains("the job needs 1 calls for 1 rows"),
+        "{quota}"
+    );
 
     // A run of the same job stops on the 401 with exit code 1.
     let run = workspace.run(&["run", job.to_str().unwrap(), "--quiet"]);
@@ -253,7 +273,10 @@ fn token_from_other_host_is_caught() {
         )),
         "{host}"
     );
-    assert!(check_line(&stdout, "access addresses").starts_with("  FAIL"), "{stdout}");
+    assert!(
+        check_line(&stdout, "access addresses").starts_with("  FAIL"),
+        "{stdout}"
+    );
     assert!(
         check_line(&stdout, "access prices").contains("refused the token of another host"),
         "{stdout}"

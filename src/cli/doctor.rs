@@ -72,7 +72,11 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<Exit> {
     } else {
         print_report(&report);
     }
-    Ok(if report.ok { Exit::Success } else { Exit::Fatal })
+    Ok(if report.ok {
+        Exit::Success
+    } else {
+        Exit::Fatal
+    })
 }
 
 fn print_report(report: &Report) {

@@ -13,9 +13,9 @@ pub fn pasting_problems(name: &str, value: &str) -> Vec<String> {
             trimmed.chars().count()
         ));
     }
-    let quoted = ['"', '\'']
-        .iter()
-        .any(|quote| trimmed.len() >= 2 && trimmed.starts_with(*quote) && trimmed.ends_with(*quote));
+    let quoted = ['"', '\''].iter().any(|quote| {
+        trimmed.len() >= 2 && trimmed.starts_with(*quote) && trimmed.ends_with(*quote)
+    });
     if quoted {
         problems.push(format!(
             "{name} is wrapped in quotes, which became part of the value"
@@ -49,7 +49,9 @@ mod tests {
         let padded = pasting_problems("USPS_CLIENT_ID", " Ab12 ");
         assert_eq!(
             padded,
-            vec!["USPS_CLIENT_ID starts or ends with white space (6 characters with it, 4 without)"]
+            vec![
+                "USPS_CLIENT_ID starts or ends with white space (6 characters with it, 4 without)"
+            ]
         );
         let inner = pasting_problems("USPS_CLIENT_SECRET", "Ab12 Cd34");
         assert_eq!(inner, vec!["USPS_CLIENT_SECRET contains a space"]);

@@ -297,7 +297,10 @@ fn check_hosts(base_url: &str, token_url: &str, checks: &mut Vec<Check>) {
         checks.push(Check::new(
             "host",
             CheckStatus::Ok,
-            format!("the token and the API calls both go to {}", origin(base_url)),
+            format!(
+                "the token and the API calls both go to {}",
+                origin(base_url)
+            ),
         ));
     } else {
         checks.push(
@@ -473,7 +476,11 @@ fn access_failure(
 /// Formats a duration for people: `7h 59m 59s`, `1h`, `45s`.
 fn describe_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    let parts = [(seconds / 3600, "h"), (seconds / 60 % 60, "m"), (seconds % 60, "s")];
+    let parts = [
+        (seconds / 3600, "h"),
+        (seconds / 60 % 60, "m"),
+        (seconds % 60, "s"),
+    ];
     let text = parts
         .iter()
         .filter(|(value, _)| *value > 0)

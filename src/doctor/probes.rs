@@ -40,15 +40,14 @@ pub fn in_public_access(api: &str) -> bool {
 /// usps-batch does not call. A locations job tests the endpoint it searches, because
 /// parcel lockers have their own scope.
 pub fn probe(api: &str, location_type: Option<LocationType>) -> Option<ApiRequest> {
-    let get = |api: &'static str, path: &'static str, query: Vec<(&'static str, String)>| {
-        ApiRequest {
+    let get =
+        |api: &'static str, path: &'static str, query: Vec<(&'static str, String)>| ApiRequest {
             api,
             method: Method::Get,
             path,
             query,
             body: None,
-        }
-    };
+        };
     let post = |api: &'static str, path: &'static str, body: serde_json::Value| ApiRequest {
         api,
         method: Method::Post,

@@ -61,11 +61,11 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
-        JobKind::Locations => Box::new(locations::LocationsKind::new(
-            config
-                .locations
-                .expect("the job file check sets [locations] for locations jobs"),
-        )),
+        JobKind::Locations => {
+            Box::new(locations::LocationsKind::new(config.locations.expect(
+                "the job file check sets [locations] for locations jobs",
+            )))
+        }
     }
 }
 

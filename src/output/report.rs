@@ -190,7 +190,8 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         .commit()
         .map_err(|error| fail(&files.errors, error.to_string()))?;
     if let Some((path, file)) = responses {
-        file.commit().map_err(|error| fail(path, error.to_string()))?;
+        file.commit()
+            .map_err(|error| fail(path, error.to_string()))?;
     }
     Ok(counts)
 }

@@ -11,12 +11,12 @@
 use axum::http::StatusCode;
 use zipcodes::Zipcode;
 
-use crate::usps::locations::{
-    AcceptedPackageType, DomesticAddress, DropShipmentLocation, GeoCoordinates,
-    HoursOfOperation, LocationService, OpenInterval, PaginationMetadata, ParcelLockerLocation,
-    PhoneNumbers, PostOfficeLocation, PostOfficeLocationsResponse,
-};
 use crate::usps::is_state_code;
+use crate::usps::locations::{
+    AcceptedPackageType, DomesticAddress, DropShipmentLocation, GeoCoordinates, HoursOfOperation,
+    LocationService, OpenInterval, PaginationMetadata, ParcelLockerLocation, PhoneNumbers,
+    PostOfficeLocation, PostOfficeLocationsResponse,
+};
 
 use super::directory::{directory, preferred_city};
 use super::params::{value, Pairs};
@@ -128,7 +128,9 @@ pub(crate) fn dropoff_locations(pairs: &Pairs) -> Result<Vec<DropShipmentLocatio
             return Err(bad_request(
                 Some(codes::INVALID_MAIL_CLASS),
                 "Invalid mailClass",
-                format!("mailClass {class:?} is not supported; use one of {DROPOFF_MAIL_CLASSES:?}."),
+                format!(
+                    "mailClass {class:?} is not supported; use one of {DROPOFF_MAIL_CLASSES:?}."
+                ),
                 ("mailClass", "PARCEL_SELECT"),
             ));
         }
@@ -294,9 +296,11 @@ fn search_center(pairs: &Pairs) -> Result<(f64, f64), Rejection> {
     }
     let entry = match (&zip, &city, &state) {
         (Some(zip), _, _) => directory().zip(zip),
-        (None, Some(city), Some(state)) => directory()
-            .find_city(state, city)
-            .and_then(|zips| zips.iter().copied().find(|entry| coordinates(entry).is_some())),
+        (None, Some(city), Some(state)) => directory().find_city(state, city).and_then(|zips| {
+            zips.iter()
+                .copied()
+                .find(|entry| coordinates(entry).is_some())
+        }),
         _ => None,
     };
     entry
@@ -437,7 +441,11 @@ fn post_office(entry: &'static Zipcode, miles: f64) -> PostOfficeLocation {
     }
 }
 
-fn dropoff_facility(entry: &'static Zipcode, destination: &str, kind: &str) -> DropShipmentLocation {
+fn dropoff_facility(
+    entry: &'static Zipcode,
+    destination: &str,
+    kind: &str,
+) -> DropShipmentLocation {
     let (name, classes, acceptance) = if kind == DDU {
         (
             facility_name(entry),
@@ -447,7 +455,12 @@ fn dropoff_facility(entry: &'static Zipcode, destination: &str, kind: &str) -> D
     } else {
         (
             format!("{} {} SCF", preferred_city(entry), entry.state),
-            &["PARCEL_SELECT", "BOUND_PRINTED_MATTER", "LIBRARY_MAIL", "MEDIA_MAIL"][..],
+            &[
+                "PARCEL_SELECT",
+                "BOUND_PRINTED_MATTER",
+                "LIBRARY_MAIL",
+                "MEDIA_MAIL",
+            ][..],
             ("0800", "2000"),
         )
     };
@@ -623,14 +636,16 @@ mod tests {
     fn exactly_one_place_form() {
         let none = post_offices(&pairs(&[("radius", "5")])).unwrap_err();
         assert_eq!(none.body.error.errors[0].code.as_deref(), Some("160171"));
-        let two =
-            post_offices(&pairs(&[("ZIPCode", "62701"), ("city", "X"), ("state", "IL")]))
-                .unwrap_err();
+        let two = post_offices(&pairs(&[
+            ("ZIPCode", "62701"),
+            ("city", "X"),
+            ("state", "IL"),
+        ]))
+        .unwrap_err();
         assert_eq!(two.body.error.errors[0].code.as_deref(), Some("160230"));
         let unknown = post_offices(&pairs(&[("ZIPCode", "00000")])).unwrap_err();
         assert_eq!(unknown.body.error.errors[0].code.as_deref(), Some("160033"));
-        let radius = post_offices(&pairs(&[("ZIPCode", "62701"), ("radius", "101")]))
-            .unwrap_err();
+        let radius = post_offices(&pairs(&[("ZIPCode", "62701"), ("radius", "101")])).unwrap_err();
         assert_eq!(radius.status, StatusCode::BAD_REQUEST);
     }
 
@@ -638,17 +653,25 @@ mod tests {
     fn dropoff_has_delivery_unit_and_center() {
         let found = dropoff_locations(&pairs(&[("destinationZIPCode", "62704")])).unwrap();
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].destination_entry_facility_type.as_deref(), Some(DDU));
-        assert_eq!(found[1].destination_entry_facility_type.as_deref(), Some(SCF));
+        assert_eq!(
+            found[0].destination_entry_facility_type.as_deref(),
+            Some(DDU)
+        );
+        assert_eq!(
+            found[1].destination_entry_facility_type.as_deref(),
+            Some(SCF)
+        );
         let media = dropoff_locations(&pairs(&[
             ("destinationZIPCode", "62704"),
             ("mailClass", "MEDIA_MAIL"),
         ]))
         .unwrap();
         assert_eq!(media.len(), 1);
-        assert!(dropoff_locations(&pairs(&[("destinationZIPCode", "00000")]))
-            .unwrap()
-            .is_empty());
+        assert!(
+            dropoff_locations(&pairs(&[("destinationZIPCode", "00000")]))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

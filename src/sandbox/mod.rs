@@ -188,7 +188,10 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
-        .route(paths::POST_OFFICE_LOCATIONS, get(gateway::post_office_locations))
+        .route(
+            paths::POST_OFFICE_LOCATIONS,
+            get(gateway::post_office_locations),
+        )
         .route(paths::DROPOFF_LOCATIONS, get(gateway::dropoff_locations))
         .route(
             paths::PARCEL_LOCKER_LOCATIONS,

@@ -371,7 +371,12 @@ mod tests {
     #[test]
     fn issued_token_is_jwt_shaped() {
         let store = TokenStore::default();
-        let token = store.issue("client", "addresses", Duration::from_secs(60), Instant::now());
+        let token = store.issue(
+            "client",
+            "addresses",
+            Duration::from_secs(60),
+            Instant::now(),
+        );
         assert!(is_jwt_shaped(&token.access_token));
         let payload = token.access_token.split('.').nth(1).unwrap();
         let claims: Value =

@@ -196,7 +196,10 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
 }
 
 /// Builds an in-process sandbox's settings from a `[sandbox]` table and the job's quota.
-pub fn sandbox_config_of(options: &SandboxOptions, job_quota: Quota) -> anyhow::Result<SandboxConfig> {
+pub fn sandbox_config_of(
+    options: &SandboxOptions,
+    job_quota: Quota,
+) -> anyhow::Result<SandboxConfig> {
     let defaults = SandboxConfig::default();
     let quota = match &options.quota {
         Some(text) => text.parse::<Quota>()?,

@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 /// An address of a location (`DomesticAddress`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DomesticAddress {
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "streetAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub street_address: Option<String>,
     #[serde(
         rename = "secondaryAddress",
@@ -254,9 +258,17 @@ pub struct ParcelLockerLocation {
         skip_serializing_if = "Option::is_none"
     )]
     pub delivery_address: Option<DomesticAddress>,
-    #[serde(rename = "lockerStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lockerStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub locker_status: Option<String>,
-    #[serde(rename = "lockerOnline", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lockerOnline",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub locker_online: Option<bool>,
     #[serde(
         rename = "lockerSizeMaximumLength",

@@ -295,4 +295,3 @@ pub fn spawn_sandbox(dir: &Path, args: &[&str]) -> (KillOnDrop, String) {
     std::thread::spawn(move || lines.for_each(drop));
     (sandbox, base_url)
 }
-
