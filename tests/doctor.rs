@@ -263,6 +263,7 @@ fn token_from_other_host_is_caught() {
     let workspace = Workspace::new();
     let run = doctor(&workspace, &api.base_url, &["--token-url", &other.base_url]);
     run.expect_code(1);
+
     let stdout = run.stdout();
     let host = check_line(&stdout, "host");
     assert!(host.starts_with("  FAIL"), "{host}");
@@ -278,9 +279,10 @@ fn token_from_other_host_is_caught() {
         "{stdout}"
     );
     assert!(
-        check_line(&stdout, "access prices").contains("refused the token of another host"),
+        check_line(&stdout, "access prices").contains("rejected the token of another host"),
         "{stdout}"
     );
+
     assert_eq!(other.stats().tokens_issued, 1);
     assert_eq!(api.stats().tokens_issued, 0);
     assert_eq!(api.stats().responses["401"], 1);
@@ -300,6 +302,7 @@ fn json_report_lists_checks() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["env"], "sandbox");
     assert_eq!(report["base_url"], sandbox.base_url.as_str());
+
     let names: Vec<&str> = report["checks"]
         .as_array()
         .unwrap()
@@ -319,6 +322,7 @@ fn json_report_lists_checks() {
             "quota"
         ]
     );
+
     assert!(report["checks"]
         .as_array()
         .unwrap()
@@ -326,4 +330,37 @@ fn json_report_lists_checks() {
         .all(|check| check["status"] == "ok"));
     assert_eq!(report["calls_spent"]["token_requests"], 1);
     assert_eq!(report["calls_spent"]["api_calls"], 4);
+}
+
+#[test]
+fn quota_shortfall_warns() {
+    let workspace = Workspace::new();
+    let input = common::repo().join("samples/locations.csv");
+    let job = workspace.job("stores", "locations", &input, "quota = \"5/h\"\n");
+    let state = workspace.state();
+    let run = workspace.run(&[
+        "doctor",
+        job.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    // A warning does not fail doctor.
+    run.expect_code(0);
+    let stdout = run.stdout();
+    let quota = check_line(&stdout, "quota");
+    assert!(quota.starts_with("  warn"), "{quota}");
+    assert!(
+        quota.contains("0 of 5 calls used in the last 1h before doctor, 2 by doctor, 3 free now"),
+        "{quota}"
+    );
+    assert!(
+        quota.contains("the job needs 11 calls for 14 rows"),
+        "{quota}"
+    );
+    assert!(quota.contains("(estimate)"), "{quota}");
+    assert!(
+        stdout.contains("fix: the job needs more calls than the window has free"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("result: ready"), "{stdout}");
 }

@@ -1,6 +1,6 @@
 //! The `locations` kind against the in-process sandbox: Post Offices of the bundled sample,
 //! drop-off locations, parcel lockers, the count and radius of the job, and the whole
-//! answers in `<job>.responses.jsonl`.
+//! responses in `<job>.responses.jsonl`.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::{repo, Workspace};
 
-/// Copies the bundled locations job into `workspace`, reading the bundled sample.
+/// Writes a job like `jobs/locations.toml` into `workspace`, on the bundled sample.
 fn sample_job(workspace: &Workspace) -> std::path::PathBuf {
     let input = repo().join("samples/locations.csv");
     workspace.job(
@@ -97,7 +97,7 @@ fn sample_finds_nearest_post_offices() {
 }
 
 #[test]
-fn responses_file_holds_whole_answers() {
+fn responses_file_holds_whole_responses() {
     let workspace = Workspace::new();
     let job = sample_job(&workspace);
     workspace
@@ -114,7 +114,7 @@ fn responses_file_holds_whole_answers() {
     assert_eq!(office["phoneNumbers"]["phone"], "2175552701");
     assert_eq!(office["services"][0]["service"], "RETAIL");
     assert_eq!(first["response"]["metadata"]["limit"], 3);
-    // Rows without an answer keep their line, with a null response.
+    // Rows without a response keep their line, with a null one.
     assert_eq!(lines[9]["id"], "L010");
     assert_eq!(lines[9]["status"], "invalid_input");
     assert!(lines[9]["response"].is_null());

@@ -30,9 +30,9 @@ pub enum LocationQuery {
     CityState { city: String, state: String },
 }
 
-/// Checks a record for a search of `location_type`: post offices search from a street
-/// address, else a ZIP Code, else a city and state; parcel lockers from a ZIP Code, else a
-/// city and state; drop-off locations from a ZIP Code only.
+/// Checks a record for a search of `location_type`. Post offices search from a street
+/// address, else a ZIP Code, else a city and state. Parcel lockers search from a ZIP Code,
+/// else a city and state, and drop-off locations from a ZIP Code only.
 pub fn prepare_location(
     record: &Record,
     columns: &ColumnMap,

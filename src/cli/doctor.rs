@@ -128,10 +128,10 @@ fn print_report(report: &Report) {
     }
 }
 
-fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
+fn plural(count: u64, singular: &'static str, plural: &'static str) -> &'static str {
     if count == 1 {
-        one
+        singular
     } else {
-        many
+        plural
     }
 }

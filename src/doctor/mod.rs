@@ -25,7 +25,7 @@ use crate::scheduler::run::{connect_to, server_key_of};
 use crate::scheduler::{Counters, Limiter, Stop};
 use crate::state::{credential_hash, ledger, now_millis, Store};
 
-/// What doctor checks: an environment, and optionally a job.
+/// Target of a doctor run: an environment, and optionally a job.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub environment: Environment,
@@ -81,7 +81,7 @@ pub struct Check {
     pub name: String,
     pub status: CheckStatus,
     pub detail: String,
-    /// What to do, for a check that did not pass.
+    /// Advice for a check that did not pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
@@ -285,8 +285,8 @@ fn check_credentials(environment: &Environment, checks: &mut Vec<Check>) -> bool
     true
 }
 
-/// Checks that the token and the API calls go to one host: a USPS token is refused by any
-/// other host, with a 401 whose message is often empty.
+/// Checks that the token and the API calls go to one host, because any other host rejects a
+/// USPS token, with a 401 whose message is often empty.
 fn check_hosts(base_url: &str, token_url: &str, checks: &mut Vec<Check>) {
     let origin = |url: &str| -> String {
         reqwest::Url::parse(url)
@@ -308,7 +308,7 @@ fn check_hosts(base_url: &str, token_url: &str, checks: &mut Vec<Check>) {
                 "host",
                 CheckStatus::Failed,
                 format!(
-                    "the token comes from {} but the API calls go to {}; USPS refuses a token \
+                    "the token comes from {} but the API calls go to {}; USPS rejects a token \
                      issued by another host",
                     origin(token_url),
                     origin(base_url)
@@ -359,16 +359,16 @@ async fn check_calls(
         .as_ref()
         .and_then(|job| job.locations.map(|settings| settings.location_type));
     let other_host = base_url != token_url;
-    let mut token_refused = false;
+    let mut token_rejected = false;
     for api in apis {
         let name = format!("access {api}");
-        if token_refused {
-            // The API server refused a token of another server once; every other API of
-            // that server would refuse it too, so the calls are saved.
+        if token_rejected {
+            // The API server rejected a token of another server once. Every other API of
+            // that server would reject it too, so the calls are saved.
             checks.push(Check::new(
                 name,
                 CheckStatus::Skipped,
-                "not checked: the API server refused the token of another host",
+                "not checked: the API server rejected the token of another host",
             ));
             continue;
         }
@@ -401,7 +401,7 @@ async fn check_calls(
                     .with_fix("the API looks unavailable: run doctor again later")
             }
             Err(stop) => {
-                token_refused = other_host && matches!(stop, Stop::Auth { .. });
+                token_rejected = other_host && matches!(stop, Stop::Auth { .. });
                 access_failure(name, api, &stop, in_scope, base_url, token_url)
             }
         };
@@ -506,8 +506,8 @@ async fn window_use(store: &Store, credential: &str, target: &Target) -> anyhow:
     };
     let credential = credential.to_string();
     let window = limit.period.as_millis() as i64;
-    // With one pool per API the shared count is the sum of every pool, which is what USPS
-    // would count under the shared reading; it is the stricter number of the two.
+    // With one pool per API, the count is the sum of every pool. That is what USPS would
+    // count under the shared reading, and the stricter number of the two.
     let per_api = target.quota_pool == QuotaPool::PerApi;
     let used = store
         .call(move |connection| {
@@ -535,24 +535,25 @@ async fn window_use(store: &Store, credential: &str, target: &Target) -> anyhow:
 /// Reports the quota spent before doctor, what doctor spent, and what the job needs.
 async fn check_quota(target: &Target, before: Option<QuotaUse>, spent: CallsSpent) -> Check {
     let spent_total = spent.token_requests + spent.api_calls;
-    let Some(limit) = target.quota.limit else {
-        return Check::new(
-            "quota",
-            CheckStatus::Ok,
-            format!("unlimited; doctor spent {spent_total} calls"),
-        );
+    let mut free = None;
+    let mut detail = match target.quota.limit {
+        None => format!("unlimited; doctor spent {spent_total} calls"),
+        Some(limit) => {
+            let used_before = before.map(|used| used.calls).unwrap_or(0);
+            let free_now = u64::from(limit.calls).saturating_sub(used_before + spent_total);
+            free = Some(free_now);
+            format!(
+                "{used_before} of {} calls used in the last {} before doctor, {spent_total} by \
+                 doctor, {free_now} free now",
+                limit.calls,
+                describe_duration(limit.period)
+            )
+        }
     };
-    let period = describe_duration(limit.period);
-    let used_before = before.map(|used| used.calls).unwrap_or(0);
-    let free = u64::from(limit.calls).saturating_sub(used_before + spent_total);
-    let mut detail = format!(
-        "{used_before} of {} calls used in the last {period} before doctor, {spent_total} by \
-         doctor, {free} free now",
-        limit.calls
-    );
     let Some(job) = &target.job else {
         return Check::new("quota", CheckStatus::Ok, detail);
     };
+
     let plan: Plan = match make_plan(job).await {
         Ok(plan) => plan,
         Err(error) => {
@@ -568,9 +569,10 @@ async fn check_quota(target: &Target, before: Option<QuotaUse>, spent: CallsSpen
         "; the job needs {} calls for {} rows ({} finished before, {} from cache)",
         plan.calls_needed, plan.rows, plan.finished_rows, plan.cache_hits
     ));
-    if plan.calls_needed <= free {
+    if free.is_none_or(|free| plan.calls_needed <= free) {
         return Check::new("quota", CheckStatus::Ok, detail);
     }
+
     if let Some(finish) = plan.expected_finish_at {
         detail.push_str(&format!(
             ", so it finishes around {} (estimate)",

@@ -2,7 +2,7 @@
 //! row's place, through Locations 3.0.
 //!
 //! The first `count` locations become four columns each (name, address, distance and
-//! hours), and the whole answer is kept for the `<job>.responses.jsonl` file, because a
+//! hours), and the whole response is kept for the `<job>.responses.jsonl` file, because a
 //! location has more than columns can hold: services, phone numbers, coordinates and the
 //! facility id that labels need.
 
@@ -107,7 +107,7 @@ impl LocationsKind {
                 pairs.push(("limit", self.settings.count.to_string()));
             }
             LocationType::ParcelLocker => pairs.push(("limit", self.settings.count.to_string())),
-            // The drop-off search takes no limit: its answer is cut to `count` here.
+            // The drop-off search takes no limit, so its response is cut to `count` here.
             LocationType::Dropoff => {}
         }
         pairs

@@ -3,8 +3,8 @@
 //!
 //! USPS grants APIs by product: a new application gets the "Public Access I" product, and
 //! Tracking, Labels and Payments need a service request. The API specs state that a call of
-//! an API the application is not authorized for is answered 401 "Unauthorized", so the
-//! sandbox answers 401 too. A token's `scope` lists only the granted APIs, although USPS
+//! an API the application is not authorized for gets a 401 "Unauthorized", so the
+//! sandbox responds with a 401 too. A token's `scope` lists only the granted APIs, although USPS
 //! tokens have been seen listing `tracking` without the product, so the sandbox enforces
 //! access by its configuration, not by the scope.
 
@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::usps::error::{ErrorDetail, ErrorMessage};
 
-/// The APIs the sandbox knows, by the scope name USPS uses for each, with the base path of
+/// The APIs whose access the sandbox controls, by the scope name USPS uses for each, with the base path of
 /// its endpoints. Each can be switched off with `disabled_apis`.
 pub const APIS: &[(&str, &str)] = &[
     ("addresses", "/addresses/v3/"),

@@ -1,5 +1,5 @@
 //! Locations 3.0: `GET /post-office-locations`, `GET /dropoff-locations` and
-//! `GET /parcel-locker-locations`, answered from the ZIP Code directory.
+//! `GET /parcel-locker-locations`, served from the ZIP Code directory.
 //!
 //! The sandbox has no facility data, so it derives one Post Office from each active
 //! `STANDARD` or `PO BOX` ZIP Code of the directory, placed at the ZIP Code's coordinates.
@@ -70,7 +70,7 @@ const FACILITY_TYPES: &[&str] = &[
     "DESTINATION_REGIONAL_PROCESSING_DISTRIBUTION_CENTER",
 ];
 
-/// Answers `GET /post-office-locations`.
+/// Builds the response of `GET /post-office-locations`.
 pub(crate) fn post_offices(pairs: &Pairs) -> Result<PostOfficeLocationsResponse, Rejection> {
     let radius = read_number(pairs, "radius", 1, u64::from(MAX_RADIUS), "20")?
         .unwrap_or(u64::from(DEFAULT_RADIUS)) as f64;
@@ -109,7 +109,7 @@ pub(crate) fn post_offices(pairs: &Pairs) -> Result<PostOfficeLocationsResponse,
     })
 }
 
-/// Answers `GET /dropoff-locations`: the destination ZIP Code's own Post Office as its
+/// Builds the response of `GET /dropoff-locations`: the destination ZIP Code's own Post Office as its
 /// delivery unit, and its sectional center, the first Post Office of its three-digit
 /// prefix. An unknown ZIP Code gets an empty list, as the spec describes for no match.
 pub(crate) fn dropoff_locations(pairs: &Pairs) -> Result<Vec<DropShipmentLocation>, Rejection> {
@@ -177,8 +177,8 @@ pub(crate) fn dropoff_locations(pairs: &Pairs) -> Result<Vec<DropShipmentLocatio
         .collect())
 }
 
-/// Answers `GET /parcel-locker-locations`: a locker stands at the Post Office of every
-/// `STANDARD` ZIP Code whose last digit is even. `city` and `state` go together; with a
+/// Builds the response of `GET /parcel-locker-locations`: a locker is at the Post Office of
+/// every `STANDARD` ZIP Code whose last digit is even. `city` and `state` go together; with a
 /// `ZIPCode` too, only lockers of that ZIP Code in that city count.
 pub(crate) fn parcel_lockers(pairs: &Pairs) -> Result<Vec<ParcelLockerLocation>, Rejection> {
     let limit = read_number(pairs, "limit", 1, MAX_LIMIT, "30")?.unwrap_or(DEFAULT_LOCKER_LIMIT);
@@ -373,7 +373,7 @@ fn phone(entry: &Zipcode) -> String {
 /// closed on Sunday.
 fn retail_hours(entry: &Zipcode) -> Vec<HoursOfOperation> {
     let number = zip_number(entry);
-    let (open, close) = if number % 2 == 0 {
+    let (open, close) = if number.is_multiple_of(2) {
         ("0830", "1700")
     } else {
         ("0900", "1800")
@@ -675,7 +675,7 @@ mod tests {
     }
 
     #[test]
-    fn lockers_stand_at_even_standard_zips() {
+    fn lockers_at_even_standard_zips() {
         let found = parcel_lockers(&pairs(&[("city", "Springfield"), ("state", "IL")])).unwrap();
         assert!(!found.is_empty());
         assert!(found.iter().all(|locker| locker
