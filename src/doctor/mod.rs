@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::cli::plan::{make_plan, Plan};
 use crate::client::{CallResult, UspsClient};
 use crate::job::{Environment, JobConfig, QuotaPool, SandboxOptions};
+use crate::output::progress::format_eta;
 use crate::output::time::describe_millis;
 use crate::quota::Quota;
 use crate::scheduler::limiter::{LimiterConfig, SHARED_POOL};
@@ -348,7 +349,7 @@ async fn check_calls(
         CheckStatus::Ok,
         format!(
             "obtained from {token_url}, valid for {}; products {}; scope {}",
-            describe_duration(Duration::from_secs(bearer.expires_in)),
+            format_eta(Duration::from_secs(bearer.expires_in)),
             bearer.api_products.as_deref().unwrap_or("(not given)"),
             if scope.is_empty() { "(empty)" } else { &scope }
         ),
@@ -473,27 +474,6 @@ fn access_failure(
     }
 }
 
-/// Formats a duration for people: `7h 59m 59s`, `1h`, `45s`.
-fn describe_duration(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    let parts = [
-        (seconds / 3600, "h"),
-        (seconds / 60 % 60, "m"),
-        (seconds % 60, "s"),
-    ];
-    let text = parts
-        .iter()
-        .filter(|(value, _)| *value > 0)
-        .map(|(value, unit)| format!("{value}{unit}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if text.is_empty() {
-        "0s".to_string()
-    } else {
-        text
-    }
-}
-
 /// Calls of the credential in the current window, by the pool that paces them.
 #[derive(Debug, Clone, Copy)]
 struct QuotaUse {
@@ -546,7 +526,7 @@ async fn check_quota(target: &Target, before: Option<QuotaUse>, spent: CallsSpen
                 "{used_before} of {} calls used in the last {} before doctor, {spent_total} by \
                  doctor, {free_now} free now",
                 limit.calls,
-                describe_duration(limit.period)
+                format_eta(limit.period)
             )
         }
     };
@@ -583,17 +563,4 @@ async fn check_quota(target: &Target, before: Option<QuotaUse>, spent: CallsSpen
         "the job needs more calls than the window has free: run it from cron with --max-wait 0 \
          so that each run spends the free calls and exits 75, or ask USPS for a higher quota",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_hours_minutes_seconds() {
-        assert_eq!(describe_duration(Duration::from_secs(28_799)), "7h 59m 59s");
-        assert_eq!(describe_duration(Duration::from_secs(3600)), "1h");
-        assert_eq!(describe_duration(Duration::from_secs(45)), "45s");
-        assert_eq!(describe_duration(Duration::ZERO), "0s");
-    }
 }

@@ -198,14 +198,7 @@ pub(crate) fn parcel_lockers(pairs: &Pairs) -> Result<Vec<ParcelLockerLocation>,
         check_state(state)?;
     }
     if let Some(zip) = &zip {
-        if !is_zip5(zip) {
-            return Err(bad_request(
-                None,
-                "Invalid ZIPCode",
-                format!("ZIPCode {zip:?} is not 5 digits."),
-                ("ZIPCode", "50131"),
-            ));
-        }
+        check_zip(zip)?;
     }
     let candidates: Vec<&'static Zipcode> = match (&city, &state, &zip) {
         (Some(city), Some(state), _) => directory()
@@ -245,14 +238,7 @@ fn search_center(pairs: &Pairs) -> Result<(f64, f64), Rejection> {
         check_state(state)?;
     }
     if let Some(zip) = &zip {
-        if !is_zip5(zip) {
-            return Err(bad_request(
-                None,
-                "Invalid ZIPCode",
-                format!("ZIPCode {zip:?} is not 5 digits."),
-                ("ZIPCode", "20260"),
-            ));
-        }
+        check_zip(zip)?;
     }
 
     // A street address carries its own city, state and ZIP Code; otherwise each of the
@@ -518,6 +504,18 @@ fn locker(entry: &'static Zipcode) -> ParcelLockerLocation {
 
 fn is_zip5(text: &str) -> bool {
     text.len() == 5 && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+fn check_zip(zip: &str) -> Result<(), Rejection> {
+    if is_zip5(zip) {
+        return Ok(());
+    }
+    Err(bad_request(
+        None,
+        "Invalid ZIPCode",
+        format!("ZIPCode {zip:?} is not 5 digits."),
+        ("ZIPCode", "20260"),
+    ))
 }
 
 fn check_state(state: &str) -> Result<(), Rejection> {
