@@ -167,3 +167,54 @@ fn json_objects_in_fields_cost_no_call() {
         "a numeric ZIP is sent as text; the object is not"
     );
 }
+
+#[test]
+fn sandbox_survives_closed_stderr() {
+    let workspace = Workspace::new();
+    let mut sandbox = common::KillOnDrop(
+        common::command_in(
+            workspace.dir.path(),
+            &[
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--disable-api",
+                "prices",
+            ],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sandbox"),
+    );
+    let stderr = sandbox.0.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let base_url = loop {
+        let line = lines
+            .next()
+            .expect("the sandbox prints its address")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("sandbox listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Closing the read end makes every later log line of the sandbox fail to write.
+    drop(lines);
+
+    // The 401 of a disabled API is logged at info, the sandbox's default level.
+    let state = workspace.state();
+    let run = workspace.run(&[
+        "doctor",
+        "--base-url",
+        &base_url,
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let stdout = run.stdout();
+    let prices = stdout
+        .lines()
+        .find(|line| line.contains("access prices"))
+        .unwrap_or_else(|| panic!("no prices check in:\n{stdout}"));
+    assert!(prices.contains("HTTP 401"), "{prices}");
+    assert!(stdout.contains("doctor made 5 calls"), "{stdout}");
+}
