@@ -367,3 +367,35 @@ fn quota_shortfall_warns() {
     );
     assert!(stdout.contains("result: ready"), "{stdout}");
 }
+
+#[test]
+fn remote_env_needs_credentials() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    // `--base-url` keeps the `tem` environment on the loopback sandbox.
+    let missing = doctor(&workspace, &sandbox.base_url, &["--env", "tem"]);
+    missing.expect_code(1);
+    let stdout = missing.stdout();
+    assert!(stdout.starts_with("usps-batch doctor: env tem"), "{stdout}");
+    let credentials = check_line(&stdout, "credentials");
+    assert!(
+        credentials.contains("USPS_CLIENT_ID and USPS_CLIENT_SECRET not set"),
+        "{credentials}"
+    );
+    assert!(sandbox.stats().requests.is_empty());
+
+    let set = doctor_with_env(
+        &workspace,
+        &sandbox.base_url,
+        &["--env", "tem"],
+        &[
+            ("USPS_CLIENT_ID", "sandbox-client"),
+            ("USPS_CLIENT_SECRET", "sandbox-secret"),
+        ],
+    );
+    set.expect_code(0);
+    let credentials = check_line(&set.stdout(), "credentials").to_string();
+    assert!(credentials.contains("(values not shown)"), "{credentials}");
+    assert!(!set.stdout().contains("sandbox-secret"));
+    assert!(!set.stdout().contains("sandbox-client"));
+}
