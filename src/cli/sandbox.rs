@@ -78,6 +78,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         faults,
         disabled_apis: args.disabled_apis.into_iter().collect(),
+        ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config, args.listen).await?;
     tracing::info!(

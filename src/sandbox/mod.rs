@@ -82,6 +82,15 @@ pub struct SandboxConfig {
     /// APIs of [`access::APIS`] that the client application has no access to: their calls
     /// get a 401 and the token's scope leaves them out. Default: none.
     pub disabled_apis: BTreeSet<String>,
+    /// Whether the stats count repeated requests, which keeps the identity of every distinct
+    /// request that got a final response, 16 bytes each for the sandbox's lifetime. Default:
+    /// true. The runner's in-process sandbox turns it off, because nothing reads its stats and
+    /// the record would grow with the manifest.
+    pub record_repeats: bool,
+    /// Whether [`Sandbox::start`] builds the ZIP Code index (about 50 MB) before it listens.
+    /// Default: true, so that no request waits for it. Off, the first request that needs the
+    /// index builds it, and a run whose rows all come from the cache never does.
+    pub build_index_at_start: bool,
 }
 
 impl Default for SandboxConfig {
@@ -95,6 +104,8 @@ impl Default for SandboxConfig {
             seed: 0,
             faults: Faults::default(),
             disabled_apis: BTreeSet::new(),
+            record_repeats: true,
+            build_index_at_start: true,
         }
     }
 }
@@ -111,6 +122,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("disabled_apis", &self.disabled_apis)
+            .field("record_repeats", &self.record_repeats)
+            .field("build_index_at_start", &self.build_index_at_start)
             .finish()
     }
 }
@@ -156,7 +169,7 @@ impl SandboxState {
             tokens: oauth::TokenStore::default(),
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
-            stats: stats::StatsRecorder::default(),
+            stats: stats::StatsRecorder::new(config.record_repeats),
             token_scope: access::token_scope(&config.disabled_apis),
             config,
         };
@@ -215,12 +228,15 @@ impl Sandbox {
     /// Binds `listen` and serves the sandbox on a spawned task. Port 0 picks a free port, which
     /// [`Sandbox::local_addr`] returns.
     pub async fn start(config: SandboxConfig, listen: SocketAddr) -> Result<Sandbox> {
+        let build_index = config.build_index_at_start;
         let state = SandboxState::new(config)?;
-        // Build the ZIP Code index now, off the async threads, so that the first request is
-        // not the one that waits for it (most of a second in a debug build).
-        tokio::task::spawn_blocking(directory::directory)
-            .await
-            .context("failed to build the sandbox's ZIP Code index")?;
+        if build_index {
+            // Build the ZIP Code index now, off the async threads, so that the first request
+            // is not the one that waits for it (most of a second in a debug build).
+            tokio::task::spawn_blocking(directory::directory)
+                .await
+                .context("failed to build the sandbox's ZIP Code index")?;
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("failed to bind the sandbox to {listen}"))?;
