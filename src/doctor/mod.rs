@@ -126,6 +126,11 @@ pub struct Report {
 
 /// Runs every check of `target`.
 pub async fn diagnose(target: &Target) -> anyhow::Result<Report> {
+    tracing::info!(
+        env = target.environment.name(),
+        job = target.job.as_ref().map(|job| job.name.as_str()),
+        "doctor started"
+    );
     let mut checks = Vec::new();
     let credentials_ok = check_credentials(&target.environment, &mut checks);
 
@@ -214,6 +219,16 @@ pub async fn diagnose(target: &Target) -> anyhow::Result<Report> {
     let ok = checks
         .iter()
         .all(|check| check.status != CheckStatus::Failed);
+    // The checklist itself goes to stdout; the log keeps the outcome of each check.
+    for check in &checks {
+        tracing::debug!(check = %check.name, status = ?check.status, detail = %check.detail, "doctor check");
+    }
+    tracing::info!(
+        ok,
+        token_requests = calls_spent.token_requests,
+        api_calls = calls_spent.api_calls,
+        "doctor finished"
+    );
     Ok(Report {
         env: target.environment.name().to_string(),
         base_url,
