@@ -94,6 +94,11 @@ fn sample_finds_nearest_post_offices() {
     assert_eq!(summary["by_status"]["invalid_input"], 3);
     assert_eq!(summary["by_status"]["not_found"], 2);
     assert_eq!(summary["api_calls"], 11);
+    let responses = summary["responses"].as_str().unwrap();
+    assert!(
+        responses.ends_with("locations.responses.jsonl"),
+        "{responses}"
+    );
 }
 
 #[test]

@@ -413,6 +413,10 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         state_file: config.state.display().to_string(),
         output: files.output.display().to_string(),
         error_report: files.errors.display().to_string(),
+        responses: files
+            .responses
+            .as_ref()
+            .map(|path| path.display().to_string()),
     };
     summary
         .write(&files.summary)
