@@ -579,3 +579,56 @@ async fn check_quota(target: &Target, before: Option<QuotaUse>, spent: CallsSpen
          so that each run spends the free calls and exits 75, or ask USPS for a higher quota",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied() -> Stop {
+        Stop::Auth {
+            message: "HTTP 401 from the API".to_string(),
+            status: Some(401),
+        }
+    }
+
+    #[test]
+    fn extra_product_fix_names_service_request() {
+        let url = "https://apis-tem.usps.com";
+        let check = access_failure(
+            "access tracking".into(),
+            "tracking",
+            &denied(),
+            true,
+            url,
+            url,
+        );
+        assert_eq!(check.status, CheckStatus::Failed);
+        assert_eq!(
+            check.fix.as_deref(),
+            Some(
+                "the token's scope lists tracking, but USPS grants access by product; request \
+                 access to the Tracking API from USPS API support, then refresh the app's \
+                 claims in the customer onboarding portal"
+            )
+        );
+    }
+
+    #[test]
+    fn other_host_fix_names_both_hosts() {
+        let check = access_failure(
+            "access addresses".into(),
+            "addresses",
+            &denied(),
+            true,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+        );
+        assert_eq!(
+            check.fix.as_deref(),
+            Some(
+                "the token came from http://127.0.0.1:2, which http://127.0.0.1:1 does not \
+                 accept: use one host for both"
+            )
+        );
+    }
+}
