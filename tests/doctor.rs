@@ -399,3 +399,25 @@ fn remote_env_needs_credentials() {
     assert!(!set.stdout().contains("sandbox-secret"));
     assert!(!set.stdout().contains("sandbox-client"));
 }
+
+#[test]
+fn half_set_credentials_warn_on_sandbox() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let run = doctor_with_env(
+        &workspace,
+        &sandbox.base_url,
+        &[],
+        &[("USPS_CLIENT_ID", "sandbox-client")],
+    );
+    // A run falls back to the built-in credentials, so doctor does too.
+    run.expect_code(0);
+    let credentials = check_line(&run.stdout(), "credentials").to_string();
+    assert!(credentials.starts_with("  warn"), "{credentials}");
+    assert!(
+        credentials
+            .contains("USPS_CLIENT_SECRET not set, so the sandbox's built-in credentials are used"),
+        "{credentials}"
+    );
+    assert_eq!(sandbox.stats().tokens_issued, 1);
+}
