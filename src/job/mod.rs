@@ -5,6 +5,7 @@
 //! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
+pub mod settings;
 
 pub use environment::{Credentials, Environment};
 
