@@ -216,5 +216,5 @@ fn sandbox_survives_closed_stderr() {
         .find(|line| line.contains("access prices"))
         .unwrap_or_else(|| panic!("no prices check in:\n{stdout}"));
     assert!(prices.contains("HTTP 401"), "{prices}");
-    assert!(stdout.contains("doctor made 5 calls"), "{stdout}");
+    assert!(stdout.contains("doctor made 7 calls"), "{stdout}");
 }

@@ -63,13 +63,20 @@ fn good_credentials_pass() {
     let token = check_line(&stdout, "token");
     assert!(token.contains("valid for 7h59m"), "{token}");
     assert!(token.contains("products [Public Access I]"), "{token}");
-    for api in ["addresses", "prices", "shipments", "locations"] {
+    for api in [
+        "addresses",
+        "prices",
+        "international-prices",
+        "service-standards",
+        "shipments",
+        "locations",
+    ] {
         let line = check_line(&stdout, &format!("access {api}"));
         assert!(line.starts_with("  ok"), "{line}");
         assert!(line.contains("answered HTTP 200"), "{line}");
     }
     assert!(
-        stdout.contains("doctor made 5 calls (1 token request, 4 API calls)"),
+        stdout.contains("doctor made 7 calls (1 token request, 6 API calls)"),
         "{stdout}"
     );
     assert!(stdout.contains("result: ready"), "{stdout}");
@@ -79,7 +86,7 @@ fn good_credentials_pass() {
     assert_eq!(stats.requests["/locations/v3/post-office-locations"], 1);
     assert_eq!(stats.requests["/addresses/v3/city-state"], 1);
     // Every call, the token request included, is in the quota ledger.
-    assert_eq!(ledger_entries(&workspace), 5);
+    assert_eq!(ledger_entries(&workspace), 7);
 }
 
 #[test]
@@ -92,7 +99,7 @@ fn spent_quota_is_reported() {
     let quota = check_line(&second.stdout(), "quota").to_string();
     assert!(
         quota.contains(
-            "5 of 60 calls used in the last 1h00m before doctor, 5 by doctor, 50 free now"
+            "7 of 60 calls used in the last 1h00m before doctor, 7 by doctor, 46 free now"
         ),
         "{quota}"
     );
@@ -188,7 +195,7 @@ fn missing_api_access_fails() {
     assert!(check_line(&stdout, "access addresses").starts_with("  ok"));
     // The 401 is final: no new token and no repeat.
     assert!(
-        stdout.contains("doctor made 5 calls (1 token request, 4 API calls)"),
+        stdout.contains("doctor made 7 calls (1 token request, 6 API calls)"),
         "{stdout}"
     );
     assert_eq!(sandbox.stats().tokens_issued, 1);
@@ -319,6 +326,8 @@ fn json_report_lists_checks() {
             "token",
             "access addresses",
             "access prices",
+            "access international-prices",
+            "access service-standards",
             "access shipments",
             "access locations",
             "quota"
@@ -331,7 +340,7 @@ fn json_report_lists_checks() {
         .iter()
         .all(|check| check["status"] == "ok"));
     assert_eq!(report["calls_spent"]["token_requests"], 1);
-    assert_eq!(report["calls_spent"]["api_calls"], 4);
+    assert_eq!(report["calls_spent"]["api_calls"], 6);
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub struct ApiRequest {
     pub api: &'static str,
     pub method: Method,
     pub path: &'static str,
+    /// Query parameters of a GET. A POST sends its body only: its query carries values that
+    /// the kind reads back to interpret the answer (a rate-shop deadline). They never leave
+    /// the runner and take no part in [`ApiRequest::key`].
     pub query: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
 }
@@ -26,12 +29,10 @@ impl ApiRequest {
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
         let url = format!("{base_url}{}", self.path);
         let builder = match self.method {
-            Method::Get => http.get(url),
+            Method::Get => http.get(url).query(&self.query),
             Method::Post => http.post(url),
         };
-        let builder = builder
-            .query(&self.query)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
@@ -40,7 +41,8 @@ impl ApiRequest {
 
     /// Hashes the request into the key used for the cache and for sharing one answer among
     /// identical rows. The request's values are already normalized by the job kind, so equal
-    /// keys mean equal requests.
+    /// keys mean equal requests as sent. Rows whose POSTs differ only in their query share
+    /// one answer, and each is interpreted with its own request.
     pub fn key(&self) -> [u8; 16] {
         let mut hasher = Sha256::new();
         hasher.update(match self.method {
@@ -48,7 +50,11 @@ impl ApiRequest {
             Method::Post => b"POST ".as_slice(),
         });
         hasher.update(self.path.as_bytes());
-        let mut query: Vec<&(&str, String)> = self.query.iter().collect();
+        let sent_query: &[(&str, String)] = match self.method {
+            Method::Get => &self.query,
+            Method::Post => &[],
+        };
+        let mut query: Vec<&(&str, String)> = sent_query.iter().collect();
         query.sort();
         for (name, value) in query {
             hasher.update([0u8]);
@@ -105,6 +111,25 @@ mod tests {
             "http://127.0.0.1:9/addresses/v3/address?streetAddress=1400+ELM+ST+%23+326\
              &secondaryAddress=4TH+%26+WALNUT&city=MAYAG%C3%9CEZ&firm=A%2FB+%C2%BD"
         );
+    }
+
+    #[test]
+    fn post_query_is_not_in_key() {
+        let post = |query: Vec<(&'static str, String)>| ApiRequest {
+            api: "shipments",
+            method: Method::Post,
+            path: "/shipments/v3/options/search",
+            query,
+            body: Some(serde_json::json!({"originZIPCode": "10001"})),
+        };
+        let first = post(vec![("deliverBy", "2026-03-12".into())]);
+        let second = post(Vec::new());
+        assert_eq!(first.key(), second.key());
+        let built = first
+            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(built.url().query(), None);
     }
 
     #[test]

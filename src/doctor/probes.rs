@@ -9,7 +9,14 @@ use crate::usps::paths;
 
 /// The APIs of the default "Public Access I" product that usps-batch calls, checked when
 /// `doctor` runs without a job file.
-pub const DEFAULT_APIS: &[&str] = &["addresses", "prices", "shipments", "locations"];
+pub const DEFAULT_APIS: &[&str] = &[
+    "addresses",
+    "prices",
+    "international-prices",
+    "service-standards",
+    "shipments",
+    "locations",
+];
 
 /// ZIP Codes of the test requests: Springfield, Illinois and New York. Any valid pair would
 /// do; a 400 would show access as well as a 200.
@@ -21,6 +28,8 @@ pub fn product_name(api: &str) -> &str {
     match api {
         "addresses" => "Addresses",
         "prices" => "Domestic Prices",
+        "international-prices" => "International Prices",
+        "service-standards" => "Service Standards",
         "shipments" => "Shipping Options",
         "locations" => "Locations",
         "tracking" => "Tracking",
@@ -77,6 +86,32 @@ pub fn probe(api: &str, location_type: Option<LocationType>) -> Option<ApiReques
                 "destinationEntryFacilityType": "NONE",
                 "priceType": "RETAIL",
             }),
+        ),
+        "international-prices" => post(
+            "international-prices",
+            paths::INTERNATIONAL_BASE_RATES,
+            json!({
+                "originZIPCode": ORIGIN_ZIP,
+                "destinationCountryCode": "CA",
+                "weight": 1,
+                "length": 6,
+                "width": 4,
+                "height": 2,
+                "mailClass": "PRIORITY_MAIL_INTERNATIONAL",
+                "processingCategory": "MACHINABLE",
+                "rateIndicator": "SP",
+                "destinationEntryFacilityType": "NONE",
+                "priceType": "RETAIL",
+            }),
+        ),
+        "service-standards" => get(
+            "service-standards",
+            paths::SERVICE_STANDARDS,
+            vec![
+                ("originZIPCode", ORIGIN_ZIP.to_string()),
+                ("destinationZIPCode", DESTINATION_ZIP.to_string()),
+                ("mailClass", "PRIORITY_MAIL".into()),
+            ],
         ),
         "shipments" => post(
             "shipments",

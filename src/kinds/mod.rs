@@ -3,12 +3,17 @@
 
 mod address;
 mod city_state;
+mod dates;
 mod domestic_price;
+mod international_price;
 mod locations;
 mod outcome;
+mod rate_shop;
+mod service_standard;
 mod shipping_options;
 mod zipcode;
 
+pub use dates::note_moved_default_date;
 pub use outcome::{RowError, RowOutcome, RowStatus};
 
 use crate::checks::RowIssue;
@@ -61,6 +66,21 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
+        JobKind::InternationalPrice => Box::new(international_price::InternationalPriceKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for price jobs"),
+            config.extra_services.clone(),
+        )),
+        JobKind::RateShop => Box::new(rate_shop::RateShopKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for rate-shop jobs"),
+            config.services.clone(),
+        )),
+        JobKind::ServiceStandard => {
+            Box::new(service_standard::ServiceStandardKind::new(config.units))
+        }
         JobKind::Locations => {
             Box::new(locations::LocationsKind::new(config.locations.expect(
                 "the job file check sets [locations] for locations jobs",

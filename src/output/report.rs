@@ -13,6 +13,7 @@ use crate::kinds::{Kind, RowError, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, Encoding, Fields, Format, ManifestReader, Record};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
+use crate::output::shipments::{ShipmentTotals, SHIPMENT_FIELD};
 use crate::state::{open_reader, RowCursor, RowState};
 
 /// Paths of a job's output files.
@@ -23,6 +24,8 @@ pub struct OutputFiles {
     pub summary: PathBuf,
     /// `<job>.responses.jsonl`, for kinds that keep each row's whole answer.
     pub responses: Option<PathBuf>,
+    /// Totals of multi-piece shipments, written only by price jobs that map `shipmentId`.
+    pub shipments: PathBuf,
 }
 
 impl OutputFiles {
@@ -38,6 +41,7 @@ impl OutputFiles {
             errors: dir.join(format!("{name}.errors.csv")),
             summary: dir.join(format!("{name}.summary.json")),
             responses: None,
+            shipments: dir.join(format!("{name}.shipments.csv")),
         }
     }
 
@@ -134,6 +138,7 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         None => None,
     };
 
+    let mut shipments = ShipmentTotals::for_job(input.kind, &columns);
     let mut counts = ReportCounts::default();
     while let Some(record) = reader.next_record() {
         let record = record.map_err(|error| fail(&files.output, error.to_string()))?;
@@ -153,6 +158,12 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
             let id = columns.value("id", &record).map(|id| id.to_string());
             write_response_line(file, &record, id.as_deref(), &outcome)
                 .map_err(|error| fail(path, error.to_string()))?;
+        }
+        if let Some(totals) = shipments.as_mut() {
+            if let Some(shipment) = columns.value(SHIPMENT_FIELD, &record) {
+                let id = columns.value("id", &record);
+                totals.add(&shipment, record.row, id.as_deref(), &outcome);
+            }
         }
         counts.rows += 1;
         let status = outcome.status.as_str();
@@ -192,6 +203,18 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     if let Some((path, file)) = responses {
         file.commit()
             .map_err(|error| fail(path, error.to_string()))?;
+    }
+    match shipments {
+        Some(totals) => totals
+            .write(&files.shipments)
+            .map_err(|error| fail(&files.shipments, error))?,
+        // A shipments file of an earlier run of this job would no longer match the output.
+        None => match std::fs::remove_file(&files.shipments) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(fail(&files.shipments, error.to_string()))
+            }
+            _ => {}
+        },
     }
     Ok(counts)
 }

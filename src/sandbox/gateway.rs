@@ -27,7 +27,7 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{access, addresses, locations, options, rates, SandboxState};
+use super::{access, addresses, international, locations, options, rates, standards, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -41,6 +41,9 @@ enum Endpoint {
     BaseRates,
     TotalRates,
     ShippingOptions,
+    InternationalBaseRates,
+    InternationalTotalRates,
+    ServiceStandards,
     PostOfficeLocations,
     DropoffLocations,
     ParcelLockerLocations,
@@ -55,6 +58,9 @@ impl Endpoint {
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
             Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+            Endpoint::InternationalBaseRates => paths::INTERNATIONAL_BASE_RATES,
+            Endpoint::InternationalTotalRates => paths::INTERNATIONAL_TOTAL_RATES,
+            Endpoint::ServiceStandards => paths::SERVICE_STANDARDS,
             Endpoint::PostOfficeLocations => paths::POST_OFFICE_LOCATIONS,
             Endpoint::DropoffLocations => paths::DROPOFF_LOCATIONS,
             Endpoint::ParcelLockerLocations => paths::PARCEL_LOCKER_LOCATIONS,
@@ -63,7 +69,11 @@ impl Endpoint {
 
     fn method(self) -> &'static str {
         match self {
-            Endpoint::BaseRates | Endpoint::TotalRates | Endpoint::ShippingOptions => "POST",
+            Endpoint::BaseRates
+            | Endpoint::TotalRates
+            | Endpoint::ShippingOptions
+            | Endpoint::InternationalBaseRates
+            | Endpoint::InternationalTotalRates => "POST",
             _ => "GET",
         }
     }
@@ -154,6 +164,54 @@ pub(crate) async fn shipping_options(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
+}
+
+/// Handles `POST /international-prices/v3/base-rates/search`.
+pub(crate) async fn international_base_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalBaseRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `POST /international-prices/v3/total-rates/search`.
+pub(crate) async fn international_total_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalTotalRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `GET /service-standards/v3/estimates`.
+pub(crate) async fn service_standards(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::ServiceStandards,
+        &headers,
+        query.as_deref(),
+        &[],
+    )
+    .await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -388,36 +446,44 @@ async fn run_with_faults(
 }
 
 fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Response {
-    let result = match endpoint {
-        Endpoint::Address => params::address_query(pairs)
-            .and_then(|query| addresses::address(&query, seed))
-            .map(|body| Json(body).into_response()),
-        Endpoint::CityState => params::city_state_query(pairs)
-            .and_then(|query| addresses::city_state(&query))
-            .map(|body| Json(body).into_response()),
-        Endpoint::ZipCode => params::zipcode_query(pairs)
-            .and_then(|query| addresses::zipcode(&query, seed))
-            .map(|body| Json(body).into_response()),
-        // USPS checks mailing dates in its own time; the sandbox uses New York's.
-        Endpoint::BaseRates => {
-            rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::TotalRates => {
-            rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::ShippingOptions => {
-            options::options(body, rates_today()).map(|body| Json(body).into_response())
-        }
-        Endpoint::PostOfficeLocations => {
-            locations::post_offices(pairs).map(|body| Json(body).into_response())
-        }
-        Endpoint::DropoffLocations => {
-            locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
-        }
-        Endpoint::ParcelLockerLocations => {
-            locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
-        }
-    };
+    let result =
+        match endpoint {
+            Endpoint::Address => params::address_query(pairs)
+                .and_then(|query| addresses::address(&query, seed))
+                .map(|body| Json(body).into_response()),
+            Endpoint::CityState => params::city_state_query(pairs)
+                .and_then(|query| addresses::city_state(&query))
+                .map(|body| Json(body).into_response()),
+            Endpoint::ZipCode => params::zipcode_query(pairs)
+                .and_then(|query| addresses::zipcode(&query, seed))
+                .map(|body| Json(body).into_response()),
+            // USPS checks mailing dates in its own time; the sandbox uses New York's.
+            Endpoint::BaseRates => {
+                rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::TotalRates => {
+                rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::ShippingOptions => {
+                options::options(body, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::InternationalBaseRates => international::base_rates(body, rates_today())
+                .map(|body| Json(body).into_response()),
+            Endpoint::InternationalTotalRates => international::total_rates(body, rates_today())
+                .map(|body| Json(body).into_response()),
+            Endpoint::ServiceStandards => {
+                standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
+            }
+            Endpoint::PostOfficeLocations => {
+                locations::post_offices(pairs).map(|body| Json(body).into_response())
+            }
+            Endpoint::DropoffLocations => {
+                locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
+            }
+            Endpoint::ParcelLockerLocations => {
+                locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
+            }
+        };
     result.unwrap_or_else(IntoResponse::into_response)
 }
 

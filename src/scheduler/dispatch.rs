@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::client::{Answer, CallResult, UspsClient};
+use crate::client::{Answer, ApiRequest, CallResult, Method, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
 use crate::scheduler::{Counters, Stop, StopFlag};
@@ -44,6 +44,10 @@ struct Waiter {
     row: u64,
     content_hash: [u8; 16],
     notes: Vec<String>,
+    /// The row's own request, when it carries values that are not sent (see
+    /// [`ApiRequest::query`](crate::client::ApiRequest::query)) and so may interpret the
+    /// shared answer differently.
+    request: Option<ApiRequest>,
 }
 
 impl Waiter {
@@ -110,10 +114,13 @@ impl Dispatcher {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
+                    let own_request =
+                        work.request.method == Method::Post && !work.request.query.is_empty();
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
                         notes: work.notes.clone(),
+                        request: own_request.then(|| work.request.clone()),
                     };
                     {
                         let mut map = in_flight.lock().expect("in-flight map lock");
@@ -190,6 +197,8 @@ impl Dispatcher {
             .call(move |connection| cache::get(connection, &env, &key, lookup))
             .await?;
 
+        // The answer that the waiting rows share, kept for rows with their own request.
+        let mut shared_answer = None;
         let outcome = match cached {
             Some(entry) => {
                 Counters::add(&self.counters.deduplicated, 1);
@@ -197,7 +206,9 @@ impl Dispatcher {
                     status: entry.status,
                     body: entry.body,
                 };
-                self.kind.interpret(&work.request, &answer)
+                let outcome = self.kind.interpret(&work.request, &answer);
+                shared_answer = Some(answer);
+                outcome
             }
             None => {
                 let rows: Vec<RowKey> = {
@@ -217,6 +228,7 @@ impl Dispatcher {
                             // Answers that depend on the input alone (2xx, 4xx row errors)
                             // are cached; transient failures are not.
                             self.client.note_usable_response();
+                            shared_answer = Some(answer.clone());
                             self.cache_answer(work, answer).await?;
                         }
                         outcome
@@ -240,7 +252,10 @@ impl Dispatcher {
         let stored: Vec<StoredRow> = waiters
             .iter()
             .map(|waiter| {
-                let mut row_outcome = outcome.clone();
+                let mut row_outcome = match (&waiter.request, &shared_answer) {
+                    (Some(request), Some(answer)) => self.kind.interpret(request, answer),
+                    _ => outcome.clone(),
+                };
                 row_outcome.notes = waiter.notes.clone();
                 if let Some(error) = &row_outcome.error {
                     tracing::info!(row = waiter.row, code = %error.code, status = row_outcome.status.as_str(), "{}", error.message);
@@ -289,5 +304,6 @@ pub fn stored_row(row: u64, content_hash: [u8; 16], outcome: &RowOutcome) -> Sto
         state,
         retryable: outcome.is_retryable(),
         result: Some(serde_json::to_string(outcome).expect("outcomes serialize")),
+        updated_at: 0,
     }
 }

@@ -392,6 +392,16 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         Some(Stop::QuotaExhausted { next_free_at }) => Some(*next_free_at),
         _ => None,
     };
+    let api_calls = Counters::get(&counters.api_calls);
+    let answered_rows = counts
+        .rows
+        .saturating_sub(Counters::get(&counters.local_errors))
+        .saturating_sub(Counters::get(&counters.cache_hits))
+        .saturating_sub(Counters::get(&counters.rows_skipped))
+        .saturating_sub(remaining);
+    // Three decimals are enough to tell 1 call per row from a retry every few hundred rows.
+    let calls_per_row = (answered_rows > 0)
+        .then(|| (api_calls as f64 / answered_rows as f64 * 1000.0).round() / 1000.0);
     let summary = Summary {
         job: config.name.clone(),
         job_id: job_id.clone(),
@@ -400,7 +410,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         exit_code: exit.code(),
         rows: counts.rows,
         by_status: counts.by_status.clone(),
-        api_calls: Counters::get(&counters.api_calls),
+        api_calls,
+        calls_per_row,
         token_calls: Counters::get(&counters.token_calls),
         retries: Counters::get(&counters.retries),
         rate_limited: Counters::get(&counters.rate_limited),
@@ -604,8 +615,12 @@ fn describe_end(
         .map(|(status, count)| format!("{count} {status}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let per_row = summary
+        .calls_per_row
+        .map(|calls| format!(" ({calls:.2} per row)"))
+        .unwrap_or_default();
     let mut message = format!(
-        "{}: {} rows ({statuses}); {} API calls, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
+        "{}: {} rows ({statuses}); {} API calls{per_row}, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
         summary.job,
         summary.rows,
         summary.api_calls,
