@@ -260,3 +260,54 @@ fn early_sigterm_stops_cleanly() {
     assert_eq!(status.code(), Some(75), "a stopped run is resumable");
     assert_eq!(workspace.csv("term.csv").len(), 40);
 }
+
+#[test]
+fn two_inputs_share_output_lock() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(usps_batch::sandbox::SandboxConfig {
+        latency: Duration::from_millis(100),
+        ..sandbox_config("unlimited")
+    });
+    let first_input = workspace.write("a.csv", sample_rows(30));
+    let second_input = workspace.write("b.csv", sample_rows(3));
+    let job = workspace.job(
+        "shared",
+        "address",
+        &first_input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut first = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    while sandbox
+        .stats()
+        .requests
+        .get("/addresses/v3/address")
+        .is_none()
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut second_args = args.to_vec();
+    second_args.extend_from_slice(&["--input", second_input.to_str().unwrap()]);
+    let second = workspace.run(&second_args);
+    second.expect_code(1);
+    assert!(
+        second
+            .stderr()
+            .contains("another run is writing the outputs"),
+        "{}",
+        second.stderr()
+    );
+
+    let status = first.wait().expect("wait");
+    assert!(matches!(status.code(), Some(0 | 3)), "{status}");
+    assert_eq!(workspace.csv("shared.csv").len(), 30);
+}

@@ -84,20 +84,44 @@ fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
     let mut name = config.state.as_os_str().to_owned();
     name.push(format!(".{job_id}.lock"));
     let path = std::path::PathBuf::from(name);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot create lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+    lock_file(&path, || {
+        format!(
             "job {:?} is already running on state file {} (lock {} is held); wait for that run to end",
             config.name,
             config.state.display(),
             path.display()
-        ),
+        )
+    })
+}
+
+/// Takes the lock of the job's output files. Runs of one job file on two inputs are two jobs
+/// in the state file, but they write the same output files.
+fn lock_outputs(config: &JobConfig) -> anyhow::Result<std::fs::File> {
+    let path = config.output_dir.join(format!(".{}.lock", config.name));
+    lock_file(&path, || {
+        format!(
+            "another run is writing the outputs of job {:?} in {} (lock {} is held); wait for it to end, or give this run another --output-dir",
+            config.name,
+            config.output_dir.display(),
+            path.display()
+        )
+    })
+}
+
+/// Creates `path` and locks it, or fails with `busy()` while another process holds it.
+fn lock_file(
+    path: &std::path::Path,
+    busy: impl FnOnce() -> String,
+) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot create lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::Error::msg(busy())),
         Err(std::fs::TryLockError::Error(error)) => {
             Err(error).with_context(|| format!("cannot lock {}", path.display()))
         }
@@ -250,6 +274,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
     let _job_lock = lock_job(config, &job_id)?;
+    let _output_lock = lock_outputs(config)?;
     let rescan_from_byte =
         check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
     let run_id = {
