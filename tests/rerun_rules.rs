@@ -286,11 +286,10 @@ fn two_inputs_share_output_lock() {
     let mut first = command_in(workspace.dir.path(), &args)
         .spawn()
         .expect("spawn");
-    while sandbox
+    while !sandbox
         .stats()
         .requests
-        .get("/addresses/v3/address")
-        .is_none()
+        .contains_key("/addresses/v3/address")
     {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -310,4 +309,46 @@ fn two_inputs_share_output_lock() {
     let status = first.wait().expect("wait");
     assert!(matches!(status.code(), Some(0 | 3)), "{status}");
     assert_eq!(workspace.csv("shared.csv").len(), 30);
+}
+
+#[test]
+fn failed_output_write_closes_run() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write("in.csv", sample_rows(2));
+    let job = workspace.job("blocked", "address", &input, "quota = \"unlimited\"");
+    // A folder where the output file belongs makes the output write fail after the calls.
+    std::fs::create_dir_all(workspace.out().join("blocked.csv")).unwrap();
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("blocked.csv"), "{}", run.stderr());
+
+    let state = workspace.state().display().to_string();
+    let status = workspace.run(&["status", "--state", &state, "--json"]);
+    status.expect_code(0);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout()).unwrap();
+    let last_run = &status["jobs"][0]["last_run"];
+    assert_eq!(last_run["exit_code"], 1, "{last_run}");
+    assert_eq!(last_run["api_calls"], 2, "{last_run}");
+}
+
+#[test]
+fn plan_and_run_reject_truncated_input() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let rows = sample_rows(3);
+    let input = workspace.write("in.csv", &rows);
+    let job = workspace.job("cut", "address", &input, "quota = \"unlimited\"");
+    let first = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    assert!(matches!(first.code(), 0 | 3), "{}", first.stderr());
+
+    let shorter: Vec<&str> = rows.lines().take(3).collect();
+    workspace.write("in.csv", shorter.join("\n") + "\n");
+    let plan = workspace.run(&["plan", job.to_str().unwrap()]);
+    plan.expect_code(1);
+    assert!(plan.stderr().contains("shorter"), "{}", plan.stderr());
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("shorter"), "{}", run.stderr());
+    assert!(run.stderr().contains("--fresh"), "{}", run.stderr());
 }

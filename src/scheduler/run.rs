@@ -21,7 +21,7 @@ use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::scheduler::dispatch::Dispatcher;
-use crate::scheduler::fingerprint::fingerprint;
+use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
 use crate::scheduler::signals;
@@ -400,9 +400,19 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             files: files.clone(),
             deferred: (deferred_code.to_string(), deferred_message.clone()),
         };
-        tokio::task::spawn_blocking(move || report_input.write())
+        let written = tokio::task::spawn_blocking(move || report_input.write())
             .await
-            .context("writing the outputs failed")??
+            .context("writing the outputs failed")
+            .and_then(|written| written);
+        match written {
+            Ok(counts) => counts,
+            Err(error) => {
+                // The run record must not stay open: status would show it as still running.
+                let message = format!("{error:#}");
+                finish_run(&store, run_id, Exit::Fatal, &counters, &message).await;
+                return Err(error);
+            }
+        }
     };
 
     let failed_rows = counts.error_rows;
@@ -524,8 +534,6 @@ impl ReportInputOwned {
     }
 }
 
-/// Compares the input with the one the job last scanned (see `fingerprint`), and returns
-/// the length of the complete lines that the last run saw.
 /// Reads the job file again and returns the digest of its request settings in the job's
 /// environment.
 fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
@@ -535,13 +543,24 @@ fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
         .with_context(|| format!("invalid job file {}", config.job_file.display()))
 }
 
-async fn check_input(
+/// What [`compare_with_last_run`] found.
+pub struct InputCheck {
+    /// Bytes of the input that the last scan read, when the rows may be resumed.
+    prefix: Option<u64>,
+    whole: Fingerprint,
+    settings: [u8; 16],
+}
+
+/// Compares the input and the job's settings with those of the job's last run, and fails
+/// with what to do when finished rows would no longer match them: the file was rewritten
+/// rather than appended to, or a setting that changes requests was changed. `plan` runs the
+/// same comparison, so that it predicts what `run` does.
+pub async fn compare_with_last_run(
     store: &Store,
     config: &JobConfig,
     job_id: &str,
-    kind: &dyn Kind,
     fresh: bool,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<InputCheck> {
     let recorded = {
         let job_id = job_id.to_string();
         store
@@ -573,6 +592,14 @@ async fn check_input(
     }
 
     if let (Some(job), Some(length)) = (&recorded, prefix) {
+        if whole.length < length {
+            anyhow::bail!(
+                "{} is shorter than at the last run of job {:?} ({} bytes, was {length}), so rows were removed or rewritten, not only appended. Run again with --fresh to start over, or restore the file to resume",
+                config.input.display(),
+                config.name,
+                whole.length
+            );
+        }
         let unchanged = head
             .as_ref()
             .is_some_and(|head| Some(&head.hash) == job.input_hash.as_ref());
@@ -590,12 +617,36 @@ async fn check_input(
             );
         }
     }
+    Ok(InputCheck {
+        prefix,
+        whole,
+        settings,
+    })
+}
 
+/// Runs [`compare_with_last_run`] and records the input and settings of this run, after
+/// deleting the job's checkpoints for `--fresh`. Returns the byte offset from which rows
+/// must be scanned again (see `fingerprint`).
+async fn check_input(
+    store: &Store,
+    config: &JobConfig,
+    job_id: &str,
+    kind: &dyn Kind,
+    fresh: bool,
+) -> anyhow::Result<u64> {
+    let InputCheck {
+        prefix,
+        whole,
+        settings,
+    } = compare_with_last_run(store, config, job_id, fresh).await?;
     let record = jobs::JobRecord {
         job_id: job_id.to_string(),
         name: config.name.clone(),
         kind: kind.job_kind().name().to_string(),
-        input_path: config.input.display().to_string(),
+        input_path: std::fs::canonicalize(&config.input)
+            .unwrap_or_else(|_| config.input.clone())
+            .display()
+            .to_string(),
         input_bytes: whole.length,
         input_hash: Some(whole.hash),
         settings_digest: Some(settings.to_vec()),
@@ -660,8 +711,8 @@ fn describe_end(
     }
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
-            // With no quota of its own, the run stopped on the server's 429s.
-            let whose = if summary.quota == "unlimited" {
+            // A 429 means the server's count ran out, whatever the job's own quota says.
+            let whose = if summary.rate_limited > 0 || summary.quota == "unlimited" {
                 "the server's quota (it answered 429)".to_string()
             } else {
                 format!("the quota ({})", summary.quota)
