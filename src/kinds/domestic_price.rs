@@ -64,6 +64,7 @@ impl Kind for DomesticPriceKind {
         let (path, body) = if self.extra_services.is_empty() {
             (paths::BASE_RATES, serde_json::to_value(&prepared.query))
         } else {
+            checks::check_total_rates_fields(record, columns, &prepared.query)?;
             let query = TotalRatesQuery::from_base(&prepared.query, &self.extra_services);
             (paths::TOTAL_RATES, serde_json::to_value(&query))
         };
@@ -353,7 +354,9 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     outcome
 }
 
-fn interpret_error(answer: &Answer) -> RowOutcome {
+/// Interprets an error answer of the Prices and Shipping Options APIs, which share the
+/// 030xxx codes of the USPS error inventory.
+pub(super) fn interpret_error(answer: &Answer) -> RowOutcome {
     if answer.status != 400 {
         let status = if answer.status == 404 {
             RowStatus::NotFound

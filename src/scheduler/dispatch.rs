@@ -114,8 +114,10 @@ impl Dispatcher {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
-                    let own_request =
-                        work.request.method == Method::Post && !work.request.query.is_empty();
+                    // A POST's query holds values that are not sent, such as a rate-shop
+                    // deadline. An empty query is a value too (no deadline), so every POST
+                    // row interprets the shared answer with its own request.
+                    let own_request = work.request.method == Method::Post;
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
