@@ -183,7 +183,7 @@ fn dropoff_lists_delivery_unit_and_center() {
     assert_eq!(rows["D2"]["usps_error_code"], "no_locations");
     assert_eq!(
         rows["D2"]["usps_error"],
-        "no drop-off location serves ZIP Code 00000"
+        "no drop-off location serves ZIP Code 00000; check the ZIP Code against USPS records"
     );
     assert_eq!(rows["D3"]["usps_error_code"], "missing_zip");
     let lines = responses(&workspace, "dropoff");

@@ -265,8 +265,12 @@ impl LocationsKind {
                 "no Post Office within {} miles of {place}; raise radius in [locations] to search farther",
                 self.settings.radius
             ),
-            LocationType::Dropoff => format!("no drop-off location serves ZIP Code {place}"),
-            LocationType::ParcelLocker => format!("no parcel locker in {place}"),
+            LocationType::Dropoff => format!(
+                "no drop-off location serves ZIP Code {place}; check the ZIP Code against USPS records"
+            ),
+            LocationType::ParcelLocker => format!(
+                "no parcel locker in {place}; search by city and state to include the city's other ZIP Codes, or use type \"post-office\""
+            ),
         }
     }
 }
