@@ -196,6 +196,17 @@ pub fn prepare_price(
             default_indicator.as_str()
         ));
     }
+    if rate_indicator == RateIndicator::LargeFlatRateBoxApoFpoDpo && !is_military_zip(&destination)
+    {
+        return Err(indicator_input.issue(
+            "invalid_service_combination",
+            format!(
+                "is PM, the Large Flat Rate Box price for APO, FPO and DPO addresses, but \
+                 {destination} is not a military ZIP Code: write PL for the Large Flat Rate Box \
+                 and rerun"
+            ),
+        ));
+    }
     if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
         return Err(indicator_input.issue(
             "dimensional_rate_required",
@@ -311,6 +322,16 @@ pub fn prepare_options(
         },
     };
     Ok(Prepared { query, notes })
+}
+
+/// Reports whether a five-digit ZIP Code is an APO, FPO or DPO one: 090 to 098 (AE), 340 (AA)
+/// and 962 to 966 (AP).
+fn is_military_zip(zip: &str) -> bool {
+    let prefix: u16 = zip
+        .get(..3)
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    matches!(prefix, 90..=98 | 340 | 962..=966)
 }
 
 /// Parses a required ZIP Code and returns its five digits. Territories, freely associated
@@ -914,6 +935,15 @@ mod tests {
         let now: Timestamp = "2026-03-10T06:00:00Z".parse().unwrap();
         assert_eq!(today_at("10001", now).to_string(), "2026-03-10");
         assert_eq!(today_at("96813", now).to_string(), "2026-03-09");
+    }
+
+    #[test]
+    fn military_zip_prefixes() {
+        assert!(is_military_zip("09021"));
+        assert!(is_military_zip("34001"));
+        assert!(is_military_zip("96201"));
+        assert!(!is_military_zip("78664"));
+        assert!(!is_military_zip("10001"));
     }
 
     #[test]

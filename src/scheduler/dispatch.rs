@@ -258,7 +258,11 @@ impl Dispatcher {
                     (Some(request), Some(answer)) => self.kind.interpret(request, answer),
                     _ => outcome.clone(),
                 };
+                // The row's own notes (repairs of its input) come first, then those that
+                // the answer brought, such as a USPS warning.
+                let answer_notes = std::mem::take(&mut row_outcome.notes);
                 row_outcome.notes = waiter.notes.clone();
+                row_outcome.notes.extend(answer_notes);
                 if let Some(error) = &row_outcome.error {
                     tracing::info!(row = waiter.row, code = %error.code, status = row_outcome.status.as_str(), "{}", error.message);
                 }
