@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// A request to one USPS endpoint. Query values are sent percent-encoded by reqwest, so `#`,
@@ -16,23 +17,37 @@ pub struct ApiRequest {
     /// API name, used for quota pools and logs (`addresses`).
     pub api: &'static str,
     pub method: Method,
+    /// The endpoint's path, or for a path with a parameter (`/labels/v3/label/{trackingNumber}`)
+    /// the template, which names the endpoint in logs and the quota ledger.
     pub path: &'static str,
+    /// The path to send when it differs from `path`, with its parameter filled in.
+    pub path_filled: Option<String>,
     /// Query parameters of a GET. A POST sends its body only: its query carries values that
     /// the kind reads back to interpret the answer (a rate-shop deadline). They never leave
     /// the runner and take no part in [`ApiRequest::key`].
     pub query: Vec<(&'static str, String)>,
+    /// Extra headers, such as `X-Idempotency-Key`. They are not part of [`ApiRequest::key`].
+    pub headers: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
+    /// Stem of the files that the response produces (label images), from the row's id. Never
+    /// sent.
+    pub file_stem: Option<String>,
 }
 
 impl ApiRequest {
     /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
-        let url = format!("{base_url}{}", self.path);
+        let path = self.path_filled.as_deref().unwrap_or(self.path);
+        let url = format!("{base_url}{path}");
         let builder = match self.method {
             Method::Get => http.get(url).query(&self.query),
             Method::Post => http.post(url),
+            Method::Delete => http.delete(url).query(&self.query),
         };
-        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        let mut builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
@@ -48,10 +63,11 @@ impl ApiRequest {
         hasher.update(match self.method {
             Method::Get => b"GET ".as_slice(),
             Method::Post => b"POST ".as_slice(),
+            Method::Delete => b"DELETE ".as_slice(),
         });
-        hasher.update(self.path.as_bytes());
+        hasher.update(self.path_filled.as_deref().unwrap_or(self.path).as_bytes());
         let sent_query: &[(&str, String)] = match self.method {
-            Method::Get => &self.query,
+            Method::Get | Method::Delete => &self.query,
             Method::Post => &[],
         };
         let mut query: Vec<&(&str, String)> = sent_query.iter().collect();
@@ -82,8 +98,11 @@ mod tests {
             api: "addresses",
             method: Method::Get,
             path: "/addresses/v3/address",
+            path_filled: None,
             query,
+            headers: Vec::new(),
             body: None,
+            file_stem: None,
         }
     }
 
@@ -121,6 +140,9 @@ mod tests {
             path: "/shipments/v3/options/search",
             query,
             body: Some(serde_json::json!({"originZIPCode": "10001"})),
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         };
         let first = post(vec![("deliverBy", "2026-03-12".into())]);
         let second = post(Vec::new());

@@ -54,15 +54,21 @@ pub fn probe(api: &str, location_type: Option<LocationType>) -> Option<ApiReques
             api,
             method: Method::Get,
             path,
+            path_filled: None,
             query,
+            headers: Vec::new(),
             body: None,
+            file_stem: None,
         };
     let post = |api: &'static str, path: &'static str, body: serde_json::Value| ApiRequest {
         api,
         method: Method::Post,
         path,
+        path_filled: None,
         query: Vec::new(),
+        headers: Vec::new(),
         body: Some(body),
+        file_stem: None,
     };
     let request = match api {
         "addresses" => get(

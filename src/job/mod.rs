@@ -5,9 +5,11 @@
 //! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
+pub mod labels;
 pub mod settings;
 
 pub use environment::{Credentials, Environment};
+pub use labels::LabelSettings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,10 +50,14 @@ pub struct JobFile {
     pub sandbox: SandboxOptions,
     /// Units of the manifest's weight and dimension columns; required by price jobs.
     pub units: Option<UnitsOptions>,
-    /// Extra service codes to price with each package; price jobs only.
+    /// Extra service codes to price with each package, or to buy with each label.
     pub extra_services: Option<Vec<u16>>,
     /// What a locations job searches for; locations jobs only.
     pub locations: Option<LocationsOptions>,
+    /// Label settings; label jobs only.
+    pub label: Option<labels::LabelOptions>,
+    /// The payer and label owner; label jobs only.
+    pub payment: Option<crate::usps::payments::PaymentAccount>,
     /// Mail classes a `rate-shop` job compares; every outbound class when absent.
     pub services: Option<Vec<String>>,
 }
@@ -139,6 +145,8 @@ pub struct SandboxOptions {
     /// APIs the sandbox's client application has no access to, such as `["locations"]`.
     #[serde(default)]
     pub disabled_apis: Vec<String>,
+    /// Starting balance of each payer account, in dollars (`"250.00"`); unlimited when absent.
+    pub balance: Option<String>,
     #[serde(flatten)]
     pub faults: Faults,
 }
@@ -155,6 +163,7 @@ pub enum JobKind {
     RateShop,
     ServiceStandard,
     Locations,
+    Labels,
 }
 
 impl JobKind {
@@ -168,6 +177,7 @@ impl JobKind {
         "rate-shop",
         "service-standard",
         "locations",
+        "labels",
     ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
@@ -181,6 +191,7 @@ impl JobKind {
             "rate-shop" => Some(JobKind::RateShop),
             "service-standard" => Some(JobKind::ServiceStandard),
             "locations" => Some(JobKind::Locations),
+            "labels" => Some(JobKind::Labels),
             _ => None,
         }
     }
@@ -196,6 +207,7 @@ impl JobKind {
             JobKind::RateShop => "rate-shop",
             JobKind::ServiceStandard => "service-standard",
             JobKind::Locations => "locations",
+            JobKind::Labels => "labels",
         }
     }
 
@@ -208,6 +220,7 @@ impl JobKind {
             JobKind::InternationalPrice => "international-prices",
             JobKind::ServiceStandard => "service-standards",
             JobKind::Locations => "locations",
+            JobKind::Labels => "labels",
         }
     }
 
@@ -235,6 +248,7 @@ impl JobKind {
                 | JobKind::InternationalPrice
                 | JobKind::RateShop
                 | JobKind::ServiceStandard
+                | JobKind::Labels
         )
     }
 }
@@ -287,8 +301,10 @@ pub struct JobConfig {
     /// Units of the weight and dimension columns; set for price jobs only.
     pub units: Option<Units>,
     /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
-    /// base prices only.
+    /// base prices only. Label jobs buy them with each label.
     pub extra_services: Vec<u16>,
+    /// Settings of a label job; set for label jobs only.
+    pub labels: Option<LabelSettings>,
     /// Mail classes that a `rate-shop` job compares; empty for every outbound class.
     pub services: Vec<String>,
     /// What to search for; set for locations jobs only.
@@ -462,6 +478,27 @@ impl JobConfig {
         let services = check_services(kind, file.services).map_err(invalid)?;
 
         let locations = check_locations(kind, file.locations.as_ref()).map_err(invalid)?;
+        if let Some(text) = &file.sandbox.balance {
+            text.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+                invalid(format!(
+                    "invalid [sandbox] balance {text:?}: write dollars as a decimal, such as \"250.00\""
+                ))
+            })?;
+        }
+        let labels = if kind == JobKind::Labels {
+            Some(
+                labels::check_label_settings(file.label.as_ref(), file.payment.as_ref())
+                    .map_err(invalid)?,
+            )
+        } else {
+            if file.label.is_some() || file.payment.is_some() {
+                return Err(invalid(format!(
+                    "`[label]` and `[payment]` apply to label jobs only; remove them from this {} job",
+                    kind.name()
+                )));
+            }
+            None
+        };
 
         Ok(JobConfig {
             name: file.name,
@@ -484,6 +521,7 @@ impl JobConfig {
             sandbox: file.sandbox,
             units,
             extra_services,
+            labels,
             services,
             locations,
         })
@@ -548,9 +586,12 @@ fn check_extra_services(kind: JobKind, codes: &[u16]) -> Result<(), String> {
     if codes.is_empty() {
         return Ok(());
     }
-    if !matches!(kind, JobKind::DomesticPrice | JobKind::InternationalPrice) {
+    if !matches!(
+        kind,
+        JobKind::DomesticPrice | JobKind::InternationalPrice | JobKind::Labels
+    ) {
         return Err(format!(
-            "`extra_services` applies to price jobs only; remove it from this {} job",
+            "`extra_services` applies to price and label jobs only; remove it from this {} job",
             kind.name()
         ));
     }
@@ -760,7 +801,7 @@ mod tests {
 
     #[test]
     fn unknown_kind_lists_kinds() {
-        let error = load_text("name = \"a\"\nkind = \"labels\"\ninput = \"x.csv\"\n")
+        let error = load_text("name = \"a\"\nkind = \"label\"\ninput = \"x.csv\"\n")
             .unwrap_err()
             .to_string();
         assert!(error.contains("address, city-state, zipcode"), "{error}");
@@ -866,6 +907,6 @@ mod tests {
         let error = load_text(&format!("{address}extra_services = [920]\n"))
             .unwrap_err()
             .to_string();
-        assert!(error.contains("price jobs only"), "{error}");
+        assert!(error.contains("price and label jobs only"), "{error}");
     }
 }

@@ -195,8 +195,11 @@ impl Kind for LocationsKind {
                 api: "locations",
                 method: Method::Get,
                 path: self.path(),
+                path_filled: None,
                 query: self.query(&prepared.query),
+                headers: Vec::new(),
                 body: None,
+                file_stem: None,
             },
             notes: prepared.notes,
         })

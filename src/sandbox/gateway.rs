@@ -1,6 +1,6 @@
-//! The steps that the USPS API gateway takes before and after each API service, in its
-//! order: access token, the application's access to the API, quota, then the service; plus
-//! the sandbox's injected faults, latency and counters.
+//! The steps that the USPS API gateway takes before and after each service, in its order:
+//! access token, the application's access to the API, quota, then the service. The sandbox
+//! adds its injected faults, latency and counters.
 //!
 //! A request with a bad token is rejected before the quota is charged, because the gateway
 //! cannot tell whose quota it would be. Injected faults come after the quota, so a faulty
@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,6 +22,7 @@ use crate::usps::oauth::OAuthError;
 use crate::usps::paths;
 
 use super::faults::dropped_connection;
+use super::labels::LabelEnding;
 use super::oauth::{parse_token_request, TokenError};
 use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
@@ -47,6 +48,11 @@ enum Endpoint {
     PostOfficeLocations,
     DropoffLocations,
     ParcelLockerLocations,
+    PaymentAuthorization,
+    Label,
+    /// `DELETE /labels/v3/label/{trackingNumber}`; the tracking number comes as the query pair
+    /// `trackingNumber`.
+    CancelLabel,
 }
 
 impl Endpoint {
@@ -64,6 +70,9 @@ impl Endpoint {
             Endpoint::PostOfficeLocations => paths::POST_OFFICE_LOCATIONS,
             Endpoint::DropoffLocations => paths::DROPOFF_LOCATIONS,
             Endpoint::ParcelLockerLocations => paths::PARCEL_LOCKER_LOCATIONS,
+            Endpoint::PaymentAuthorization => paths::PAYMENT_AUTHORIZATION,
+            Endpoint::Label => paths::LABEL,
+            Endpoint::CancelLabel => paths::LABEL_BY_TRACKING,
         }
     }
 
@@ -73,7 +82,10 @@ impl Endpoint {
             | Endpoint::TotalRates
             | Endpoint::ShippingOptions
             | Endpoint::InternationalBaseRates
-            | Endpoint::InternationalTotalRates => "POST",
+            | Endpoint::InternationalTotalRates
+            | Endpoint::PaymentAuthorization
+            | Endpoint::Label => "POST",
+            Endpoint::CancelLabel => "DELETE",
             _ => "GET",
         }
     }
@@ -212,6 +224,42 @@ pub(crate) async fn service_standards(
         &[],
     )
     .await
+}
+
+/// Handles `POST /payments/v3/payment-authorization`.
+pub(crate) async fn payment_authorization(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::PaymentAuthorization,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `POST /labels/v3/label`.
+pub(crate) async fn label(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::Label, &headers, None, &body).await
+}
+
+/// Handles `DELETE /labels/v3/label/{trackingNumber}`.
+pub(crate) async fn cancel_label(
+    State(state): State<SandboxState>,
+    Path(tracking_number): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let query = serde_urlencoded::to_string([("trackingNumber", tracking_number.as_str())])
+        .unwrap_or_default();
+    serve_api(&state, Endpoint::CancelLabel, &headers, Some(&query), &[]).await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -353,7 +401,7 @@ async fn serve_api(
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
             Err(wait) => Ending::Respond(rate_limited(state, path, wait)),
-            Ok(()) => run_with_faults(state, endpoint, &pairs, body).await,
+            Ok(()) => run_with_faults(state, endpoint, headers, &pairs, body).await,
         },
     };
 
@@ -411,6 +459,7 @@ fn rate_limited(state: &SandboxState, path: &str, wait: Duration) -> Response {
 async fn run_with_faults(
     state: &SandboxState,
     endpoint: Endpoint,
+    headers: &HeaderMap,
     pairs: &Pairs,
     body: &[u8],
 ) -> Ending {
@@ -427,15 +476,13 @@ async fn run_with_faults(
             );
             Ending::Respond(error.into_response(API_VERSION))
         }
-        None => {
-            let response = dispatch(endpoint, pairs, body, shared.config.seed);
-            if draw.drop {
+        None => match dispatch(state, endpoint, headers, pairs, body) {
+            Ending::Respond(_) if draw.drop => {
                 info!(path, "injected a dropped connection");
                 Ending::Drop
-            } else {
-                Ending::Respond(response)
             }
-        }
+            ending => ending,
+        },
     };
     if let Some(delay) = draw.slow {
         info!(
@@ -448,7 +495,15 @@ async fn run_with_faults(
     ending
 }
 
-fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Response {
+fn dispatch(
+    state: &SandboxState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    pairs: &Pairs,
+    body: &[u8],
+) -> Ending {
+    let seed = state.shared.config.seed;
+    let desk = &state.shared.labels;
     let result =
         match endpoint {
             Endpoint::Address => params::address_query(pairs)
@@ -486,8 +541,23 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
             Endpoint::ParcelLockerLocations => {
                 locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
             }
+            Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
+            Endpoint::Label => {
+                return match desk.create_label(headers, body, rates_today()) {
+                    LabelEnding::Respond(response) => Ending::Respond(response),
+                    LabelEnding::ChargedThenDropped => Ending::Drop,
+                }
+            }
+            Endpoint::CancelLabel => {
+                let tracking_number = pairs
+                    .iter()
+                    .find(|(name, _)| name == "trackingNumber")
+                    .map(|(_, value)| value.as_str())
+                    .unwrap_or_default();
+                Ok(desk.cancel_label(headers, tracking_number))
+            }
         };
-    result.unwrap_or_else(IntoResponse::into_response)
+    Ending::Respond(result.unwrap_or_else(IntoResponse::into_response))
 }
 
 /// Today's date in New York, against which the sandbox checks mailing dates. A client in an

@@ -40,7 +40,7 @@ pub struct Dispatcher {
 }
 
 /// A row that waits for the response to an identical request.
-struct Waiter {
+pub(super) struct Waiter {
     row: u64,
     content_hash: [u8; 16],
     notes: Vec<String>,
@@ -59,7 +59,7 @@ impl Waiter {
     }
 }
 
-type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
+pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
 
 /// Result of dispatching.
 pub struct DispatchEnd {
@@ -116,8 +116,10 @@ impl Dispatcher {
                     }
                     // A POST's query holds values that are not sent, such as a rate-shop
                     // deadline. An empty query is a value too (no deadline), so every POST
-                    // row interprets the shared answer with its own request.
-                    let own_request = work.request.method == Method::Post;
+                    // row interprets the shared answer with its own request. An exactly-once
+                    // row shares nothing, and its outcome comes from the pinned request.
+                    let own_request =
+                        work.request.method == Method::Post && !this.kind.exactly_once();
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
@@ -190,14 +192,35 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
+        let exactly_once = self.kind.exactly_once();
+        let pinned = if exactly_once {
+            match self.pin_request(work).await? {
+                Ok(pinned) => Some(pinned),
+                Err(outcome) => {
+                    // The check ruled the row out: nothing was bought, so it is final.
+                    self.release_with(work, in_flight, &outcome).await?;
+                    return Ok(());
+                }
+            }
+        } else {
+            None
+        };
+        let request = pinned
+            .as_ref()
+            .map(|(request, _)| request)
+            .unwrap_or(&work.request);
+
         // A response to an identical request may have arrived after the scan looked in the cache.
         let env = self.env.clone();
         let key = work.key;
         let lookup = self.cache;
-        let cached = self
-            .store
-            .call(move |connection| cache::get(connection, &env, &key, lookup))
-            .await?;
+        let cached = if exactly_once {
+            None
+        } else {
+            self.store
+                .call(move |connection| cache::get(connection, &env, &key, lookup))
+                .await?
+        };
 
         // The answer that the waiting rows share, kept for rows with their own request.
         let mut shared_answer = None;
@@ -207,8 +230,9 @@ impl Dispatcher {
                 let answer = Answer {
                     status: entry.status,
                     body: entry.body,
+                    content_type: None,
                 };
-                let outcome = self.kind.interpret(&work.request, &answer);
+                let outcome = self.kind.interpret(request, &answer);
                 shared_answer = Some(answer);
                 outcome
             }
@@ -219,9 +243,18 @@ impl Dispatcher {
                         .map(|waiters| waiters.iter().map(Waiter::key).collect())
                         .unwrap_or_default()
                 };
-                match self.client.call(&work.request, &rows).await? {
+                match self.client.call(request, &rows).await? {
                     CallResult::Answer(answer) => {
-                        let outcome = self.kind.interpret(&work.request, &answer);
+                        let outcome = self.kind.interpret(request, &answer);
+                        if exactly_once && (400..500).contains(&answer.status) {
+                            self.forget_rejected(work).await?;
+                        }
+                        if let Some(stop) = self.kind.stop_reason(&outcome) {
+                            // The row goes back to pending, so a rerun sends it again with
+                            // the same pinned key once the cause is fixed.
+                            self.release(work, in_flight).await?;
+                            return Err(stop);
+                        }
                         if outcome.is_retryable() {
                             // A 2xx whose body breaks the spec (an HTML error page, say) is
                             // not cached, and counts towards an outage like a 5xx.
@@ -231,7 +264,9 @@ impl Dispatcher {
                             // are cached; transient failures are not.
                             self.client.note_usable_response();
                             shared_answer = Some(answer.clone());
-                            self.cache_answer(work, answer).await?;
+                            if !exactly_once {
+                                self.cache_answer(work, answer).await?;
+                            }
                         }
                         outcome
                     }
@@ -239,7 +274,13 @@ impl Dispatcher {
                         message,
                         status,
                         body,
-                    } => RowOutcome::transient(message, status, body),
+                    } => {
+                        let outcome = RowOutcome::transient(message, status, body);
+                        if let Some((_, idempotency_key)) = &pinned {
+                            tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
+                        }
+                        self.kind.transient_outcome(request, outcome)
+                    }
                 }
             }
         };

@@ -2,10 +2,12 @@
 //! progress display and the summary read, and the run loop that moves rows from the
 //! manifest to the state file.
 
+pub mod cancel;
 pub mod counters;
 pub mod dispatch;
 pub mod fingerprint;
 pub mod limiter;
+mod purchase;
 pub mod run;
 pub mod scan;
 pub mod signals;
@@ -31,6 +33,10 @@ pub enum Stop {
         message: String,
         status: Option<u16>,
     },
+    /// The payer's account cannot pay (insufficient funds, an inactive account, a rejected
+    /// payment). Someone must fix the account, after which a rerun goes on where it stopped.
+    #[error("{message}")]
+    Account { message: String },
     /// The state file failed; without checkpoints the run cannot go on safely.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -85,7 +91,10 @@ impl Stop {
     pub fn is_resumable(&self) -> bool {
         matches!(
             self,
-            Stop::QuotaExhausted { .. } | Stop::Outage { .. } | Stop::Interrupted
+            Stop::QuotaExhausted { .. }
+                | Stop::Outage { .. }
+                | Stop::Interrupted
+                | Stop::Account { .. }
         )
     }
 }
