@@ -430,3 +430,124 @@ fn half_set_credentials_warn_on_sandbox() {
     );
     assert_eq!(sandbox.stats().tokens_issued, 1);
 }
+
+/// The settings of `jobs/labels.toml` after its top-level keys.
+const LABEL_SETTINGS: &str = r#"quota = "600/m"
+[units]
+weight = "oz"
+dimensions = "in"
+[label]
+mail_class = "USPS_GROUND_ADVANTAGE"
+[label.sender]
+firm = "Example Fulfilment"
+street_address = "4120 Bingham Ave"
+city = "Saint Louis"
+state = "MO"
+zip_code = "63116"
+[payment]
+crid = "56982563"
+mid = "904128936"
+account_type = "EPS"
+account_number = "1000012345"
+"#;
+
+fn label_job(workspace: &Workspace) -> std::path::PathBuf {
+    let input = common::repo().join("samples/orders.csv");
+    workspace.job("labels", "labels", &input, LABEL_SETTINGS)
+}
+
+#[test]
+fn label_job_authorizes_without_buying() {
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let workspace = Workspace::new();
+    let job = label_job(&workspace);
+    let run = doctor(&workspace, &sandbox.base_url, &[job.to_str().unwrap()]);
+    run.expect_code(0);
+    let stdout = run.stdout();
+    let account = check_line(&stdout, "label account");
+    assert!(
+        account.contains(
+            "CRID 56982563, MID 904128936, manifest MID 904128936, EPS account ending 2345"
+        ),
+        "{account}"
+    );
+    // The whole account number is not shown.
+    assert!(!stdout.contains("1000012345"), "{stdout}");
+    assert!(
+        check_line(&stdout, "access labels").starts_with("  ok"),
+        "{stdout}"
+    );
+    let payment = check_line(&stdout, "payment authorization");
+    assert!(payment.starts_with("  ok"), "{payment}");
+    assert!(payment.contains("no label was bought"), "{payment}");
+    assert!(
+        stdout.contains("doctor made 2 calls (1 token request, 1 API call)"),
+        "{stdout}"
+    );
+
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests["/payments/v3/payment-authorization"], 1);
+    assert!(
+        !stats
+            .requests
+            .keys()
+            .any(|path| path.starts_with("/labels/")),
+        "{:?}",
+        stats.requests
+    );
+}
+
+#[test]
+fn missing_label_access_fails() {
+    let config = SandboxConfig {
+        disabled_apis: ["labels".to_string(), "payments".to_string()].into(),
+        ..sandbox_config("600/m")
+    };
+    let sandbox = TestSandbox::start(config);
+    let workspace = Workspace::new();
+    let job = label_job(&workspace);
+    let run = doctor(&workspace, &sandbox.base_url, &[job.to_str().unwrap()]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let access = check_line(&stdout, "access labels");
+    assert!(access.starts_with("  FAIL"), "{access}");
+    assert!(
+        access.contains("the token's scope lacks labels and payments"),
+        "{access}"
+    );
+    assert!(
+        stdout.contains("fix: request Domestic Labels and Payments access"),
+        "{stdout}"
+    );
+    assert!(
+        check_line(&stdout, "payment authorization").starts_with("  skip"),
+        "{stdout}"
+    );
+    // Only the token request is spent.
+    assert!(!sandbox
+        .stats()
+        .requests
+        .contains_key("/payments/v3/payment-authorization"));
+    assert_eq!(sandbox.stats().tokens_issued, 1);
+}
+
+#[test]
+fn payer_without_funds_fails() {
+    let config = SandboxConfig {
+        balance: Some("0".parse().unwrap()),
+        ..sandbox_config("600/m")
+    };
+    let sandbox = TestSandbox::start(config);
+    let workspace = Workspace::new();
+    let job = label_job(&workspace);
+    let run = doctor(&workspace, &sandbox.base_url, &[job.to_str().unwrap()]);
+    run.expect_code(1);
+    let stdout = run.stdout();
+    let payment = check_line(&stdout, "payment authorization");
+    assert!(payment.starts_with("  FAIL"), "{payment}");
+    assert!(payment.contains("100007"), "{payment}");
+    assert!(
+        stdout.contains("fix: fund or fix the payer account"),
+        "{stdout}"
+    );
+}

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::plan::{make_plan, Plan};
-use crate::client::{CallResult, UspsClient};
+use crate::client::{missing_label_scopes, CallResult, UspsClient};
 use crate::job::{Environment, JobConfig, QuotaPool, SandboxOptions};
 use crate::output::progress::format_eta;
 use crate::output::time::describe_millis;
@@ -25,6 +25,8 @@ use crate::scheduler::limiter::{LimiterConfig, SHARED_POOL};
 use crate::scheduler::run::{connect_to, server_key_of};
 use crate::scheduler::{Counters, Limiter, Stop};
 use crate::state::{credential_hash, ledger, now_millis, Store};
+use crate::usps::paths;
+use crate::usps::payments::PaymentAccount;
 
 /// Target of a doctor run: an environment, and optionally a job.
 #[derive(Debug, Clone)]
@@ -164,7 +166,10 @@ pub async fn diagnose(target: &Target) -> anyhow::Result<Report> {
         .as_ref()
         .map(crate::scheduler::run::job_id)
         .unwrap_or_else(|| "doctor".to_string());
+    // A label job's APIs are checked by the label checks, because a test request of the
+    // Labels API would buy a label.
     let apis: Vec<&str> = match &target.job {
+        Some(job) if job.labels.is_some() => Vec::new(),
         Some(job) => vec![job.kind.api()],
         None => probes::DEFAULT_APIS.to_vec(),
     };
@@ -187,7 +192,7 @@ pub async fn diagnose(target: &Target) -> anyhow::Result<Report> {
             },
             counters.clone(),
         ));
-        let client = UspsClient::new(
+        let mut client = UspsClient::new(
             connection.base_url.clone(),
             connection.token_url.clone(),
             connection.credentials.clone(),
@@ -195,8 +200,15 @@ pub async fn diagnose(target: &Target) -> anyhow::Result<Report> {
             counters.clone(),
         )
         .without_token_refresh();
+        let labels = target.job.as_ref().and_then(|job| job.labels.as_ref());
+        if let Some(labels) = labels {
+            client = client.with_payments(labels.payment.roles());
+        }
         check_hosts(&base_url, &token_url, &mut checks);
-        check_calls(&client, target, &apis, &base_url, &token_url, &mut checks).await;
+        let scope = check_calls(&client, target, &apis, &base_url, &token_url, &mut checks).await;
+        if let Some(labels) = labels {
+            check_labels(&client, &labels.payment, scope.as_deref(), &mut checks).await;
+        }
     } else {
         checks.push(Check::new(
             "token",
@@ -353,7 +365,8 @@ fn check_hosts(base_url: &str, token_url: &str, checks: &mut Vec<Check>) {
     }
 }
 
-/// Obtains a token, then makes one call per API.
+/// Obtains a token, then makes one call per API. Returns the token's scope, or `None` when
+/// no token was obtained.
 async fn check_calls(
     client: &UspsClient,
     target: &Target,
@@ -361,7 +374,7 @@ async fn check_calls(
     base_url: &str,
     token_url: &str,
     checks: &mut Vec<Check>,
-) {
+) -> Option<String> {
     let bearer = match client.preflight().await {
         Ok(bearer) => bearer,
         Err(stop) => {
@@ -373,7 +386,7 @@ async fn check_calls(
                     "not checked: no token",
                 ));
             }
-            return;
+            return None;
         }
     };
     let scope = bearer.scope.clone().unwrap_or_default();
@@ -444,6 +457,115 @@ async fn check_calls(
         }
         checks.push(check);
     }
+    Some(scope)
+}
+
+/// Checks what a label job needs without buying anything: the payer account of the job,
+/// Labels and Payments in the token's scope, and one payment authorization. `scope` is
+/// `None` when no token was obtained.
+async fn check_labels(
+    client: &UspsClient,
+    account: &PaymentAccount,
+    scope: Option<&str>,
+    checks: &mut Vec<Check>,
+) {
+    checks.push(Check::new(
+        "label account",
+        CheckStatus::Ok,
+        describe_account(account),
+    ));
+    let Some(scope) = scope else {
+        checks.push(Check::new(
+            "access labels",
+            CheckStatus::Skipped,
+            "not checked: no token",
+        ));
+        checks.push(Check::new(
+            "payment authorization",
+            CheckStatus::Skipped,
+            "not checked: no token",
+        ));
+        return;
+    };
+
+    // A test request of the Labels API would buy a label, so its access is read from the
+    // token's scope, as the run's own preflight does.
+    let missing = missing_label_scopes(scope);
+    let scope_check = if scope.trim().is_empty() {
+        Check::new(
+            "access labels",
+            CheckStatus::Warning,
+            "the token has no scope, so only the payment authorization below can show access",
+        )
+    } else if missing.is_empty() {
+        Check::new(
+            "access labels",
+            CheckStatus::Ok,
+            "the token's scope lists labels and payments (no label request is sent)",
+        )
+    } else {
+        Check::new(
+            "access labels",
+            CheckStatus::Failed,
+            format!("the token's scope lacks {}", missing.join(" and ")),
+        )
+        .with_fix(
+            "request Domestic Labels and Payments access for the app from USPS API support, \
+             then refresh the app's claims in the customer onboarding portal",
+        )
+    };
+    let scope_failed = scope_check.status == CheckStatus::Failed;
+    checks.push(scope_check);
+    if scope_failed {
+        checks.push(Check::new(
+            "payment authorization",
+            CheckStatus::Skipped,
+            "not requested: the app has no Labels or Payments access",
+        ));
+        return;
+    }
+
+    let check = match client.preflight_payments().await {
+        Ok(()) => Check::new(
+            "payment authorization",
+            CheckStatus::Ok,
+            format!(
+                "{} accepted the payer and label owner roles; no label was bought",
+                paths::PAYMENT_AUTHORIZATION
+            ),
+        ),
+        Err(stop @ Stop::Account { .. }) => Check::new(
+            "payment authorization",
+            CheckStatus::Failed,
+            stop.to_string(),
+        )
+        .with_fix("fund or fix the payer account in the USPS Business Customer Gateway"),
+        Err(stop) => Check::new(
+            "payment authorization",
+            CheckStatus::Failed,
+            stop.to_string(),
+        )
+        .with_fix(
+            "check the [payment] table (CRID, MID, manifest MID, account type and number) \
+                 against the Business Customer Gateway, and that the CRID is enrolled in USPS \
+                 Ship",
+        ),
+    };
+    checks.push(check);
+}
+
+/// Describes a payer account for the checklist. The account number is shortened to its
+/// last four digits, as on a statement.
+fn describe_account(account: &PaymentAccount) -> String {
+    let number = &account.account_number;
+    let tail = &number[number.len().saturating_sub(4)..];
+    let manifest_mid = account.manifest_mid.as_deref().unwrap_or(&account.mid);
+    format!(
+        "CRID {}, MID {}, manifest MID {manifest_mid}, {} account ending {tail}",
+        account.crid,
+        account.mid,
+        account.account_type.as_deref().unwrap_or("EPS")
+    )
 }
 
 fn token_failure(stop: &Stop, token_url: &str) -> Check {
