@@ -643,6 +643,20 @@ fn unconfirmed_purchase_resolves_on_rerun() {
     let rows = workspace.csv("labels.csv");
     assert_eq!(rows[0]["usps_status"], "in_doubt", "{:?}", rows[0]);
     assert_eq!(rows[0]["usps_idempotency_key"], key);
+    // Every row of the in-doubt report is in doubt in the output too, not deferred.
+    for doubtful in &in_doubt {
+        let row = rows
+            .iter()
+            .find(|row| row["order_id"] == doubtful["id"])
+            .expect("the row is in the output");
+        assert_eq!(row["usps_status"], "in_doubt", "{row:?}");
+    }
+    let summary = workspace.summary("labels");
+    assert_eq!(
+        summary["by_status"]["in_doubt"].as_u64(),
+        Some(in_doubt.len() as u64),
+        "{summary}"
+    );
     assert_eq!(account_stats(&sandbox.stats()).labels_charged, 1);
 
     // After the outage the rerun sends the same key and gets the label already bought.

@@ -122,6 +122,14 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     let connection =
         open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
     let mut cursor = RowCursor::new(&connection, input.job_id);
+    // A purchase sent at least once and not finished may have been charged, so its row is
+    // in doubt rather than deferred, as the in-doubt report lists it.
+    let pins = if input.kind.exactly_once() {
+        crate::state::pins::all(&connection, input.job_id)
+            .map_err(|error| fail(input.state, error.to_string()))?
+    } else {
+        Default::default()
+    };
 
     let output_file = AtomicFile::create(&files.output)
         .map_err(|error| fail(&files.output, error.to_string()))?;
@@ -147,11 +155,24 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         let stored = cursor
             .get(record.row)
             .map_err(|error| fail(input.state, error.to_string()))?;
+        let attempted_pin = stored
+            .as_ref()
+            .filter(|stored| stored.state == RowState::InFlight)
+            .and_then(|stored| pins.get(&(stored.row, stored.content_hash.to_vec())))
+            .filter(|pin| pin.attempts > 0);
         let outcome = stored
             .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
             .and_then(|stored| stored.result)
             .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
-            .unwrap_or_else(|| deferred_outcome(input.deferred));
+            .unwrap_or_else(|| match attempted_pin {
+                Some(pin) => RowOutcome::transient(
+                    "in flight when the run ended".to_string(),
+                    None,
+                    String::new(),
+                )
+                .into_in_doubt(&pin.idempotency_key),
+                None => deferred_outcome(input.deferred),
+            });
 
         output
             .write(&record, &outcome)
