@@ -11,6 +11,7 @@ mod prices;
 mod state;
 mod street;
 mod text;
+mod tracking;
 mod zip;
 
 use std::borrow::Cow;
@@ -19,6 +20,7 @@ use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
 pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
+pub use tracking::{check_tracking_number, impb_check_digit, prepare_tracking, s10_check_digit, TrackingQuery};
 use text::{clean_text, one_line};
 use zip::{parse_plus4, parse_zip, ZipFault};
 

@@ -11,6 +11,10 @@ pub enum Method {
 
 /// A request to one USPS endpoint. Query values are sent percent-encoded by reqwest, so `#`,
 /// `&`, `/` and accents arrive intact.
+///
+/// A path segment written `{name}`, as in the OpenAPI specs, is a path parameter: it is filled
+/// from the query pair `name`, which then stays out of the query string. The quota ledger and
+/// the logs record `path` with the placeholder, so they never contain the parameter's value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiRequest {
     /// API name, used for quota pools and logs (`addresses`).
@@ -24,18 +28,48 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
-        let url = format!("{base_url}{}", self.path);
+        let mut path = String::with_capacity(self.path.len());
+        let mut path_names = Vec::new();
+        for segment in self.path.split('/').skip(1) {
+            path.push('/');
+            match segment
+                .strip_prefix('{')
+                .and_then(|name| name.strip_suffix('}'))
+            {
+                Some(name) => {
+                    let value = self.query_value(name).unwrap_or_default();
+                    path.push_str(&encode_path_segment(value));
+                    path_names.push(name);
+                }
+                None => path.push_str(segment),
+            }
+        }
+        let query: Vec<&(&'static str, String)> = self
+            .query
+            .iter()
+            .filter(|(name, _)| !path_names.contains(name))
+            .collect();
+
+        let url = format!("{base_url}{path}");
         let builder = match self.method {
             Method::Get => http.get(url),
             Method::Post => http.post(url),
         };
         let builder = builder
-            .query(&self.query)
+            .query(&query)
             .header(reqwest::header::ACCEPT, "application/json");
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
         }
+    }
+
+    /// Returns the value of the query pair `name`, if the request has one.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// Hashes the request into the key used for the cache and for sharing one answer among
@@ -65,6 +99,20 @@ impl ApiRequest {
         key.copy_from_slice(&digest[..16]);
         key
     }
+}
+
+/// Percent-encodes every byte of `value` outside the unreserved set of RFC 3986, so that it
+/// stays one path segment.
+fn encode_path_segment(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 #[cfg(test)]
@@ -104,6 +152,28 @@ mod tests {
             built.url().as_str(),
             "http://127.0.0.1:9/addresses/v3/address?streetAddress=1400+ELM+ST+%23+326\
              &secondaryAddress=4TH+%26+WALNUT&city=MAYAG%C3%9CEZ&firm=A%2FB+%C2%BD"
+        );
+    }
+
+    #[test]
+    fn path_parameter_fills_segment() {
+        let request = ApiRequest {
+            api: "tracking",
+            method: Method::Get,
+            path: "/tracking/v3/tracking/{trackingNumber}",
+            query: vec![
+                ("trackingNumber", "9400 1/2".into()),
+                ("expand", "DETAIL".into()),
+            ],
+            body: None,
+        };
+        let built = request
+            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(
+            built.url().as_str(),
+            "http://127.0.0.1:9/tracking/v3/tracking/9400%201%2F2?expand=DETAIL"
         );
     }
 

@@ -80,6 +80,7 @@ pub enum JobKind {
     ZipCode,
     DomesticPrice,
     ShippingOptions,
+    Tracking,
 }
 
 impl JobKind {
@@ -89,6 +90,7 @@ impl JobKind {
         "zipcode",
         "domestic-price",
         "shipping-options",
+        "tracking",
     ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
@@ -98,6 +100,7 @@ impl JobKind {
             "zipcode" => Some(JobKind::ZipCode),
             "domestic-price" => Some(JobKind::DomesticPrice),
             "shipping-options" => Some(JobKind::ShippingOptions),
+            "tracking" => Some(JobKind::Tracking),
             _ => None,
         }
     }
@@ -109,14 +112,17 @@ impl JobKind {
             JobKind::ZipCode => "zipcode",
             JobKind::DomesticPrice => "domestic-price",
             JobKind::ShippingOptions => "shipping-options",
+            JobKind::Tracking => "tracking",
         }
     }
 
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
     /// slowly: USPS refreshes its address data monthly. A price request carries its mailing
     /// date, so a cached price is reused only for the same date, and a day covers that date.
+    /// A tracking status changes with every scan, so it is reused for an hour at most.
     pub fn default_cache_ttl(self) -> Duration {
         match self {
+            JobKind::Tracking => Duration::from_secs(3_600),
             JobKind::DomesticPrice | JobKind::ShippingOptions => Duration::from_secs(86_400),
             _ => Duration::from_secs(30 * 86_400),
         }

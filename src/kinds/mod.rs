@@ -6,6 +6,7 @@ mod city_state;
 mod domestic_price;
 mod outcome;
 mod shipping_options;
+mod tracking;
 mod zipcode;
 
 pub use outcome::{RowError, RowOutcome, RowStatus};
@@ -36,6 +37,39 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+    /// Returns how rows share one call, for kinds whose API takes many items per request.
+    /// Each row's own request (from `prepare`) stays its cache and deduplication key.
+    fn batching(&self) -> Option<&dyn Batching> {
+        None
+    }
+}
+
+/// Sending many rows in one call. The dispatcher combines the rows' requests, splits the
+/// answer back into one answer per row, and caches and interprets each as if the row had been
+/// sent alone.
+pub trait Batching: Send + Sync {
+    /// Maximum rows per call.
+    fn max_rows(&self) -> usize;
+    /// Builds the one request that carries `requests`.
+    fn combine(&self, requests: &[&ApiRequest]) -> ApiRequest;
+    /// Splits the answer to `combine(requests)` into one answer per request.
+    fn split(&self, requests: &[&ApiRequest], answer: &Answer) -> BatchAnswer;
+    /// Builds the request that carries one row alone, for when the batch is refused.
+    fn single(&self, request: &ApiRequest) -> ApiRequest;
+}
+
+/// A batch answer, split per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAnswer {
+    /// One answer per request, in the order of the requests; `None` where the response left
+    /// the row out.
+    PerRow(Vec<Option<Answer>>),
+    /// The batch endpoint refused the call, so each row goes alone. With `for_run` (no access
+    /// to the endpoint, or the endpoint is not served) the rest of the run skips the batch
+    /// endpoint too.
+    Refused { for_run: bool },
+    /// A 2xx whose body does not match the spec: every row is retried on a later run.
+    Unusable(String),
 }
 
 /// Returns the implementation of the job's kind, with the job settings it needs.
@@ -55,6 +89,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
+        JobKind::Tracking => Box::new(tracking::TrackingKind),
     }
 }
 
@@ -140,9 +175,5 @@ fn zip_plus4(zip: &Option<String>, plus4: &Option<String>) -> String {
 }
 
 fn query_value<'r>(request: &'r ApiRequest, name: &str) -> Option<&'r str> {
-    request
-        .query
-        .iter()
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.as_str())
+    request.query_value(name)
 }

@@ -23,7 +23,7 @@ pub use columns::ColumnMap;
 pub use error::ManifestError;
 pub use fields::{
     FieldSpec, ADDRESS_FIELDS, CITY_STATE_FIELDS, DOMESTIC_PRICE_FIELDS, SHIPPING_OPTIONS_FIELDS,
-    ZIPCODE_FIELDS,
+    TRACKING_FIELDS, ZIPCODE_FIELDS,
 };
 
 use csv_source::CsvSource;

@@ -4,15 +4,20 @@
 //! A request's concurrency permit is held until its rows are committed. At any moment at
 //! most `concurrency` requests are therefore sent but not yet recorded, which bounds what a
 //! `kill -9` can make a rerun repeat.
+//!
+//! For a kind with [`crate::kinds::Batching`], distinct keys are gathered into batches of up
+//! to its maximum, which share one call and one permit (see `batch.rs`). A partial batch
+//! goes when the scan has nothing more to give: at its end, or when a tick finds no new row.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::client::{Answer, CallResult, UspsClient};
+use crate::client::{Answer, ApiRequest, CallResult, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
 use crate::scheduler::{Counters, Stop, StopFlag};
@@ -40,7 +45,7 @@ pub struct Dispatcher {
 }
 
 /// A row that waits for the response to an identical request.
-struct Waiter {
+pub(super) struct Waiter {
     row: u64,
     content_hash: [u8; 16],
     notes: Vec<String>,
@@ -55,7 +60,22 @@ impl Waiter {
     }
 }
 
-type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
+pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
+
+/// The work of one spawned task: one request, or a batch of distinct requests sent together.
+enum Task {
+    Single(WorkItem),
+    Batch(Vec<WorkItem>),
+}
+
+impl Task {
+    fn keys(&self) -> Vec<[u8; 16]> {
+        match self {
+            Task::Single(work) => vec![work.key],
+            Task::Batch(works) => works.iter().map(|work| work.key).collect(),
+        }
+    }
+}
 
 /// Result of dispatching.
 pub struct DispatchEnd {
@@ -75,6 +95,17 @@ impl Dispatcher {
         let mut batch: Vec<StoredRow> = Vec::new();
         let mut fatal = None;
         let mut ticker = tokio::time::interval(BATCH_DELAY);
+        let max_batch_rows = this.kind.batching().map(|batching| batching.max_rows());
+        let mut gathered: Vec<WorkItem> = Vec::new();
+        let mut received_since_tick = false;
+        let batch_refused = Arc::new(AtomicBool::new(false));
+        let mut spawner = Spawner {
+            dispatcher: this.clone(),
+            in_flight: in_flight.clone(),
+            permits,
+            batch_refused,
+            tasks: &mut tasks,
+        };
 
         loop {
             let item = tokio::select! {
@@ -83,9 +114,16 @@ impl Dispatcher {
                     if let Err(error) = this.flush(&mut batch).await {
                         stop.set(error);
                     }
+                    // A partial batch waits for more rows only while the scan delivers them.
+                    let scan_idle = !received_since_tick && items.is_empty();
+                    received_since_tick = false;
+                    if scan_idle && !gathered.is_empty() && !stop.is_set() {
+                        spawner.spawn(Task::Batch(std::mem::take(&mut gathered))).await;
+                    }
                     continue;
                 }
             };
+            received_since_tick = true;
             let Some(item) = item else { break };
             match item {
                 ScanItem::Fatal(message) => {
@@ -125,34 +163,29 @@ impl Dispatcher {
                         }
                         map.insert(work.key, vec![waiter]);
                     }
-                    let permit = permits
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
-                    let this = this.clone();
-                    let in_flight = in_flight.clone();
-                    let stop = stop.clone();
-                    tasks.spawn(async move {
-                        let result = this.process(&work, &in_flight).await;
-                        if let Err(error) = result {
-                            // The rows stay pending (or in flight); a rerun sends them.
-                            if let Ok(mut map) = in_flight.lock() {
-                                map.remove(&work.key);
+                    match max_batch_rows {
+                        None => spawner.spawn(Task::Single(work)).await,
+                        Some(max_rows) => {
+                            gathered.push(work);
+                            if gathered.len() >= max_rows {
+                                spawner.spawn(Task::Batch(std::mem::take(&mut gathered))).await;
                             }
-                            stop.set(error);
                         }
-                        drop(permit);
-                    });
+                    }
                 }
             }
-            while let Some(done) = tasks.try_join_next() {
+            while let Some(done) = spawner.tasks.try_join_next() {
                 if let Err(error) = done {
                     tracing::error!(%error, "request task failed");
                 }
             }
         }
 
+        // After a fatal scan problem or a stop, gathered rows stay pending for a rerun.
+        if !gathered.is_empty() && fatal.is_none() && !stop.is_set() {
+            spawner.spawn(Task::Batch(gathered)).await;
+        }
+        drop(spawner);
         while let Some(done) = tasks.join_next().await {
             if let Err(error) = done {
                 tracing::error!(%error, "request task failed");
@@ -181,7 +214,16 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
-        // A response to an identical request may have arrived after the scan looked in the cache.
+        let outcome = match self.cached_outcome(work).await? {
+            Some(outcome) => outcome,
+            None => self.send_one(work, &work.request, in_flight).await?,
+        };
+        self.commit(work, outcome, in_flight).await
+    }
+
+    /// Returns the outcome of a response to an identical request that arrived after the scan
+    /// looked in the cache.
+    pub(super) async fn cached_outcome(&self, work: &WorkItem) -> Result<Option<RowOutcome>, Stop> {
         let env = self.env.clone();
         let key = work.key;
         let lookup = self.cache;
@@ -189,47 +231,71 @@ impl Dispatcher {
             .store
             .call(move |connection| cache::get(connection, &env, &key, lookup))
             .await?;
+        Ok(cached.map(|entry| {
+            Counters::add(&self.counters.deduplicated, 1);
+            let answer = Answer {
+                status: entry.status,
+                body: entry.body,
+            };
+            self.kind.interpret(&work.request, &answer)
+        }))
+    }
 
-        let outcome = match cached {
-            Some(entry) => {
-                Counters::add(&self.counters.deduplicated, 1);
-                let answer = Answer {
-                    status: entry.status,
-                    body: entry.body,
-                };
-                self.kind.interpret(&work.request, &answer)
-            }
-            None => {
-                let rows: Vec<RowKey> = {
-                    let map = in_flight.lock().expect("in-flight map lock");
-                    map.get(&work.key)
-                        .map(|waiters| waiters.iter().map(Waiter::key).collect())
-                        .unwrap_or_default()
-                };
-                match self.client.call(&work.request, &rows).await? {
-                    CallResult::Answer(answer) => {
-                        let outcome = self.kind.interpret(&work.request, &answer);
-                        if outcome.is_retryable() {
-                            // A 2xx whose body breaks the spec (an HTML error page, say) is
-                            // not cached, and counts towards an outage like a 5xx.
-                            self.client.note_unusable_response(&work.request)?;
-                        } else {
-                            // Answers that depend on the input alone (2xx, 4xx row errors)
-                            // are cached; transient failures are not.
-                            self.client.note_usable_response();
-                            self.cache_answer(work, answer).await?;
-                        }
-                        outcome
-                    }
-                    CallResult::Transient {
-                        message,
-                        status,
-                        body,
-                    } => RowOutcome::transient(message, status, body),
-                }
-            }
-        };
+    /// Returns the rows that wait for `works`, to mark in flight while their call is out.
+    pub(super) fn waiting_rows(&self, works: &[&WorkItem], in_flight: &InFlight) -> Vec<RowKey> {
+        let map = in_flight.lock().expect("in-flight map lock");
+        works
+            .iter()
+            .filter_map(|work| map.get(&work.key))
+            .flat_map(|waiters| waiters.iter().map(Waiter::key))
+            .collect()
+    }
 
+    /// Sends `request` on behalf of `work`'s rows and returns their outcome. `request` is
+    /// `work.request` itself, or the single-row form of a refused batch.
+    pub(super) async fn send_one(
+        &self,
+        work: &WorkItem,
+        request: &ApiRequest,
+        in_flight: &InFlight,
+    ) -> Result<RowOutcome, Stop> {
+        let rows = self.waiting_rows(&[work], in_flight);
+        match self.client.call(request, &rows).await? {
+            CallResult::Answer(answer) => self.settle(work, answer).await,
+            CallResult::Transient {
+                message,
+                status,
+                body,
+            } => Ok(RowOutcome::transient(message, status, body)),
+        }
+    }
+
+    /// Interprets the answer to `work`'s request, caches it when it is final, and tells the
+    /// client whether the API responded usefully.
+    pub(super) async fn settle(&self, work: &WorkItem, answer: Answer) -> Result<RowOutcome, Stop> {
+        let outcome = self.kind.interpret(&work.request, &answer);
+        if outcome.is_retryable() && (200..300).contains(&answer.status) {
+            // A 2xx whose body breaks the spec (an HTML error page, say) is not cached, and
+            // counts towards an outage like a 5xx.
+            self.client.note_unusable_response(&work.request)?;
+        } else {
+            self.client.note_usable_response();
+            // Answers that depend on the input alone (2xx, 4xx row errors) are cached. A
+            // retryable 4xx, such as a tracking number that USPS does not know yet, is not.
+            if !outcome.is_retryable() {
+                self.cache_answer(work, answer).await?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Commits `outcome` for every row that waits for `work`'s request.
+    pub(super) async fn commit(
+        &self,
+        work: &WorkItem,
+        outcome: RowOutcome,
+        in_flight: &InFlight,
+    ) -> Result<(), Stop> {
         // The key leaves the map only after the cache contains the response, so a later row with
         // the same request finds one or the other.
         let waiters = in_flight
@@ -273,6 +339,50 @@ impl Dispatcher {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// Spawns request tasks, each holding one concurrency permit until its rows are committed.
+struct Spawner<'t> {
+    dispatcher: Arc<Dispatcher>,
+    in_flight: InFlight,
+    permits: Arc<Semaphore>,
+    /// Set once the batch endpoint refused a call for the rest of the run.
+    batch_refused: Arc<AtomicBool>,
+    tasks: &'t mut JoinSet<()>,
+}
+
+impl Spawner<'_> {
+    async fn spawn(&mut self, task: Task) {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let this = self.dispatcher.clone();
+        let in_flight = self.in_flight.clone();
+        let batch_refused = self.batch_refused.clone();
+        self.tasks.spawn(async move {
+            let keys = task.keys();
+            let result = match task {
+                Task::Single(work) => this.process(&work, &in_flight).await,
+                Task::Batch(works) => {
+                    this.process_batch(works, &in_flight, &batch_refused)
+                        .await
+                }
+            };
+            if let Err(error) = result {
+                // The rows stay pending (or in flight); a rerun sends them.
+                if let Ok(mut map) = in_flight.lock() {
+                    for key in keys {
+                        map.remove(&key);
+                    }
+                }
+                this.stop.set(error);
+            }
+            drop(permit);
+        });
     }
 }
 

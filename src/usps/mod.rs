@@ -10,6 +10,7 @@ pub mod error;
 pub mod oauth;
 pub mod prices;
 pub mod shipping_options;
+pub mod tracking;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
 pub mod paths {
@@ -20,6 +21,8 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const TRACKING_BATCH: &str = "/tracking/v3r2/tracking";
+    pub const TRACKING_SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

@@ -1,0 +1,172 @@
+//! Batch calls of the dispatcher: distinct requests that share one call, for kinds with
+//! [`Batching`].
+//!
+//! Each row keeps its own request as its cache and deduplication key. The batch answer is
+//! split into one answer per row, which is cached, interpreted and committed as if the row had
+//! been sent alone, so checkpoints, the cache and resuming work as for single calls. The quota
+//! ledger records one slot for the batch call, with every waiting row marked in flight.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::client::{ApiRequest, CallResult};
+use crate::kinds::{BatchAnswer, Batching, RowError, RowOutcome, RowStatus};
+use crate::scheduler::dispatch::{Dispatcher, InFlight};
+use crate::scheduler::scan::WorkItem;
+use crate::scheduler::Stop;
+
+impl Dispatcher {
+    /// Sends `works` in one batch call, or one by one where the batch endpoint is refused,
+    /// and commits every waiting row.
+    pub(super) async fn process_batch(
+        &self,
+        works: Vec<WorkItem>,
+        in_flight: &InFlight,
+        batch_refused: &AtomicBool,
+    ) -> Result<(), Stop> {
+        let batching = self
+            .kind
+            .batching()
+            .expect("batch tasks are spawned for batching kinds only");
+
+        // An identical request of another batch may have been answered since the scan looked.
+        let mut unsent = Vec::with_capacity(works.len());
+        for work in works {
+            match self.cached_outcome(&work).await? {
+                Some(outcome) => self.commit(&work, outcome, in_flight).await?,
+                None => unsent.push(work),
+            }
+        }
+        if unsent.is_empty() {
+            return Ok(());
+        }
+
+        if !batch_refused.load(Ordering::Relaxed)
+            && self
+                .send_batch(batching, &unsent, in_flight, batch_refused)
+                .await?
+        {
+            return Ok(());
+        }
+
+        // NOTE: the rows of a refused batch go one after another under the batch's one
+        // concurrency permit, so the fallback runs slower than single-row kinds would.
+        for work in &unsent {
+            let single = batching.single(&work.request);
+            let outcome = self.send_one(work, &single, in_flight).await?;
+            self.commit(work, outcome, in_flight).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends `works` as one batch call and commits their rows. Returns false, with nothing
+    /// committed, when the endpoint refused the batch and the rows must go one by one.
+    async fn send_batch(
+        &self,
+        batching: &dyn Batching,
+        works: &[WorkItem],
+        in_flight: &InFlight,
+        batch_refused: &AtomicBool,
+    ) -> Result<bool, Stop> {
+        let requests: Vec<&ApiRequest> = works.iter().map(|work| &work.request).collect();
+        let combined = batching.combine(&requests);
+        let work_refs: Vec<&WorkItem> = works.iter().collect();
+        let rows = self.waiting_rows(&work_refs, in_flight);
+        tracing::debug!(
+            api = combined.api,
+            items = works.len(),
+            rows = rows.len(),
+            "sending a batch"
+        );
+
+        let answer = match self.client.call_allowing_denial(&combined, &rows).await? {
+            CallResult::Answer(answer) => answer,
+            CallResult::Transient {
+                message,
+                status,
+                body,
+            } => {
+                let outcome = RowOutcome::transient(message, status, body);
+                for work in works {
+                    self.commit(work, outcome.clone(), in_flight).await?;
+                }
+                return Ok(true);
+            }
+        };
+
+        match batching.split(&requests, &answer) {
+            BatchAnswer::PerRow(answers) => {
+                for (work, row_answer) in works.iter().zip(answers) {
+                    let outcome = match row_answer {
+                        Some(row_answer) => self.settle(work, row_answer).await?,
+                        None => missing_from_batch(answer.status),
+                    };
+                    self.commit(work, outcome, in_flight).await?;
+                }
+                Ok(true)
+            }
+            BatchAnswer::Unusable(message) => {
+                self.client.note_unusable_response(&combined)?;
+                tracing::warn!(api = combined.api, rows = ?rows, error = %message, "unusable batch response; the rows are retried on a later run");
+                let outcome = unusable_batch(answer.status, message, answer.body);
+                for work in works {
+                    self.commit(work, outcome.clone(), in_flight).await?;
+                }
+                Ok(true)
+            }
+            BatchAnswer::Refused { for_run } => {
+                let error = crate::usps::error::parse_error(answer.status, &answer.body);
+                if for_run && !batch_refused.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        path = combined.path,
+                        status = answer.status,
+                        code = %error.code,
+                        "{}; sending every further row to the single-row endpoint",
+                        error.message
+                    );
+                } else if !for_run {
+                    tracing::info!(
+                        path = combined.path,
+                        status = answer.status,
+                        code = %error.code,
+                        rows = ?rows,
+                        "batch rejected as a whole ({}); sending its rows one by one",
+                        error.message
+                    );
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Builds the outcome of a row that a batch response left out. A rerun asks again.
+fn missing_from_batch(status: u16) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "missing_from_response".into(),
+            usps_code: None,
+            field: None,
+            message: "the batch response has no entry for this row; a rerun asks again".into(),
+            retryable: true,
+            http_status: Some(status),
+            raw: None,
+        },
+    )
+}
+
+/// Builds the outcome of the rows of a batch whose response does not match the spec.
+fn unusable_batch(status: u16, message: String, body: String) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "invalid_response".into(),
+            usps_code: None,
+            field: None,
+            message: format!("{message}; a rerun asks again"),
+            retryable: true,
+            http_status: Some(status),
+            raw: Some(body),
+        },
+    )
+}
