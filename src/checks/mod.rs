@@ -20,8 +20,10 @@ use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
 pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
-pub use tracking::{check_tracking_number, impb_check_digit, prepare_tracking, s10_check_digit, TrackingQuery};
 use text::{clean_text, one_line};
+pub use tracking::{
+    check_tracking_number, impb_check_digit, prepare_tracking, s10_check_digit, TrackingQuery,
+};
 use zip::{parse_plus4, parse_zip, ZipFault};
 
 /// Maximum `city` length in the Addresses 3.0 spec.

@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 
-use super::{Input, Prepared, RowIssue};
 use super::zip::parse_zip;
+use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
 
 /// Lengths of IMpb numbers without a routing code.

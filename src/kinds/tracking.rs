@@ -134,9 +134,7 @@ impl Batching for TrackingKind {
                 )
             }
             Err(error) => {
-                return BatchAnswer::Unusable(format!(
-                    "the batch response is not JSON: {error}"
-                ))
+                return BatchAnswer::Unusable(format!("the batch response is not JSON: {error}"))
             }
         };
         // Items are matched by tracking number, not by position, because the spec does not
@@ -242,7 +240,10 @@ fn found(request: &ApiRequest, detail: &TrackingDetail) -> RowOutcome {
 fn interpret_error(answer: &Answer) -> RowOutcome {
     let error = parse_error(answer.status, &answer.body);
     let not_yet_available = NOT_YET_AVAILABLE_CODES.contains(&error.code.as_str())
-        || error.message.to_ascii_lowercase().contains("not yet available");
+        || error
+            .message
+            .to_ascii_lowercase()
+            .contains("not yet available");
     if not_yet_available {
         return RowOutcome::failure(
             RowStatus::NotFound,
@@ -310,8 +311,7 @@ mod tests {
                       {"statusCode":"200","trackingNumber":"A","status":"Delivered"}]"#
                 .into(),
         };
-        let BatchAnswer::PerRow(answers) =
-            TrackingKind.split(&[&first, &second, &third], &answer)
+        let BatchAnswer::PerRow(answers) = TrackingKind.split(&[&first, &second, &third], &answer)
         else {
             panic!("a 207 splits per row");
         };

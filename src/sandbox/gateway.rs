@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -27,7 +27,7 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, options, rates, SandboxState};
+use super::{addresses, options, rates, tracking, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -41,6 +41,8 @@ enum Endpoint {
     BaseRates,
     TotalRates,
     ShippingOptions,
+    TrackingBatch,
+    TrackingSingle,
 }
 
 impl Endpoint {
@@ -52,12 +54,17 @@ impl Endpoint {
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
             Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+            Endpoint::TrackingBatch => paths::TRACKING_BATCH,
+            Endpoint::TrackingSingle => paths::TRACKING_SINGLE,
         }
     }
 
     fn method(self) -> &'static str {
         match self {
-            Endpoint::BaseRates | Endpoint::TotalRates | Endpoint::ShippingOptions => "POST",
+            Endpoint::BaseRates
+            | Endpoint::TotalRates
+            | Endpoint::ShippingOptions
+            | Endpoint::TrackingBatch => "POST",
             _ => "GET",
         }
     }
@@ -118,6 +125,40 @@ pub(crate) async fn shipping_options(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
+}
+
+/// Handles `POST /tracking/v3r2/tracking`.
+pub(crate) async fn tracking_batch(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::TrackingBatch, &headers, None, &body).await
+}
+
+/// Handles `GET /tracking/v3/tracking/{trackingNumber}`. The path parameter joins the query
+/// pairs as `trackingNumber`, after any pair of that name in the query string, so the
+/// service and the repeat counter see it like a query parameter.
+pub(crate) async fn tracking_single(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(tracking_number): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let parameter = serde_urlencoded::to_string([("trackingNumber", &tracking_number)])
+        .expect("a string pair encodes");
+    let query = match query.filter(|query| !query.is_empty()) {
+        Some(query) => format!("{query}&{parameter}"),
+        None => parameter,
+    };
+    serve_api(
+        &state,
+        Endpoint::TrackingSingle,
+        &headers,
+        Some(&query),
+        &[],
+    )
+    .await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -359,6 +400,10 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         Endpoint::ShippingOptions => {
             options::options(body, rates_today()).map(|body| Json(body).into_response())
         }
+        Endpoint::TrackingBatch => {
+            tracking::batch(body).map(|(status, body)| (status, Json(body)).into_response())
+        }
+        Endpoint::TrackingSingle => tracking::single(pairs).map(|body| Json(body).into_response()),
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }

@@ -1,8 +1,9 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
 //! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
 //! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
-//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, under the same
-//! paths, bodies, status codes and headers as USPS.
+//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, and Package Tracking
+//! 3.0 at `/tracking/v3r2/tracking` and `/tracking/v3/tracking/{trackingNumber}`, under the
+//! same paths, bodies, status codes and headers as USPS.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -29,6 +30,7 @@ mod rates;
 mod rejection;
 mod standardize;
 mod stats;
+mod tracking;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -175,6 +177,8 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
+        .route(paths::TRACKING_BATCH, post(gateway::tracking_batch))
+        .route(paths::TRACKING_SINGLE, get(gateway::tracking_single))
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

@@ -168,7 +168,9 @@ impl Dispatcher {
                         Some(max_rows) => {
                             gathered.push(work);
                             if gathered.len() >= max_rows {
-                                spawner.spawn(Task::Batch(std::mem::take(&mut gathered))).await;
+                                spawner
+                                    .spawn(Task::Batch(std::mem::take(&mut gathered)))
+                                    .await;
                             }
                         }
                     }
@@ -367,10 +369,7 @@ impl Spawner<'_> {
             let keys = task.keys();
             let result = match task {
                 Task::Single(work) => this.process(&work, &in_flight).await,
-                Task::Batch(works) => {
-                    this.process_batch(works, &in_flight, &batch_refused)
-                        .await
-                }
+                Task::Batch(works) => this.process_batch(works, &in_flight, &batch_refused).await,
             };
             if let Err(error) = result {
                 // The rows stay pending (or in flight); a rerun sends them.

@@ -93,7 +93,9 @@ impl TrackingDetail {
         expectation
             .and_then(|expectation| expectation.expected_delivery_date.clone())
             .or_else(|| self.expected_delivery_time_stamp.clone())
-            .or_else(|| expectation.and_then(|expectation| expectation.predicted_delivery_date.clone()))
+            .or_else(|| {
+                expectation.and_then(|expectation| expectation.predicted_delivery_date.clone())
+            })
             .map(|text| text.chars().take(10).collect())
     }
 
