@@ -297,3 +297,111 @@ fn by_id_order(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<St
         .map(|row| (row["order_id"].clone(), row))
         .collect()
 }
+
+/// A sandbox whose batch route refuses every call with `status` and the standard error body,
+/// as USPS does for an application without access to it; every other path goes to the real
+/// sandbox, whose stats count the calls that reach it.
+struct RefusingServer {
+    runtime: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    state: usps_batch::sandbox::SandboxState,
+    base_url: String,
+}
+
+impl RefusingServer {
+    fn start(status: u16) -> RefusingServer {
+        use axum::http::StatusCode;
+        use axum::routing::post;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
+        let refusal = move || async move {
+            let body = serde_json::json!({
+                "apiVersion": "/tracking/v3r2",
+                "error": {"code": status.to_string(), "message": "Access denied.", "errors": []}
+            });
+            (StatusCode::from_u16(status).unwrap(), axum::Json(body))
+        };
+        let app = axum::Router::new()
+            .route(BATCH, post(refusal))
+            .fallback_service(usps_batch::sandbox::router(state.clone()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let base_url = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            format!("http://{address}")
+        });
+        RefusingServer {
+            runtime,
+            stop: Some(stop),
+            state,
+            base_url,
+        }
+    }
+}
+
+impl Drop for RefusingServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.runtime.block_on(tokio::task::yield_now());
+    }
+}
+
+const SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
+
+#[test]
+fn refused_batch_falls_back_to_single() {
+    // A 403 refuses the endpoint for the whole run; a 404 refuses only that batch.
+    for (status, batch_calls) in [(403, 1), (404, 2)] {
+        let workspace = Workspace::new();
+        let server = RefusingServer::start(status);
+        let mut manifest_rows = rows(39, 47);
+        manifest_rows.push(("new".into(), impb(9_003, 1)));
+        let input = manifest(&workspace, &manifest_rows);
+        // One request at a time, so the second batch starts after the first was refused.
+        let job = workspace.job(
+            "fallback",
+            "tracking",
+            &input,
+            "quota = \"600/m\"\nconcurrency = 1",
+        );
+        workspace
+            .run(&[
+                "run",
+                job.to_str().unwrap(),
+                "--base-url",
+                &server.base_url,
+                "--quiet",
+            ])
+            .expect_code(3);
+
+        let summary = workspace.summary("fallback");
+        assert_eq!(summary["api_calls"], batch_calls + 40, "status {status}");
+        assert_eq!(summary["by_status"]["ok"], 39, "status {status}");
+        let stats = server.state.stats();
+        assert_eq!(stats.requests[SINGLE], 40, "status {status}");
+        assert_eq!(stats.requests.get(BATCH), None, "status {status}");
+
+        let output = by_id(workspace.csv("fallback.csv"));
+        let first = &output["R000"];
+        assert_eq!(first["usps_tracking_number"], impb(5_000, 47));
+        assert_eq!(first["usps_status_category"], "In Transit");
+        assert_eq!(first["usps_tracking_status"], "In Transit to Next Facility");
+        assert!(first["usps_expected_delivery"].starts_with("2026-"));
+        // The single endpoint answers 400 with code 150002 for a number it does not know yet.
+        assert_eq!(output["new"]["usps_error_code"], "not_yet_trackable");
+    }
+}
