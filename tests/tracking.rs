@@ -262,6 +262,12 @@ fn sample_job_runs() {
         &repo().join("samples/tracking.csv"),
         "quota = \"600/m\"\n[columns]\nid = \"order_id\"\n",
     );
+    let plan = workspace.run(&["plan", job.to_str().unwrap(), "--json"]);
+    plan.expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout()).unwrap();
+    assert_eq!(plan["unique_requests"], 95);
+    assert_eq!(plan["calls_needed"], 3, "95 numbers fit in 3 batches of 35");
+
     // Exit 3: the sample has invalid and unknown numbers on purpose.
     run(&workspace, &job, &sandbox).expect_code(3);
 
@@ -269,7 +275,7 @@ fn sample_job_runs() {
     assert_eq!(summary["rows"], 102);
     assert_eq!(summary["local_errors"], 6);
     assert_eq!(summary["deduplicated"], 1);
-    // 95 rows pass the local checks; one repeats another, so 94 numbers take 3 calls.
+    // 96 rows pass the local checks; one repeats another, so 95 numbers take 3 calls.
     assert_eq!(summary["api_calls"], 3);
     assert_eq!(sandbox.stats().requests[BATCH], 3);
 
