@@ -220,11 +220,12 @@ fn quota_stop_resumes_remaining_batch() {
     // One token request and two batch calls fill the window of three.
     let sandbox = TestSandbox::start(sandbox_config("3/5s"));
     let input = manifest(&workspace, &rows(100, 47));
+    // One request at a time, so the two calls that fit carry the first 70 rows.
     let job = workspace.job(
         "resume",
         "tracking",
         &input,
-        "quota = \"3/5s\"\nmax_wait = \"0\"",
+        "quota = \"3/5s\"\nmax_wait = \"0\"\nconcurrency = 1",
     );
 
     run(&workspace, &job, &sandbox).expect_code(75);
@@ -304,18 +305,18 @@ fn by_id_order(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<St
         .collect()
 }
 
-/// A sandbox whose batch route refuses every call with `status` and the standard error body,
+/// A sandbox whose batch route rejects every call with `status` and the standard error body,
 /// as USPS does for an application without access to it; every other path goes to the real
 /// sandbox, whose stats count the calls that reach it.
-struct RefusingServer {
+struct RejectingServer {
     runtime: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     state: usps_batch::sandbox::SandboxState,
     base_url: String,
 }
 
-impl RefusingServer {
-    fn start(status: u16) -> RefusingServer {
+impl RejectingServer {
+    fn start(status: u16) -> RejectingServer {
         use axum::http::StatusCode;
         use axum::routing::post;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -324,7 +325,7 @@ impl RefusingServer {
             .build()
             .unwrap();
         let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
-        let refusal = move || async move {
+        let rejection = move || async move {
             let body = serde_json::json!({
                 "apiVersion": "/tracking/v3r2",
                 "error": {"code": status.to_string(), "message": "Access denied.", "errors": []}
@@ -332,7 +333,7 @@ impl RefusingServer {
             (StatusCode::from_u16(status).unwrap(), axum::Json(body))
         };
         let app = axum::Router::new()
-            .route(BATCH, post(refusal))
+            .route(BATCH, post(rejection))
             .fallback_service(usps_batch::sandbox::router(state.clone()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let base_url = runtime.block_on(async {
@@ -348,7 +349,7 @@ impl RefusingServer {
             });
             format!("http://{address}")
         });
-        RefusingServer {
+        RejectingServer {
             runtime,
             stop: Some(stop),
             state,
@@ -357,7 +358,7 @@ impl RefusingServer {
     }
 }
 
-impl Drop for RefusingServer {
+impl Drop for RejectingServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -369,15 +370,15 @@ impl Drop for RefusingServer {
 const SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
 
 #[test]
-fn refused_batch_falls_back_to_single() {
-    // A 403 refuses the endpoint for the whole run; a 404 refuses only that batch.
+fn rejected_batch_falls_back_to_single() {
+    // A 403 rejects the endpoint for the whole run, and a 404 rejects only that batch.
     for (status, batch_calls) in [(403, 1), (404, 2)] {
         let workspace = Workspace::new();
-        let server = RefusingServer::start(status);
+        let server = RejectingServer::start(status);
         let mut manifest_rows = rows(39, 47);
         manifest_rows.push(("new".into(), impb(9_003, 1)));
         let input = manifest(&workspace, &manifest_rows);
-        // One request at a time, so the second batch starts after the first was refused.
+        // One request at a time, so the second batch starts after the first was rejected.
         let job = workspace.job(
             "fallback",
             "tracking",

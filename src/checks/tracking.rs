@@ -101,9 +101,9 @@ pub fn prepare_tracking(
 pub enum TrackingFault {
     /// Digits only, but not an IMpb length.
     Length(usize),
-    /// An IMpb number whose last digit is not its check digit; holds the expected digit.
+    /// An IMpb number whose last digit is not its check digit, with the expected digit.
     ImpbCheckDigit(u32),
-    /// An S10 number whose tenth character is not its check digit; holds the expected digit.
+    /// An S10 number whose tenth character is not its check digit, with the expected digit.
     S10CheckDigit(u32),
     /// Neither an IMpb nor an S10 number.
     Format,

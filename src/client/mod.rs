@@ -110,7 +110,7 @@ impl UspsClient {
     }
 
     /// Sends `request` as [`UspsClient::call`] does, but returns a 401 that persists after a
-    /// new token, and a 403, as an answer instead of stopping the run. The caller has another
+    /// new token, and a 403, as an [`Answer`] instead of stopping the run. The caller has another
     /// endpoint to fall back on.
     pub async fn call_allowing_denial(
         &self,

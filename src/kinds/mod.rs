@@ -45,29 +45,29 @@ pub trait Kind: Send + Sync {
 }
 
 /// Sending many rows in one call. The dispatcher combines the rows' requests, splits the
-/// answer back into one answer per row, and caches and interprets each as if the row had been
+/// response into one [`Answer`] per row, and caches and interprets each as if the row had been
 /// sent alone.
 pub trait Batching: Send + Sync {
     /// Maximum rows per call.
     fn max_rows(&self) -> usize;
     /// Builds the one request that carries `requests`.
     fn combine(&self, requests: &[&ApiRequest]) -> ApiRequest;
-    /// Splits the answer to `combine(requests)` into one answer per request.
+    /// Splits the response to `combine(requests)` into one [`Answer`] per request.
     fn split(&self, requests: &[&ApiRequest], answer: &Answer) -> BatchAnswer;
-    /// Builds the request that carries one row alone, for when the batch is refused.
+    /// Builds the request that carries one row alone, for when the batch is rejected.
     fn single(&self, request: &ApiRequest) -> ApiRequest;
 }
 
-/// A batch answer, split per row.
+/// A batch response, split per row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchAnswer {
     /// One answer per request, in the order of the requests; `None` where the response left
     /// the row out.
     PerRow(Vec<Option<Answer>>),
-    /// The batch endpoint refused the call, so each row goes alone. With `for_run` (no access
+    /// The batch endpoint rejected the call, so each row goes alone. With `for_run` (no access
     /// to the endpoint, or the endpoint is not served) the rest of the run skips the batch
     /// endpoint too.
-    Refused { for_run: bool },
+    Rejected { for_run: bool },
     /// A 2xx whose body does not match the spec: every row is retried on a later run.
     Unusable(String),
 }

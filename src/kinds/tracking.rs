@@ -1,10 +1,10 @@
 //! Kind `tracking`: the latest status of each tracking number, through the batch endpoint of
 //! Package Tracking 3.0 (`POST /tracking/v3r2/tracking`, up to 35 numbers a call), or the
 //! single-number endpoint (`GET /tracking/v3/tracking/{trackingNumber}`) where the batch one is
-//! refused.
+//! rejected.
 //!
 //! Each row's own request is a batch of one. It is the row's cache and deduplication key, so a
-//! number's answer is cached by itself whichever call fetched it.
+//! number's response is cached by itself whichever call fetched it.
 
 use serde_json::Value;
 
@@ -121,10 +121,11 @@ impl Batching for TrackingKind {
         match answer.status {
             200..=299 => {}
             // No access to the endpoint, or an endpoint that this host does not serve.
-            401 | 403 | 405 | 501 => return BatchAnswer::Refused { for_run: true },
-            // A batch rejected as a whole (one bad item fails them all, or USPS answers a
-            // batch of one with a plain 404): each row alone gets its own answer.
-            _ => return BatchAnswer::Refused { for_run: false },
+            401 | 403 | 405 | 501 => return BatchAnswer::Rejected { for_run: true },
+            // A batch rejected as a whole, because one bad item fails them all or because USPS
+            // responds to a batch of one with a plain 404. Each row sent alone gets its own
+            // response.
+            _ => return BatchAnswer::Rejected { for_run: false },
         }
         let mut items = match serde_json::from_str::<Value>(&answer.body) {
             Ok(Value::Array(items)) => items,
@@ -234,9 +235,9 @@ fn found(request: &ApiRequest, detail: &TrackingDetail) -> RowOutcome {
     )
 }
 
-/// Builds the outcome of an error answer. "Not yet available" answers come for numbers that
-/// USPS has not scanned yet, usually a label made moments ago: the row stays retryable, so a
-/// later run asks again.
+/// Builds the outcome of an error response. USPS returns "not yet available" for a number
+/// that it has not scanned yet, usually a label made moments ago. The row stays retryable, so
+/// a later run requests it again.
 fn interpret_error(answer: &Answer) -> RowOutcome {
     let error = parse_error(answer.status, &answer.body);
     let not_yet_available = NOT_YET_AVAILABLE_CODES.contains(&error.code.as_str())
@@ -252,8 +253,8 @@ fn interpret_error(answer: &Answer) -> RowOutcome {
                 usps_code: Some(error.code),
                 field: Some("trackingNumber".into()),
                 message: format!(
-                    "{} A later run asks again; a number that stays unknown for days may be \
-                     mistyped.",
+                    "{} A later run requests it again; a number that stays unknown for days may \
+                     be mistyped.",
                     error.message
                 ),
                 retryable: true,
@@ -263,7 +264,7 @@ fn interpret_error(answer: &Answer) -> RowOutcome {
         );
     }
     match answer.status {
-        // Inventory codes 1500xx are answers about the number itself (another shipper's, a
+        // Inventory codes 1500xx describe the number itself (another shipper's, a
         // pickup number, no tracking for the product); other 400s reject the request.
         400 if error.code.starts_with("1500") => {
             generic_error(answer, RowStatus::NotFound, "tracking_not_found")
@@ -323,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn split_refusals() {
+    fn split_rejections() {
         let first = row_request("A");
         for (status, for_run) in [(403, true), (401, true), (404, false), (400, false)] {
             let answer = Answer {
@@ -332,7 +333,7 @@ mod tests {
             };
             assert_eq!(
                 TrackingKind.split(&[&first], &answer),
-                BatchAnswer::Refused { for_run },
+                BatchAnswer::Rejected { for_run },
                 "status {status}"
             );
         }

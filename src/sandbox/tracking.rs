@@ -1,7 +1,7 @@
 //! Package Tracking 3.0 in the sandbox: the batch endpoint `POST /tracking/v3r2/tracking` and
 //! the single-number endpoint `GET /tracking/v3/tracking/{trackingNumber}`.
 //!
-//! A number's history is derived from the number alone, so every run sees the same one. The
+//! A number's history is derived from the number alone, so every run gets the same one. The
 //! two digits before the check digit (see [`scenario_digits`]) choose how far the piece has
 //! gone, and a SHA-256 hash of the number chooses its dates, mail class and the real ZIP
 //! Codes it travels between. `docs/sandbox.md` lists the rules.
@@ -38,7 +38,7 @@ const FIRST_LABEL_DATE: Date = jiff::civil::date(2026, 6, 1);
 /// Calendar days from the label date to the expected delivery date.
 const DAYS_TO_DELIVERY: i64 = 3;
 
-/// Where an event happens.
+/// The place of an event.
 #[derive(Clone, Copy)]
 enum Place {
     Origin,
@@ -126,10 +126,10 @@ const MAIL_CLASSES: &[(&str, &str)] = &[
     ("PARCEL_SELECT", "612"),
 ];
 
-/// What the sandbox knows of a number.
+/// The sandbox's scenario for a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scenario {
-    /// No scan yet: inventory code 150002, to be asked again later.
+    /// No scan yet: inventory code 150002, to be requested again later.
     NotYetAvailable,
     /// Inventory code 150010: not a number USPS tracks.
     OtherShipper,
@@ -166,7 +166,7 @@ pub(crate) fn scenario(number: &str) -> Scenario {
     }
 }
 
-/// Answers a batch request: 200 with one detail per number when every number is known, else
+/// Responds to a batch request: 200 with one detail per number when every number is known, else
 /// 207 with a failure entry (`statusCode` "404") for each unknown one.
 pub(crate) fn batch(body: &[u8]) -> Result<(StatusCode, Value), Rejection> {
     let items = read_batch(body)?;
@@ -200,7 +200,7 @@ pub(crate) fn batch(body: &[u8]) -> Result<(StatusCode, Value), Rejection> {
     Ok((StatusCode::MULTI_STATUS, Value::Array(entries)))
 }
 
-/// Answers a single-number request: the detail with `expand=DETAIL`, the summary without it
+/// Responds to a single-number request: the detail with `expand=DETAIL`, the summary without it
 /// or with `expand=SUMMARY`, and 400 (with the inventory code) for an unknown number.
 pub(crate) fn single(pairs: &Pairs) -> Result<Value, Rejection> {
     let number = last_value(pairs, "trackingNumber").unwrap_or_default();

@@ -1,8 +1,8 @@
 //! Batch calls of the dispatcher: distinct requests that share one call, for kinds with
 //! [`Batching`].
 //!
-//! Each row keeps its own request as its cache and deduplication key. The batch answer is
-//! split into one answer per row, which is cached, interpreted and committed as if the row had
+//! Each row keeps its own request as its cache and deduplication key. The batch response is
+//! split into one [`crate::client::Answer`] per row, which is cached, interpreted and committed as if the row had
 //! been sent alone, so checkpoints, the cache and resuming work as for single calls. The quota
 //! ledger records one slot for the batch call, with every waiting row marked in flight.
 
@@ -15,20 +15,20 @@ use crate::scheduler::scan::WorkItem;
 use crate::scheduler::Stop;
 
 impl Dispatcher {
-    /// Sends `works` in one batch call, or one by one where the batch endpoint is refused,
+    /// Sends `works` in one batch call, or one by one where the batch endpoint is rejected,
     /// and commits every waiting row.
     pub(super) async fn process_batch(
         &self,
         works: Vec<WorkItem>,
         in_flight: &InFlight,
-        batch_refused: &AtomicBool,
+        batch_rejected: &AtomicBool,
     ) -> Result<(), Stop> {
         let batching = self
             .kind
             .batching()
             .expect("batch tasks are spawned for batching kinds only");
 
-        // An identical request of another batch may have been answered since the scan looked.
+        // An identical request of another batch may have got its response since the scan looked.
         let mut unsent = Vec::with_capacity(works.len());
         for work in works {
             match self.cached_outcome(&work).await? {
@@ -40,15 +40,15 @@ impl Dispatcher {
             return Ok(());
         }
 
-        if !batch_refused.load(Ordering::Relaxed)
+        if !batch_rejected.load(Ordering::Relaxed)
             && self
-                .send_batch(batching, &unsent, in_flight, batch_refused)
+                .send_batch(batching, &unsent, in_flight, batch_rejected)
                 .await?
         {
             return Ok(());
         }
 
-        // NOTE: the rows of a refused batch go one after another under the batch's one
+        // NOTE: the rows of a rejected batch go one after another under the batch's one
         // concurrency permit, so the fallback runs slower than single-row kinds would.
         for work in &unsent {
             let single = batching.single(&work.request);
@@ -59,13 +59,13 @@ impl Dispatcher {
     }
 
     /// Sends `works` as one batch call and commits their rows. Returns false, with nothing
-    /// committed, when the endpoint refused the batch and the rows must go one by one.
+    /// committed, when the endpoint rejected the batch and the rows must go one by one.
     async fn send_batch(
         &self,
         batching: &dyn Batching,
         works: &[WorkItem],
         in_flight: &InFlight,
-        batch_refused: &AtomicBool,
+        batch_rejected: &AtomicBool,
     ) -> Result<bool, Stop> {
         let requests: Vec<&ApiRequest> = works.iter().map(|work| &work.request).collect();
         let combined = batching.combine(&requests);
@@ -113,9 +113,9 @@ impl Dispatcher {
                 }
                 Ok(true)
             }
-            BatchAnswer::Refused { for_run } => {
+            BatchAnswer::Rejected { for_run } => {
                 let error = crate::usps::error::parse_error(answer.status, &answer.body);
-                if for_run && !batch_refused.swap(true, Ordering::Relaxed) {
+                if for_run && !batch_rejected.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         path = combined.path,
                         status = answer.status,
@@ -139,7 +139,7 @@ impl Dispatcher {
     }
 }
 
-/// Builds the outcome of a row that a batch response left out. A rerun asks again.
+/// Builds the outcome of a row that a batch response left out. A rerun sends it again.
 fn missing_from_batch(status: u16) -> RowOutcome {
     RowOutcome::failure(
         RowStatus::Error,
@@ -147,7 +147,7 @@ fn missing_from_batch(status: u16) -> RowOutcome {
             code: "missing_from_response".into(),
             usps_code: None,
             field: None,
-            message: "the batch response has no entry for this row; a rerun asks again".into(),
+            message: "the batch response has no entry for this row; a rerun sends it again".into(),
             retryable: true,
             http_status: Some(status),
             raw: None,
@@ -163,7 +163,7 @@ fn unusable_batch(status: u16, message: String, body: String) -> RowOutcome {
             code: "invalid_response".into(),
             usps_code: None,
             field: None,
-            message: format!("{message}; a rerun asks again"),
+            message: format!("{message}; a rerun sends it again"),
             retryable: true,
             http_status: Some(status),
             raw: Some(body),

@@ -6,8 +6,9 @@
 //! `kill -9` can make a rerun repeat.
 //!
 //! For a kind with [`crate::kinds::Batching`], distinct keys are gathered into batches of up
-//! to its maximum, which share one call and one permit (see `batch.rs`). A partial batch
-//! goes when the scan has nothing more to give: at its end, or when a tick finds no new row.
+//! to its maximum, which share one call and one permit (see `batch.rs`). Only the last batch
+//! of a run may be partial, so a manifest of n distinct requests takes ceil(n / maximum)
+//! calls however fast the scan reads it.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -97,13 +98,12 @@ impl Dispatcher {
         let mut ticker = tokio::time::interval(BATCH_DELAY);
         let max_batch_rows = this.kind.batching().map(|batching| batching.max_rows());
         let mut gathered: Vec<WorkItem> = Vec::new();
-        let mut received_since_tick = false;
-        let batch_refused = Arc::new(AtomicBool::new(false));
+        let batch_rejected = Arc::new(AtomicBool::new(false));
         let mut spawner = Spawner {
             dispatcher: this.clone(),
             in_flight: in_flight.clone(),
             permits,
-            batch_refused,
+            batch_rejected,
             tasks: &mut tasks,
         };
 
@@ -114,16 +114,9 @@ impl Dispatcher {
                     if let Err(error) = this.flush(&mut batch).await {
                         stop.set(error);
                     }
-                    // A partial batch waits for more rows only while the scan delivers them.
-                    let scan_idle = !received_since_tick && items.is_empty();
-                    received_since_tick = false;
-                    if scan_idle && !gathered.is_empty() && !stop.is_set() {
-                        spawner.spawn(Task::Batch(std::mem::take(&mut gathered))).await;
-                    }
                     continue;
                 }
             };
-            received_since_tick = true;
             let Some(item) = item else { break };
             match item {
                 ScanItem::Fatal(message) => {
@@ -254,7 +247,7 @@ impl Dispatcher {
     }
 
     /// Sends `request` on behalf of `work`'s rows and returns their outcome. `request` is
-    /// `work.request` itself, or the single-row form of a refused batch.
+    /// `work.request` itself, or the single-row form of a rejected batch.
     pub(super) async fn send_one(
         &self,
         work: &WorkItem,
@@ -349,8 +342,8 @@ struct Spawner<'t> {
     dispatcher: Arc<Dispatcher>,
     in_flight: InFlight,
     permits: Arc<Semaphore>,
-    /// Set once the batch endpoint refused a call for the rest of the run.
-    batch_refused: Arc<AtomicBool>,
+    /// Set once the batch endpoint rejected a call for the rest of the run.
+    batch_rejected: Arc<AtomicBool>,
     tasks: &'t mut JoinSet<()>,
 }
 
@@ -364,12 +357,12 @@ impl Spawner<'_> {
             .expect("the semaphore is never closed");
         let this = self.dispatcher.clone();
         let in_flight = self.in_flight.clone();
-        let batch_refused = self.batch_refused.clone();
+        let batch_rejected = self.batch_rejected.clone();
         self.tasks.spawn(async move {
             let keys = task.keys();
             let result = match task {
                 Task::Single(work) => this.process(&work, &in_flight).await,
-                Task::Batch(works) => this.process_batch(works, &in_flight, &batch_refused).await,
+                Task::Batch(works) => this.process_batch(works, &in_flight, &batch_rejected).await,
             };
             if let Err(error) = result {
                 // The rows stay pending (or in flight); a rerun sends them.

@@ -4,7 +4,7 @@
 //! The two endpoints return the same facts under a few different names: v3r2 nests the
 //! expected delivery date in `deliveryDateExpectation` and names the event ZIP Code
 //! `eventZIPCode`, while v3 has `expectedDeliveryTimeStamp` and `eventZIP`. The response types
-//! here accept both, so a row's answer reads the same from either endpoint. Live answers send
+//! here accept both, so a row's response is read the same way from either endpoint. Live answers send
 //! booleans as the strings `"true"` and `"false"`, so no boolean field is read.
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Maximum tracking numbers in one batch request (`maxItems` of `TrackingRequest`).
 pub const MAX_BATCH_ITEMS: usize = 35;
 
-/// Inventory codes of the "not yet available" answers: USPS has no scan of the piece yet,
+/// Inventory codes of the "not yet available" responses: USPS has no scan of the piece yet,
 /// usually because the label was made moments ago. The same number may be tracked later.
 pub const NOT_YET_AVAILABLE_CODES: &[&str] = &["150001", "150002", "150003", "150009"];
 
