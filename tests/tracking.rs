@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{repo, sandbox_config, TestSandbox, Workspace};
+use common::{repo, sandbox_config, PatchedSandbox, TestSandbox, Workspace};
 use usps_batch::checks::impb_check_digit;
 
 const BATCH: &str = "/tracking/v3r2/tracking";
@@ -305,66 +305,19 @@ fn by_id_order(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<St
         .collect()
 }
 
-/// A sandbox whose batch route rejects every call with `status` and the standard error body,
-/// as USPS does for an application without access to it; every other path goes to the real
-/// sandbox, whose stats count the calls that reach it.
-struct RejectingServer {
-    runtime: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    state: usps_batch::sandbox::SandboxState,
-    base_url: String,
-}
-
-impl RejectingServer {
-    fn start(status: u16) -> RejectingServer {
-        use axum::http::StatusCode;
-        use axum::routing::post;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
-        let rejection = move || async move {
-            let body = serde_json::json!({
-                "apiVersion": "/tracking/v3r2",
-                "error": {"code": status.to_string(), "message": "Access denied.", "errors": []}
-            });
-            (StatusCode::from_u16(status).unwrap(), axum::Json(body))
-        };
-        let app = axum::Router::new()
-            .route(BATCH, post(rejection))
-            .fallback_service(usps_batch::sandbox::router(state.clone()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let base_url = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-            format!("http://{address}")
+/// A sandbox whose batch route rejects every call with `status` and the standard error
+/// body, as USPS does for an application without access to it.
+fn rejecting_sandbox(status: u16) -> PatchedSandbox {
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    let rejection = move || async move {
+        let body = serde_json::json!({
+            "apiVersion": "/tracking/v3r2",
+            "error": {"code": status.to_string(), "message": "Access denied.", "errors": []}
         });
-        RejectingServer {
-            runtime,
-            stop: Some(stop),
-            state,
-            base_url,
-        }
-    }
-}
-
-impl Drop for RejectingServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.runtime.block_on(tokio::task::yield_now());
-    }
+        (StatusCode::from_u16(status).unwrap(), axum::Json(body))
+    };
+    PatchedSandbox::start(axum::Router::new().route(BATCH, post(rejection)))
 }
 
 const SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
@@ -374,7 +327,7 @@ fn rejected_batch_falls_back_to_single() {
     // A 403 rejects the endpoint for the whole run, and a 404 rejects only that batch.
     for (status, batch_calls) in [(403, 1), (404, 2)] {
         let workspace = Workspace::new();
-        let server = RejectingServer::start(status);
+        let server = rejecting_sandbox(status);
         let mut manifest_rows = rows(39, 47);
         manifest_rows.push(("new".into(), impb(9_003, 1)));
         let input = manifest(&workspace, &manifest_rows);

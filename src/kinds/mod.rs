@@ -147,17 +147,11 @@ fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
 
 /// Builds the outcome of a 2xx answer whose body does not parse.
 fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "invalid_response".into(),
-            usps_code: None,
-            field: None,
-            message: format!("the response does not match the USPS spec: {error}"),
-            retryable: true,
-            http_status: Some(answer.status),
-            raw: Some(answer.body.clone()),
-        },
+    RowOutcome::retry_later(
+        "invalid_response",
+        format!("the response does not match the USPS spec: {error}"),
+        Some(answer.status),
+        Some(answer.body.clone()),
     )
 }
 

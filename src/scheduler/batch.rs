@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::client::{ApiRequest, CallResult};
-use crate::kinds::{BatchAnswer, Batching, RowError, RowOutcome, RowStatus};
+use crate::kinds::{BatchAnswer, Batching, RowOutcome};
 use crate::scheduler::dispatch::{Dispatcher, InFlight};
 use crate::scheduler::scan::WorkItem;
 use crate::scheduler::Stop;
@@ -141,32 +141,20 @@ impl Dispatcher {
 
 /// Builds the outcome of a row that a batch response left out. A rerun sends it again.
 fn missing_from_batch(status: u16) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "missing_from_response".into(),
-            usps_code: None,
-            field: None,
-            message: "the batch response has no entry for this row; a rerun sends it again".into(),
-            retryable: true,
-            http_status: Some(status),
-            raw: None,
-        },
+    RowOutcome::retry_later(
+        "missing_from_response",
+        "the batch response has no entry for this row; a rerun sends it again".into(),
+        Some(status),
+        None,
     )
 }
 
 /// Builds the outcome of the rows of a batch whose response does not match the spec.
 fn unusable_batch(status: u16, message: String, body: String) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "invalid_response".into(),
-            usps_code: None,
-            field: None,
-            message: format!("{message}; a rerun sends it again"),
-            retryable: true,
-            http_status: Some(status),
-            raw: Some(body),
-        },
+    RowOutcome::retry_later(
+        "invalid_response",
+        format!("{message}; a rerun sends it again"),
+        Some(status),
+        Some(body),
     )
 }
