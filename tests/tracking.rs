@@ -365,3 +365,30 @@ fn rejected_batch_falls_back_to_single() {
         assert_eq!(output["new"]["usps_error_code"], "not_yet_trackable");
     }
 }
+
+#[test]
+fn json_number_loses_digits() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let number = impb(88, 91);
+    let input = workspace.write(
+        "in.jsonl",
+        format!(
+            "{{\"id\":\"as_number\",\"tracking_number\":{number}}}\n\
+             {{\"id\":\"as_text\",\"tracking_number\":\"{number}\"}}\n"
+        ),
+    );
+    let job = workspace.job("json", "tracking", &input, "quota = \"600/m\"");
+    run(&workspace, &job, &sandbox).expect_code(3);
+
+    let errors = by_id(workspace.csv("json.errors.csv"));
+    assert_eq!(errors.len(), 1);
+    let error = &errors["as_number"];
+    assert_eq!(error["code"], "invalid_tracking_number");
+    assert!(
+        error["message"].contains("scientific notation"),
+        "{}",
+        error["message"]
+    );
+    assert_eq!(workspace.summary("json")["by_status"]["ok"], 1);
+}

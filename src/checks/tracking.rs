@@ -105,6 +105,9 @@ pub enum TrackingFault {
     ImpbCheckDigit(u32),
     /// An S10 number whose tenth character is not its check digit, with the expected digit.
     S10CheckDigit(u32),
+    /// A number in scientific notation, such as `9.40011E+21`: the file stored the tracking
+    /// number as a number, which keeps only about 15 significant digits.
+    Scientific,
     /// Neither an IMpb nor an S10 number.
     Format,
 }
@@ -116,7 +119,7 @@ impl TrackingFault {
             TrackingFault::ImpbCheckDigit(_) | TrackingFault::S10CheckDigit(_) => {
                 "invalid_check_digit"
             }
-            TrackingFault::Format => "invalid_tracking_number",
+            TrackingFault::Scientific | TrackingFault::Format => "invalid_tracking_number",
         }
     }
 
@@ -134,6 +137,11 @@ impl TrackingFault {
             TrackingFault::S10CheckDigit(expected) => format!(
                 "`{raw}` fails the S10 mod-11 check: its tenth character should be {expected}; \
                  the number is mistyped, so correct it and rerun"
+            ),
+            TrackingFault::Scientific => format!(
+                "`{raw}` is a number in scientific notation, so its last digits are lost: the \
+                 file stores tracking numbers as numbers (as spreadsheets and JSON numbers do); \
+                 export the column as text, or quote it in JSON, and rerun"
             ),
             TrackingFault::Format => format!(
                 "`{raw}` is not a USPS tracking number: expected 20 to 34 digits (IMpb) or two \
@@ -174,6 +182,9 @@ pub fn check_tracking_number(raw: &str) -> Result<String, TrackingFault> {
         return Ok(tracked.to_string());
     }
 
+    if is_scientific(&number) {
+        return Err(TrackingFault::Scientific);
+    }
     let bytes = number.as_bytes();
     let s10_shaped = bytes.len() == 13
         && bytes[..2].iter().all(u8::is_ascii_uppercase)
@@ -187,6 +198,20 @@ pub fn check_tracking_number(raw: &str) -> Result<String, TrackingFault> {
         return Err(TrackingFault::S10CheckDigit(expected));
     }
     Ok(number)
+}
+
+/// Reports whether `number` (compacted) reads as a number in scientific notation, such as
+/// `9.400100000048214E+21` or `9.40011E21`.
+fn is_scientific(number: &str) -> bool {
+    let Some((mantissa, exponent)) = number.split_once('E') else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let mantissa_digits = mantissa.replacen('.', "", 1);
+    !mantissa_digits.is_empty()
+        && mantissa_digits.bytes().all(|byte| byte.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 /// Computes the IMpb check digit of `digits` (the number without its last digit): the
@@ -317,6 +342,20 @@ mod tests {
         assert_eq!(s10_check_digit("00004000"), 0);
         // Remainder 0 gives 11, sent as 5.
         assert_eq!(s10_check_digit("00000000"), 5);
+    }
+
+    #[test]
+    fn scientific_notation_named() {
+        for raw in ["9.400100000048214e+21", "9.40011E+21", "9.4E21"] {
+            assert_eq!(
+                check_tracking_number(raw),
+                Err(TrackingFault::Scientific),
+                "{raw}"
+            );
+        }
+        assert!(TrackingFault::Scientific
+            .describe("9.40011E+21")
+            .contains("as text"));
     }
 
     #[test]
