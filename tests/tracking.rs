@@ -392,3 +392,33 @@ fn json_number_loses_digits() {
     );
     assert_eq!(workspace.summary("json")["by_status"]["ok"], 1);
 }
+
+#[test]
+fn unusable_batch_is_retried() {
+    use axum::routing::post;
+    let workspace = Workspace::new();
+    // A gateway error page served with 200, which no spec allows.
+    let sandbox = PatchedSandbox::start(
+        axum::Router::new().route(BATCH, post(|| async { "<html>Service Unavailable</html>" })),
+    );
+    let input = manifest(&workspace, &rows(3, 91));
+    let job = workspace.job("broken", "tracking", &input, "quota = \"600/m\"");
+    workspace
+        .run(&[
+            "run",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+            "--quiet",
+        ])
+        .expect_code(3);
+
+    assert_eq!(workspace.summary("broken")["api_calls"], 1);
+    let errors = workspace.csv("broken.errors.csv");
+    assert_eq!(errors.len(), 3);
+    for error in &errors {
+        assert_eq!(error["code"], "invalid_response");
+        assert_eq!(error["retryable"], "yes");
+        assert_eq!(error["http_status"], "200");
+    }
+}

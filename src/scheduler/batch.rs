@@ -95,12 +95,25 @@ impl Dispatcher {
 
         match batching.split(&requests, &answer) {
             BatchAnswer::PerRow(answers) => {
+                // The call counts once towards an outage, however many rows it carried: it
+                // was usable when any row's part of it was.
+                let mut any_usable = false;
                 for (work, row_answer) in works.iter().zip(answers) {
                     let outcome = match row_answer {
-                        Some(row_answer) => self.settle(work, row_answer).await?,
+                        Some(row_answer) => {
+                            let (outcome, usable) =
+                                self.interpret_and_cache(work, row_answer).await?;
+                            any_usable |= usable;
+                            outcome
+                        }
                         None => missing_from_batch(answer.status),
                     };
                     self.commit(work, outcome, in_flight).await?;
+                }
+                if any_usable {
+                    self.client.note_usable_response();
+                } else {
+                    self.client.note_unusable_response(&combined)?;
                 }
                 Ok(true)
             }

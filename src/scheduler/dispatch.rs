@@ -268,20 +268,31 @@ impl Dispatcher {
     /// Interprets the answer to `work`'s request, caches it when it is final, and tells the
     /// client whether the API responded usefully.
     pub(super) async fn settle(&self, work: &WorkItem, answer: Answer) -> Result<RowOutcome, Stop> {
-        let outcome = self.kind.interpret(&work.request, &answer);
-        if outcome.is_retryable() && (200..300).contains(&answer.status) {
-            // A 2xx whose body breaks the spec (an HTML error page, say) is not cached, and
-            // counts towards an outage like a 5xx.
-            self.client.note_unusable_response(&work.request)?;
-        } else {
+        let (outcome, usable) = self.interpret_and_cache(work, answer).await?;
+        if usable {
             self.client.note_usable_response();
-            // Answers that depend on the input alone (2xx, 4xx row errors) are cached. A
-            // retryable 4xx, such as a tracking number that USPS does not know yet, is not.
-            if !outcome.is_retryable() {
-                self.cache_answer(work, answer).await?;
-            }
+        } else {
+            self.client.note_unusable_response(&work.request)?;
         }
         Ok(outcome)
+    }
+
+    /// Interprets the answer to `work`'s request and caches it when it is final. Returns the
+    /// outcome and whether the response was usable: a 2xx whose body breaks the spec (an HTML
+    /// error page, say) is not, and counts towards an outage like a 5xx.
+    pub(super) async fn interpret_and_cache(
+        &self,
+        work: &WorkItem,
+        answer: Answer,
+    ) -> Result<(RowOutcome, bool), Stop> {
+        let outcome = self.kind.interpret(&work.request, &answer);
+        let usable = !(outcome.is_retryable() && (200..300).contains(&answer.status));
+        // Answers that depend on the input alone (2xx, 4xx row errors) are cached. A
+        // retryable 4xx, such as a tracking number that USPS does not know yet, is not.
+        if usable && !outcome.is_retryable() {
+            self.cache_answer(work, answer).await?;
+        }
+        Ok((outcome, usable))
     }
 
     /// Commits `outcome` for every row that waits for `work`'s request.
