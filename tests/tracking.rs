@@ -422,3 +422,71 @@ fn unusable_batch_is_retried() {
         assert_eq!(error["http_status"], "200");
     }
 }
+
+#[test]
+fn killed_runs_resume_identically() {
+    // 210 distinct numbers in transit, delivered or just labelled: six full batches.
+    let manifest_rows: Vec<(String, String)> = (0..210u64)
+        .map(|index| {
+            let scenario = [47, 91, 12][(index % 3) as usize];
+            (format!("K{index:03}"), impb(7_000 + index, scenario))
+        })
+        .collect();
+    let slow_sandbox = || {
+        let mut config = sandbox_config("unlimited");
+        config.latency = Duration::from_millis(150);
+        TestSandbox::start(config)
+    };
+    let job_for = |workspace: &Workspace| {
+        let input = manifest(workspace, &manifest_rows);
+        workspace.job(
+            "killed",
+            "tracking",
+            &input,
+            "quota = \"unlimited\"\nconcurrency = 1",
+        )
+    };
+
+    let reference = Workspace::new();
+    let reference_sandbox = slow_sandbox();
+    let job = job_for(&reference);
+    run(&reference, &job, &reference_sandbox).expect_code(0);
+    assert_eq!(reference_sandbox.stats().requests[BATCH], 6);
+
+    let workspace = Workspace::new();
+    let sandbox = slow_sandbox();
+    let job = job_for(&workspace);
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut kills = 0u64;
+    for delay in [250, 450, 350, 600] {
+        let mut child = common::command_in(workspace.dir.path(), &args)
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().expect("poll").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+    }
+    assert!(kills >= 2, "the kills must land mid-run ({kills} did)");
+    workspace.run(&args).expect_code(0);
+
+    let expected = std::fs::read(reference.out().join("killed.csv")).unwrap();
+    let actual = std::fs::read(workspace.out().join("killed.csv")).unwrap();
+    assert!(
+        expected == actual,
+        "the output differs from the uninterrupted run\nexpected:\n{}\nactual:\n{}",
+        String::from_utf8_lossy(&expected),
+        String::from_utf8_lossy(&actual)
+    );
+    // With one request at a time, each kill can lose at most the one batch in flight.
+    let sent = sandbox.stats().requests[BATCH];
+    assert!(sent <= 6 + kills, "{sent} batch calls after {kills} kills");
+}
