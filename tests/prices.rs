@@ -202,7 +202,7 @@ fn rerun_makes_no_calls() {
     );
 }
 
-/// A sandbox whose base-rates route returns 200 without any price.
+/// Starts a sandbox whose base-rates route returns 200 without any price.
 fn priceless_sandbox() -> PatchedSandbox {
     use axum::routing::post;
     PatchedSandbox::start(axum::Router::new().route(

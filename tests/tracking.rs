@@ -160,7 +160,7 @@ fn not_yet_known_is_retried_next_run() {
     assert_eq!(summary["by_status"]["not_found"], 2);
 
     // The next run sends only the two unknown numbers, in one call, and does not take their
-    // answer from the cache.
+    // responses from the cache.
     run(&workspace, &job, &sandbox).expect_code(3);
     let summary = workspace.summary("later");
     assert_eq!(summary["api_calls"], 1);
@@ -305,8 +305,8 @@ fn by_id_order(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<St
         .collect()
 }
 
-/// A sandbox whose batch route rejects every call with `status` and the standard error
-/// body, as USPS does for an application without access to it.
+/// Starts a sandbox whose batch route rejects every call with `status` and the standard
+/// error body, as USPS does for an application without access to it.
 fn rejecting_sandbox(status: u16) -> PatchedSandbox {
     use axum::http::StatusCode;
     use axum::routing::post;
@@ -361,7 +361,7 @@ fn rejected_batch_falls_back_to_single() {
         assert_eq!(first["usps_status_category"], "In Transit");
         assert_eq!(first["usps_tracking_status"], "In Transit to Next Facility");
         assert!(first["usps_expected_delivery"].starts_with("2026-"));
-        // The single endpoint answers 400 with code 150002 for a number it does not know yet.
+        // The single endpoint returns 400 with code 150002 for a number it has no scan of yet.
         assert_eq!(output["new"]["usps_error_code"], "not_yet_trackable");
     }
 }

@@ -256,9 +256,9 @@ pub fn sandbox_config(quota: &str) -> usps_batch::sandbox::SandboxConfig {
     }
 }
 
-/// A sandbox in which the routes of `overrides` replace the sandbox's own; every other path
-/// goes to the real sandbox, so tokens, quota and stats work as usual. It imitates a USPS
-/// response that the sandbox never sends, such as a 200 without a price.
+/// A sandbox in which the routes of `overrides` replace the sandbox's own. Every other path
+/// goes to the real sandbox, so tokens, quota and stats work as usual. It imitates USPS
+/// responses that the sandbox never sends, such as a 200 without a price.
 pub struct PatchedSandbox {
     runtime: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
