@@ -4,7 +4,9 @@
 //! - Intelligent Mail package barcode (IMpb, Publication 199): 20, 21, 22 or 26 digits whose
 //!   last digit is a mod-10 check digit over the others, weighted 3, 1, 3, ... from the right.
 //!   A 30- or 34-digit number is the same barcode led by its routing code, `420` and a ZIP
-//!   Code or ZIP+4. The runner sends the 22 digits after it, as USPS tracks them.
+//!   Code or ZIP+4. The runner sends the digits after the routing code, as USPS tracks them.
+//!   34 digits are either a ZIP+4 and 22 digits or a ZIP Code and 26 digits, and the check
+//!   digit tells which.
 //! - UPU S10 (international): two letters, eight digits, a mod-11 check digit and a
 //!   two-letter country code, such as `EA123456785US`.
 
@@ -18,8 +20,9 @@ use crate::manifest::{ColumnMap, Record};
 
 /// Lengths of IMpb numbers without a routing code.
 const IMPB_LENGTHS: &[usize] = &[20, 21, 22, 26];
-/// Lengths of IMpb numbers led by `420` and a ZIP Code (30) or a ZIP+4 (34).
-const ROUTED_LENGTHS: &[(usize, usize)] = &[(30, 8), (34, 12)];
+/// Lengths of IMpb numbers led by `420` and a ZIP Code or ZIP+4, with the length of that
+/// routing code, in the order they are tried.
+const ROUTED_LENGTHS: &[(usize, usize)] = &[(30, 8), (34, 12), (34, 8)];
 /// Weights of the eight serial digits of an S10 number.
 const S10_WEIGHTS: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
 
@@ -165,21 +168,28 @@ fn compact(raw: &str) -> String {
 pub fn check_tracking_number(raw: &str) -> Result<String, TrackingFault> {
     let number = compact(raw);
     if !number.is_empty() && number.bytes().all(|byte| byte.is_ascii_digit()) {
-        let tracked = match ROUTED_LENGTHS
-            .iter()
-            .find(|(length, _)| *length == number.len())
-        {
-            Some((_, routing)) if number.starts_with("420") => &number[*routing..],
-            Some(_) => return Err(TrackingFault::Length(number.len())),
-            None if IMPB_LENGTHS.contains(&number.len()) => number.as_str(),
-            None => return Err(TrackingFault::Length(number.len())),
+        let candidates: Vec<&str> = if IMPB_LENGTHS.contains(&number.len()) {
+            vec![number.as_str()]
+        } else if number.starts_with("420") {
+            ROUTED_LENGTHS
+                .iter()
+                .filter(|(length, _)| *length == number.len())
+                .map(|(_, routing)| &number[*routing..])
+                .collect()
+        } else {
+            Vec::new()
         };
-        let (body, last) = tracked.split_at(tracked.len() - 1);
-        let expected = impb_check_digit(body);
-        if last.parse::<u32>().ok() != Some(expected) {
-            return Err(TrackingFault::ImpbCheckDigit(expected));
+        let Some(first) = candidates.first() else {
+            return Err(TrackingFault::Length(number.len()));
+        };
+        if let Some(tracked) = candidates
+            .iter()
+            .find(|tracked| has_impb_check_digit(tracked))
+        {
+            return Ok(tracked.to_string());
         }
-        return Ok(tracked.to_string());
+        let expected = impb_check_digit(&first[..first.len() - 1]);
+        return Err(TrackingFault::ImpbCheckDigit(expected));
     }
 
     if is_scientific(&number) {
@@ -212,6 +222,12 @@ fn is_scientific(number: &str) -> bool {
         && mantissa_digits.bytes().all(|byte| byte.is_ascii_digit())
         && !exponent.is_empty()
         && exponent.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// Reports whether the last digit of `number` is the IMpb check digit of the others.
+fn has_impb_check_digit(number: &str) -> bool {
+    let (body, last) = number.split_at(number.len() - 1);
+    last.parse::<u32>().ok() == Some(impb_check_digit(body))
 }
 
 /// Computes the IMpb check digit of `digits` (the number without its last digit): the
@@ -312,6 +328,21 @@ mod tests {
             check_tracking_number(&format!("420627011234{tracked}")),
             Ok(tracked)
         );
+    }
+
+    #[test]
+    fn routed_34_digits_with_26_digit_barcode() {
+        let tracked = impb("9205190164917300000000011");
+        assert_eq!(tracked.len(), 26);
+        let routed = format!("42062701{tracked}");
+        assert_eq!(routed.len(), 34);
+        // The ZIP+4 reading fails its check digit unless it happens to pass by chance.
+        let zip_plus4_reading = &routed[12..];
+        assert!(
+            !has_impb_check_digit(zip_plus4_reading),
+            "pick another body"
+        );
+        assert_eq!(check_tracking_number(&routed), Ok(tracked));
     }
 
     #[test]
