@@ -490,3 +490,38 @@ fn killed_runs_resume_identically() {
     let sent = sandbox.stats().requests[BATCH];
     assert!(sent <= 6 + kills, "{sent} batch calls after {kills} kills");
 }
+
+#[test]
+fn server_errors_stop_as_outage() {
+    let workspace = Workspace::new();
+    let mut config = sandbox_config("600/m");
+    config.faults.error_rate = 1.0;
+    let sandbox = TestSandbox::start(config);
+    let input = manifest(&workspace, &rows(40, 91));
+    let job = workspace.job(
+        "faulty",
+        "tracking",
+        &input,
+        "quota = \"600/m\"\nconcurrency = 1",
+    );
+    // Exit 75: eight failed calls in a row count as an outage, and a rerun resumes.
+    run(&workspace, &job, &sandbox).expect_code(75);
+
+    // The first batch is tried four times and gives up; the fourth attempt of the second
+    // batch is the eighth failure in a row, so the run stops with those rows still pending.
+    let summary = workspace.summary("faulty");
+    assert_eq!(summary["api_calls"], 8);
+    assert_eq!(sandbox.stats().requests[BATCH], 8);
+    let errors = workspace.csv("faulty.errors.csv");
+    assert_eq!(errors.len(), 35);
+    for error in &errors {
+        assert_eq!(error["code"], "upstream_5xx");
+        assert_eq!(error["retryable"], "yes");
+    }
+    let deferred = workspace
+        .csv("faulty.csv")
+        .into_iter()
+        .filter(|row| row["usps_status"] == "deferred")
+        .count();
+    assert_eq!(deferred, 5);
+}

@@ -62,6 +62,7 @@ pub(crate) fn single(pairs: &Pairs) -> Result<Value, Rejection> {
     check_number(&number, &mut problems);
     let destination_zip = last_value(pairs, "destinationZIPCode");
     check_zip(destination_zip.as_deref(), &mut problems);
+    check_date(last_value(pairs, "mailingDate").as_deref(), &mut problems);
     let expand = last_value(pairs, "expand").unwrap_or_else(|| "SUMMARY".into());
     // The enum is upper case, and USPS rejects `detail` in lower case.
     if expand != "SUMMARY" && expand != "DETAIL" {
@@ -147,16 +148,7 @@ fn read_batch(body: &[u8]) -> Result<Vec<BatchItem>, Rejection> {
         check_number(&number, &mut problems);
         let destination_zip = text("destinationZIPCode");
         check_zip(destination_zip.as_deref(), &mut problems);
-        if let Some(date) = text("mailingDate") {
-            if date.parse::<Date>().is_err() {
-                problems.push(Problem {
-                    code: None,
-                    title: "Invalid mailingDate",
-                    detail: format!("mailingDate {date} is not a date as YYYY-MM-DD."),
-                    source: Some(("mailingDate", "2026-06-01")),
-                });
-            }
-        }
+        check_date(text("mailingDate").as_deref(), &mut problems);
         items.push(BatchItem {
             number,
             destination_zip,
@@ -186,6 +178,21 @@ fn check_number(number: &str, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Checks an optional `mailingDate`: a date as `YYYY-MM-DD`.
+fn check_date(date: Option<&str>, problems: &mut Vec<Problem>) {
+    if let Some(date) = date {
+        if date.parse::<Date>().is_err() {
+            problems.push(Problem {
+                code: None,
+                title: "Invalid mailingDate",
+                detail: format!("mailingDate {date} is not a date as YYYY-MM-DD."),
+                source: Some(("mailingDate", "2026-06-01")),
+            });
+        }
+    }
+}
+
+/// Checks an optional `destinationZIPCode`: exactly 5 digits.
 fn check_zip(zip: Option<&str>, problems: &mut Vec<Problem>) {
     if let Some(zip) = zip {
         if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
@@ -308,6 +315,16 @@ mod tests {
         assert_eq!(summary["eventSummaries"].as_array().unwrap().len(), 5);
         let lower = vec![pairs[0].clone(), ("expand".into(), "detail".into())];
         assert_eq!(single(&lower).unwrap_err().status, StatusCode::BAD_REQUEST);
+        let bad_date = vec![
+            pairs[0].clone(),
+            ("mailingDate".into(), "06/01/2026".into()),
+        ];
+        let rejection = single(&bad_date).unwrap_err();
+        assert_eq!(rejection.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            rejection.body.error.errors[0].title.as_deref(),
+            Some("Invalid mailingDate")
+        );
     }
 
     #[test]
