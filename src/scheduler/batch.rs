@@ -2,9 +2,10 @@
 //! [`Batching`].
 //!
 //! Each row keeps its own request as its cache and deduplication key. The batch response is
-//! split into one [`crate::client::Answer`] per row, which is cached, interpreted and committed as if the row had
-//! been sent alone, so checkpoints, the cache and resuming work as for single calls. The quota
-//! ledger records one slot for the batch call, with every waiting row marked in flight.
+//! split into one [`crate::client::Answer`] per row, which is cached, interpreted and
+//! committed as if the row had been sent alone, so checkpoints, the cache and resuming work
+//! as for single calls. The quota ledger records one slot for the batch call, with every
+//! waiting row marked in flight.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
