@@ -73,6 +73,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
         faults,
+        ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config, args.listen).await?;
     tracing::info!(

@@ -267,13 +267,16 @@ async fn serve_api(
         Ok(client_id) => client_id.clone(),
         Err(error) => error.client_id().unwrap_or_default().to_string(),
     };
-    // A POST body counts as one more pair, so equal bodies are recognised as repeats.
-    let mut identity_pairs = pairs.clone();
-    if !body.is_empty() {
-        identity_pairs.push((String::new(), String::from_utf8_lossy(body).into_owned()));
-    }
-    let identity = RequestIdentity::new(endpoint.method(), path, &identity_pairs, &client_id);
-    if shared.stats.check_repeat(identity) {
+    // Hashing every request costs time, so it happens only when repeats are recorded.
+    let identity = shared.config.record_repeats.then(|| {
+        // A POST body counts as one more pair, so equal bodies are recognised as repeats.
+        let mut identity_pairs = pairs.clone();
+        if !body.is_empty() {
+            identity_pairs.push((String::new(), String::from_utf8_lossy(body).into_owned()));
+        }
+        RequestIdentity::new(endpoint.method(), path, &identity_pairs, &client_id)
+    });
+    if identity.is_some_and(|identity| shared.stats.check_repeat(identity)) {
         debug!(path, client_id = %client_id, "repeated request");
     }
 
@@ -293,7 +296,7 @@ async fn serve_api(
         Ending::Respond(response) => {
             let status = response.status().as_u16();
             debug!(path, status, client_id = %client_id, "responded");
-            shared.stats.record_response(status, Some(identity));
+            shared.stats.record_response(status, identity);
             response
         }
         Ending::Drop => {

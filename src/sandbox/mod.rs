@@ -77,6 +77,15 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Injected faults. Default: none.
     pub faults: Faults,
+    /// Whether the stats count repeated requests, which keeps the identity of every distinct
+    /// request that got a final response, 16 bytes each for the sandbox's lifetime. Default:
+    /// true. The runner's in-process sandbox turns it off, because nothing reads its stats and
+    /// the record would grow with the manifest.
+    pub record_repeats: bool,
+    /// Whether [`Sandbox::start`] builds the ZIP Code index (about 50 MB) before it listens.
+    /// Default: true, so that no request waits for it. Off, the first request that needs the
+    /// index builds it, and a run whose rows all come from the cache never does.
+    pub build_index_at_start: bool,
 }
 
 impl Default for SandboxConfig {
@@ -89,6 +98,8 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             seed: 0,
             faults: Faults::default(),
+            record_repeats: true,
+            build_index_at_start: true,
         }
     }
 }
@@ -104,6 +115,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("record_repeats", &self.record_repeats)
+            .field("build_index_at_start", &self.build_index_at_start)
             .finish()
     }
 }
@@ -146,7 +159,7 @@ impl SandboxState {
             tokens: oauth::TokenStore::default(),
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
-            stats: stats::StatsRecorder::default(),
+            stats: stats::StatsRecorder::new(config.record_repeats),
             config,
         };
         Ok(SandboxState {
@@ -197,12 +210,15 @@ impl Sandbox {
     /// Binds `listen` and serves the sandbox on a spawned task. Port 0 picks a free port, which
     /// [`Sandbox::local_addr`] returns.
     pub async fn start(config: SandboxConfig, listen: SocketAddr) -> Result<Sandbox> {
+        let build_index = config.build_index_at_start;
         let state = SandboxState::new(config)?;
-        // Build the ZIP Code index now, off the async threads, so that the first request is
-        // not the one that waits for it (most of a second in a debug build).
-        tokio::task::spawn_blocking(directory::directory)
-            .await
-            .context("failed to build the sandbox's ZIP Code index")?;
+        if build_index {
+            // Build the ZIP Code index now, off the async threads, so that the first request
+            // is not the one that waits for it (most of a second in a debug build).
+            tokio::task::spawn_blocking(directory::directory)
+                .await
+                .context("failed to build the sandbox's ZIP Code index")?;
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("failed to bind the sandbox to {listen}"))?;

@@ -17,7 +17,8 @@ pub struct StatsSnapshot {
     pub rate_limited: u64,
     /// API requests identical to an earlier one that got a final response: same method,
     /// path, decoded query (in any order) and client, where final means a 2xx or a 4xx other
-    /// than 401 and 429. A runner that caches responses keeps this at zero.
+    /// than 401 and 429. A runner that caches responses keeps this at zero. Always zero when
+    /// the sandbox was configured not to record repeats.
     pub repeated_requests: u64,
     pub tokens_issued: u64,
     /// API requests cut off by the `drop_rate` fault.
@@ -26,9 +27,9 @@ pub struct StatsSnapshot {
 }
 
 /// The live counters behind [`StatsSnapshot`].
-#[derive(Default)]
 pub(crate) struct StatsRecorder {
     inner: Mutex<Recorded>,
+    record_repeats: bool,
 }
 
 #[derive(Default)]
@@ -70,6 +71,14 @@ impl RequestIdentity {
 }
 
 impl StatsRecorder {
+    /// Builds a recorder that counts repeated requests only if `record_repeats` is set.
+    pub fn new(record_repeats: bool) -> StatsRecorder {
+        StatsRecorder {
+            inner: Mutex::default(),
+            record_repeats,
+        }
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         self.lock().snapshot.clone()
     }
@@ -109,7 +118,7 @@ impl StatsRecorder {
         // 401 and 429 invite the client to try again, so a retry after them is no repeat.
         let is_final = (200..300).contains(&status)
             || ((400..500).contains(&status) && status != 401 && status != 429);
-        if let Some(identity) = identity.filter(|_| is_final) {
+        if let Some(identity) = identity.filter(|_| is_final && self.record_repeats) {
             recorded.finished.insert(identity.0);
         }
     }
@@ -170,7 +179,7 @@ mod tests {
 
     #[test]
     fn repeats_count_after_final_responses() {
-        let recorder = StatsRecorder::default();
+        let recorder = StatsRecorder::new(true);
         let identity = RequestIdentity::new("GET", "/a", &[], "c");
         assert!(!recorder.check_repeat(identity));
         recorder.record_response(429, Some(identity));
@@ -185,5 +194,15 @@ mod tests {
         assert_eq!(snapshot.repeated_requests, 1);
         assert_eq!(snapshot.rate_limited, 1);
         assert_eq!(snapshot.responses["404"], 1);
+    }
+
+    #[test]
+    fn repeats_off_records_nothing() {
+        let recorder = StatsRecorder::new(false);
+        let identity = RequestIdentity::new("GET", "/a", &[], "c");
+        recorder.record_response(200, Some(identity));
+        assert!(!recorder.check_repeat(identity));
+        assert!(recorder.lock().finished.is_empty());
+        assert_eq!(recorder.snapshot().responses["200"], 1);
     }
 }

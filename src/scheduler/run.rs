@@ -131,7 +131,13 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             sandbox: None,
         }),
         Environment::Sandbox { base_url: None } => {
-            let sandbox_config = sandbox_config(config)?;
+            // Nothing reads this sandbox's stats, and a run served from the cache needs no ZIP
+            // Code index, so neither is kept; both would count in the runner's memory.
+            let sandbox_config = SandboxConfig {
+                record_repeats: false,
+                build_index_at_start: false,
+                ..sandbox_config(config)?
+            };
             let listen = SocketAddr::from(([127, 0, 0, 1], 0));
             let sandbox = Sandbox::start(sandbox_config, listen)
                 .await
