@@ -138,6 +138,13 @@ impl Batching for TrackingKind {
                 return BatchAnswer::Unusable(format!("the batch response is not JSON: {error}"))
             }
         };
+        let numbered = items
+            .iter()
+            .any(|item| item.get("trackingNumber").is_some());
+        if !numbered && items.len() == requests.len() {
+            // Without numbers in the items, only their order pairs them with the requests.
+            return BatchAnswer::PerRow(items.into_iter().map(item_answer).map(Some).collect());
+        }
         // Items are matched by tracking number, not by position, because the spec does not
         // promise the request's order. A number sent twice (with different mailing dates)
         // takes the matching items in order.
@@ -146,18 +153,11 @@ impl Batching for TrackingKind {
             .map(|request| {
                 let number = tracking_number(request)?;
                 let index = items.iter().position(|item| {
-                    item.get("trackingNumber").and_then(Value::as_str) == Some(number)
+                    item.get("trackingNumber")
+                        .and_then(Value::as_str)
+                        .is_some_and(|found| found.eq_ignore_ascii_case(number))
                 })?;
-                let item = items.remove(index);
-                let status = item
-                    .get("statusCode")
-                    .and_then(Value::as_str)
-                    .and_then(|code| code.parse::<u16>().ok())
-                    .unwrap_or(200);
-                Some(Answer {
-                    status,
-                    body: item.to_string(),
-                })
+                Some(item_answer(items.remove(index)))
             })
             .collect();
         BatchAnswer::PerRow(answers)
@@ -187,6 +187,20 @@ impl Batching for TrackingKind {
             query,
             body: None,
         }
+    }
+}
+
+/// Builds the answer of one batch item, whose `statusCode` (200 when absent, as in a 200
+/// response) is its status.
+fn item_answer(item: Value) -> Answer {
+    let status = item
+        .get("statusCode")
+        .and_then(Value::as_str)
+        .and_then(|code| code.parse::<u16>().ok())
+        .unwrap_or(200);
+    Answer {
+        status,
+        body: item.to_string(),
     }
 }
 
@@ -321,6 +335,25 @@ mod tests {
         assert!(answers[0].as_ref().unwrap().body.contains("Delivered"));
         assert_eq!(answers[1].as_ref().unwrap().status, 404);
         assert_eq!(answers[2], None, "C is missing from the response");
+    }
+
+    #[test]
+    fn split_unnumbered_items_by_position() {
+        let first = row_request("A");
+        let second = row_request("B");
+        let answer = Answer {
+            status: 200,
+            body: r#"[{"status":"Delivered"},{"status":"Out for Delivery"}]"#.into(),
+        };
+        let BatchAnswer::PerRow(answers) = TrackingKind.split(&[&first, &second], &answer) else {
+            panic!("a 200 splits per row");
+        };
+        assert!(answers[0].as_ref().unwrap().body.contains("Delivered"));
+        assert!(answers[1]
+            .as_ref()
+            .unwrap()
+            .body
+            .contains("Out for Delivery"));
     }
 
     #[test]
