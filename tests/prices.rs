@@ -289,3 +289,126 @@ fn quota_stop_defers_without_price() {
     }
     assert_eq!(sandbox.stats().rate_limited, 0);
 }
+
+#[test]
+fn rate_ingredients_set_the_price() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service,rate_indicator,entry_facility,price_type\n\
+         F1,10001,90210,20,PRIORITY_MAIL,FS,,\n\
+         D1,10001,90210,3,PARCEL_SELECT,,DESTINATION_DELIVERY_UNIT,COMMERCIAL\n\
+         X1,10001,90210,3,USPS_GROUND_ADVANTAGE,FS,,\n\
+         X2,10001,90210,3,PRIORITY_MAIL,,DESTINATION_DELIVERY_UNIT,COMMERCIAL\n\
+         X3,10001,90210,3,PARCEL_SELECT,,DESTINATION_DELIVERY_UNIT,RETAIL\n",
+    );
+    let job = workspace.job("ingredients", "domestic-price", &input, &units("lb", "in"));
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let rows = by_id(workspace.csv("ingredients.csv"), "id");
+    // A Small Flat Rate Box costs 10.40 in every zone.
+    assert_eq!(rows["F1"]["usps_total_base_price"], "10.40");
+    assert_eq!(rows["F1"]["usps_zone"], "08");
+    // Parcel Select entered at the delivery unit: zone 00, 3.50 + 2 × 0.30.
+    assert_eq!(rows["D1"]["usps_total_base_price"], "4.10");
+    assert_eq!(rows["D1"]["usps_zone"], "00");
+    for id in ["X1", "X2", "X3"] {
+        assert_eq!(
+            rows[id]["usps_error_code"], "invalid_service_combination",
+            "{id}"
+        );
+    }
+    assert_eq!(
+        sandbox.stats().requests[BASE_RATES],
+        2,
+        "invalid rows cost no call"
+    );
+}
+
+#[test]
+fn large_box_gets_dimensional_rate() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,length,width,height,service,rate_indicator\n\
+         L1,10001,10001,3,20,12,12,PRIORITY_MAIL,\n\
+         L2,10001,10001,3,20,12,12,PRIORITY_MAIL,SP\n\
+         L3,10001,10001,3,20,12,12,MEDIA_MAIL,\n",
+    );
+    let job = workspace.job("large", "domestic-price", &input, &units("lb", "in"));
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let rows = by_id(workspace.csv("large.csv"), "id");
+    // 2880 in³ / 166 rounds up to 18 lb, zone 1: 9.00 + 17 × 1.50.
+    let defaulted = &rows["L1"];
+    assert_eq!(defaulted["usps_total_base_price"], "34.50");
+    assert_eq!(defaulted["usps_dim_weight_applied"], "Y");
+    assert!(
+        defaulted["usps_notes"].contains("DR was sent"),
+        "{}",
+        defaulted["usps_notes"]
+    );
+    assert_eq!(rows["L2"]["usps_error_code"], "dimensional_rate_required");
+    // Media Mail has no dimensional weight: 3 lb is 4.00 + 2 × 0.75.
+    assert_eq!(rows["L3"]["usps_total_base_price"], "5.50");
+    assert_eq!(rows["L3"]["usps_dim_weight_applied"], "N");
+    assert_eq!(
+        sandbox.stats().requests[BASE_RATES],
+        2,
+        "the SP row cost no call"
+    );
+}
+
+#[test]
+fn shipment_needs_every_piece_priced() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,shipment_id,from_zip,to_zip,weight,service\n\
+         A1,A,10001,10001,3,PRIORITY_MAIL\n\
+         A2,A,10001,10001,1,PRIORITY_MAIL\n\
+         B1,B,10001,10001,3,PRIORITY_MAIL\n\
+         B2,B,10001,10001,0,PRIORITY_MAIL\n\
+         B3,B,10001,00000,3,PRIORITY_MAIL\n\
+         C1,,10001,10001,3,PRIORITY_MAIL\n",
+    );
+    let job = workspace.job("pieces", "domestic-price", &input, &units("lb", "in"));
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let shipments = by_id(workspace.csv("pieces.shipments.csv"), "shipment_id");
+    assert_eq!(shipments.len(), 2, "C1 belongs to no shipment");
+    // Zone 1: 12.00 for 3 lb and 9.00 for 1 lb.
+    let complete = &shipments["A"];
+    assert_eq!(complete["pieces"], "2");
+    assert_eq!(complete["usps_status"], "ok");
+    assert_eq!(complete["usps_total_price"], "21.00");
+    // B2 fails locally and B3 has no zone, so B is not priced from B1 alone.
+    let partial = &shipments["B"];
+    assert_eq!(partial["pieces"], "3");
+    assert_eq!(partial["priced_pieces"], "1");
+    assert_eq!(partial["usps_status"], "incomplete_quote");
+    assert_eq!(partial["usps_total_price"], "");
+    assert_eq!(partial["unpriced_pieces"], "row 4 (B2); row 5 (B3)");
+
+    // Without the shipment column, a fresh run leaves no stale shipments file behind.
+    workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service
+A1,10001,10001,3,PRIORITY_MAIL
+",
+    );
+    workspace
+        .run(&[
+            "run",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+            "--fresh",
+            "--quiet",
+        ])
+        .expect_code(0);
+    assert!(!workspace.out().join("pieces.shipments.csv").exists());
+}

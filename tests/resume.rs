@@ -36,7 +36,13 @@ fn quota_stop_resumes_without_repeats() {
         "quota = \"20/5s\"\nmax_wait = \"0\"",
     );
 
-    let first = run_job(&workspace, &job, &sandbox, &[]);
+    // Without --quiet, because --quiet prints nothing for a resumable stop.
+    let first = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+    ]);
     first.expect_code(75);
     assert!(first.stderr().contains("rows remain"), "{}", first.stderr());
     let summary = workspace.summary("quota");

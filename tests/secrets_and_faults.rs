@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{sample_rows, sandbox_config, TestSandbox, Workspace};
+use common::{sample_rows, sandbox_config, serve_fixed, TestSandbox, Workspace};
 
 /// Reads every file below `dir` as bytes.
 fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
@@ -197,63 +197,14 @@ fn retryable_errors_are_retried_and_final_ones_only_on_request() {
     assert_eq!(summary["resumed_rows"].as_u64().unwrap(), 12 - final_errors);
 }
 
-/// Serves HTTP on loopback: a valid token for `POST /oauth2/v3/token`, and `body` with
-/// status 200 for every other request. Returns the base URL.
-fn serve_fixed_body(body: &'static str) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut length = 0;
-                    loop {
-                        let mut header = String::new();
-                        reader.read_line(&mut header).unwrap();
-                        if header == "\r\n" {
-                            break;
-                        }
-                        let lower = header.to_ascii_lowercase();
-                        if let Some(value) = lower.strip_prefix("content-length:") {
-                            length = value.trim().parse().unwrap();
-                        }
-                    }
-                    let mut request_body = vec![0; length];
-                    reader.read_exact(&mut request_body).unwrap();
-                    let (content_type, answer) = if request_line.contains("/oauth2/v3/token") {
-                        (
-                            "application/json",
-                            r#"{"access_token":"aGVhZA.cGF5bG9hZA.c2ln","token_type":"Bearer","expires_in":28799}"#,
-                        )
-                    } else {
-                        ("text/html", body)
-                    };
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    if writer.write_all(response.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    base_url
-}
-
 #[test]
 fn unusable_success_bodies_count_as_outage() {
     let workspace = Workspace::new();
-    let base_url = serve_fixed_body("<html><body>Service Unavailable</body></html>");
+    let base_url = serve_fixed(
+        200,
+        "text/html",
+        "<html><body>Service Unavailable</body></html>",
+    );
     let input = workspace.write("in.csv", sample_rows(20));
     let job = workspace.job(
         "html",

@@ -7,7 +7,11 @@
 //! [`Record::problem`] is the caller's to report before these checks run. Query values are
 //! not percent-encoded here: the HTTP client does that.
 
+mod country;
+mod deadline;
+mod international;
 mod prices;
+mod standards;
 mod state;
 mod street;
 mod text;
@@ -19,7 +23,13 @@ use std::borrow::Cow;
 use crate::manifest::{ColumnMap, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
-pub use prices::{prepare_options, prepare_price, LengthUnit, PreparedPrice, Units, WeightUnit};
+pub use country::{parse_country, Country, CountryFault};
+pub use deadline::prepare_deadline;
+pub use international::prepare_international;
+pub use prices::{
+    prepare_options, prepare_price, today_at, LengthUnit, PreparedPrice, Units, WeightUnit,
+};
+pub use standards::{prepare_estimate, EstimateQuery};
 use text::{clean_text, one_line};
 pub use tracking::{
     check_tracking_number, impb_check_digit, prepare_tracking, s10_check_digit, TrackingQuery,

@@ -13,9 +13,11 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::zip::parse_zip;
 use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
+use crate::usps::find_spec_name;
 use crate::usps::prices::{
-    check_combination, BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType,
-    ProcessingCategory, RateIndicator,
+    check_combination, check_ingredients, dim_weight_applies, single_piece_indicator,
+    BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType, ProcessingCategory,
+    RateIndicator,
 };
 use crate::usps::shipping_options::{
     DomesticOptionsRequest, PackageDescription, PricingOptionRequest,
@@ -84,12 +86,25 @@ impl LengthUnit {
 const CONVERTED_DECIMALS: u32 = 6;
 /// Maximum weight of a domestic package, in pounds.
 pub const MAX_WEIGHT_POUNDS: u32 = 70;
-/// How far ahead the runner accepts a mailing date, in days.
-// NOTE: the Domestic Prices spec describes `mailingDate` as today plus 0 to 7 days, so
-// USPS may reject dates between 8 and 45 days ahead that pass this check.
-pub const MAX_DAYS_AHEAD: i32 = 45;
+/// How far ahead a mailing date may be, in days. The Domestic and International Prices
+/// specs describe `mailingDate` as "today plus 0 to 7 days in advance". The 45 days of the
+/// error inventory's code 160001 apply to labels, not prices.
+pub const MAX_DAYS_AHEAD: i32 = 7;
 /// Time zone used when the origin ZIP Code has none in the directory.
 const FALLBACK_TIME_ZONE: &str = "America/New_York";
+
+/// Maximum weight of a piece, and what the limit applies to, for messages.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WeightLimit {
+    pub pounds: u32,
+    pub applies_to: &'static str,
+}
+
+/// The weight limit of domestic packages.
+pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
+    pounds: MAX_WEIGHT_POUNDS,
+    applies_to: "domestic packages",
+};
 
 /// A checked price row: the request body and the repairs to note.
 pub type PreparedPrice = Prepared<BaseRatesQuery>;
@@ -105,57 +120,70 @@ pub fn prepare_price(
     let mut notes = Vec::new();
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        &mut notes,
-    )?;
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
+    let (weight, [length, width, height]) =
+        prepare_package(record, columns, units, DOMESTIC_LIMIT, &mut notes)?;
 
     let mail_class_input = Input::read(record, columns, "mailClass");
     let mail_class = parse_enum(&mail_class_input, MailClass::parse, MailClass::ALL, None)?
         .expect("a required enum has a value");
-    let category_input = Input::read(record, columns, "processingCategory");
-    let processing_category = parse_enum(
-        &category_input,
-        ProcessingCategory::parse,
-        ProcessingCategory::ALL,
-        Some(ProcessingCategory::Machinable),
-    )?
-    .expect("a defaulted enum has a value");
+    let processing_category = read_enum(
+        record,
+        columns,
+        "processingCategory",
+        ProcessingCategory::Machinable,
+    )?;
+    let indicator_input = Input::read(record, columns, "rateIndicator");
+    let dimensions = [length, width, height];
+    let default_indicator = single_piece_indicator(mail_class, dimensions);
     let rate_indicator = parse_enum(
-        &Input::read(record, columns, "rateIndicator"),
+        &indicator_input,
         RateIndicator::parse,
         RateIndicator::ALL,
-        Some(RateIndicator::SinglePiece),
+        Some(default_indicator),
     )?
     .expect("a defaulted enum has a value");
-    let destination_entry_facility_type = parse_enum(
-        &Input::read(record, columns, "destinationEntryFacilityType"),
-        DestinationEntryFacilityType::parse,
-        DestinationEntryFacilityType::ALL,
-        Some(DestinationEntryFacilityType::None),
-    )?
-    .expect("a defaulted enum has a value");
-    let price_type = parse_enum(
-        &Input::read(record, columns, "priceType"),
-        PriceType::parse,
-        PriceType::ALL,
-        Some(PriceType::Retail),
-    )?
-    .expect("a defaulted enum has a value");
+    if indicator_input.value.is_none() && default_indicator != RateIndicator::SinglePiece {
+        notes.push(format!(
+            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
+             is by dimensional weight",
+            indicator_input.place(),
+            default_indicator.as_str()
+        ));
+    }
+    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
+        return Err(indicator_input.issue(
+            "dimensional_rate_required",
+            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
+             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
+             rectangular), or leave it empty, and rerun"
+                .to_owned(),
+        ));
+    }
+    let destination_entry_facility_type = read_enum(
+        record,
+        columns,
+        "destinationEntryFacilityType",
+        DestinationEntryFacilityType::None,
+    )?;
+    let price_type = read_enum(record, columns, "priceType", PriceType::Retail)?;
     if let Err(reason) = check_combination(mail_class, processing_category) {
         return Err(mail_class_input.issue(
             "invalid_service_combination",
             format!("{reason}; change the mail class or the processing category and rerun"),
+        ));
+    }
+    if let Err(reason) = check_ingredients(
+        mail_class,
+        rate_indicator,
+        destination_entry_facility_type,
+        price_type,
+    ) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!(
+                "{reason}; change the mail class, rate indicator, entry facility or price \
+                 type and rerun"
+            ),
         ));
     }
 
@@ -191,21 +219,9 @@ pub fn prepare_options(
     let mut notes = Vec::new();
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
-    let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
-        units.weight,
-        &mut notes,
-    )?;
+    let (weight, [length, width, height]) =
+        prepare_package(record, columns, units, DOMESTIC_LIMIT, &mut notes)?;
     let length_input = Input::read(record, columns, "length");
-    let [length, width, height] = prepare_dimensions(
-        [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
-        ],
-        units.dimensions,
-        &mut notes,
-    )?;
     if length.is_zero() {
         return Err(length_input.issue(
             "missing_dimensions",
@@ -218,32 +234,20 @@ pub fn prepare_options(
     let class_input = Input::read(record, columns, "mailClass");
     let mail_class = match class_input.value.as_deref() {
         None => "ALL_OUTBOUND".to_owned(),
-        Some(raw) => {
-            let normalized = raw.trim().to_ascii_uppercase().replace(' ', "_");
-            let known = OPTIONS_MAIL_CLASSES.iter().find(|class| {
-                class.eq_ignore_ascii_case(raw.trim()) || **class == normalized.as_str()
-            });
-            match known {
-                Some(class) => (*class).to_owned(),
-                None => {
-                    return Err(class_input.issue(
-                        "invalid_service",
-                        format!(
-                            "`{raw}` is not a valid value; use one of: {} and rerun",
-                            OPTIONS_MAIL_CLASSES.join(", ")
-                        ),
-                    ))
-                }
+        Some(raw) => match find_spec_name(raw, OPTIONS_MAIL_CLASSES) {
+            Some(class) => class.to_owned(),
+            None => {
+                return Err(class_input.issue(
+                    "invalid_service",
+                    format!(
+                        "`{raw}` is not a valid value; use one of: {} and rerun",
+                        OPTIONS_MAIL_CLASSES.join(", ")
+                    ),
+                ))
             }
-        }
+        },
     };
-    let price_type = parse_enum(
-        &Input::read(record, columns, "priceType"),
-        PriceType::parse,
-        PriceType::ALL,
-        Some(PriceType::Retail),
-    )?
-    .expect("a defaulted enum has a value");
+    let price_type = read_enum(record, columns, "priceType", PriceType::Retail)?;
     let date_input = Input::read(record, columns, "mailingDate");
     let mailing_date = prepare_mailing_date(&date_input, today_at(&origin, now), &mut notes)?;
 
@@ -265,7 +269,7 @@ pub fn prepare_options(
 
 /// Parses a required ZIP Code and returns its five digits. Territories, freely associated
 /// states and military ZIP Codes are domestic and pass.
-fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
+pub(super) fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
         return Err(input.issue(
             "missing_zip",
@@ -285,9 +289,10 @@ fn prepare_domestic_zip(input: &Input) -> Result<String, RowIssue> {
 }
 
 /// Parses the weight and converts it to pounds.
-fn prepare_weight(
+pub(super) fn prepare_weight(
     input: &Input,
     unit: WeightUnit,
+    limit: WeightLimit,
     notes: &mut Vec<String>,
 ) -> Result<Decimal, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
@@ -316,14 +321,16 @@ fn prepare_weight(
             pounds
         ));
     }
-    if pounds > Decimal::from(MAX_WEIGHT_POUNDS) {
+    if pounds > Decimal::from(limit.pounds) {
         return Err(input.issue(
             "invalid_weight",
             format!(
-                "`{raw}` {} is {} lb, over the {MAX_WEIGHT_POUNDS} lb limit of domestic \
-                 packages; split the shipment or fix the weight and rerun",
+                "`{raw}` {} is {} lb, over the {} lb limit of {}; split the shipment or fix \
+                 the weight and rerun",
                 unit.name(),
-                pounds
+                pounds,
+                limit.pounds,
+                limit.applies_to
             ),
         ));
     }
@@ -332,7 +339,7 @@ fn prepare_weight(
 
 /// Parses length, width and height and converts them to inches. All empty or zero means the
 /// dimensions are unknown and zeros are sent, as the spec requires the three fields.
-fn prepare_dimensions(
+pub(super) fn prepare_dimensions(
     inputs: [Input; 3],
     unit: LengthUnit,
     notes: &mut Vec<String>,
@@ -421,7 +428,7 @@ fn parse_number(raw: &str) -> Option<Decimal> {
 }
 
 /// Parses an enum column, or returns `default` when it is empty.
-fn parse_enum<T: Copy + EnumName>(
+pub(super) fn parse_enum<T: Copy + EnumName>(
     input: &Input,
     parse: fn(&str) -> Option<T>,
     all: &[T],
@@ -440,8 +447,13 @@ fn parse_enum<T: Copy + EnumName>(
         };
     };
     let normalized = raw.trim().replace([' ', '-'], "_");
-    // The spec's own spellings contain `-` (FIRST-CLASS_...), so try the raw text first.
-    match parse(raw.trim()).or_else(|| parse(&normalized)) {
+    // The spec's own spellings contain `-` (FIRST-CLASS_...), so try the raw text first, then
+    // with spaces replaced only ("First-Class Package Service").
+    let spaced = raw.trim().replace(' ', "_");
+    match parse(raw.trim())
+        .or_else(|| parse(&spaced))
+        .or_else(|| parse(&normalized))
+    {
         Some(value) => Ok(Some(value)),
         None => Err(input.issue(
             "invalid_service",
@@ -454,8 +466,12 @@ fn parse_enum<T: Copy + EnumName>(
 }
 
 /// An enum of the prices spec, by its spelling.
-pub trait EnumName {
+pub trait EnumName: Copy + 'static {
     fn spec_name(self) -> &'static str;
+    /// Parses the spec's spelling, ignoring case.
+    fn parse_spec_name(text: &str) -> Option<Self>;
+    /// Every value, in the spec's order.
+    fn all() -> &'static [Self];
 }
 
 macro_rules! enum_name {
@@ -464,9 +480,57 @@ macro_rules! enum_name {
             fn spec_name(self) -> &'static str {
                 self.as_str()
             }
+
+            fn parse_spec_name(text: &str) -> Option<Self> {
+                <$name>::parse(text)
+            }
+
+            fn all() -> &'static [Self] {
+                <$name>::ALL
+            }
         })*
     };
 }
+
+/// Reads an optional enum column, or returns `default` when it is empty.
+pub(super) fn read_enum<T: EnumName>(
+    record: &Record,
+    columns: &ColumnMap,
+    field: &'static str,
+    default: T,
+) -> Result<T, RowIssue> {
+    let input = Input::read(record, columns, field);
+    let value = parse_enum(&input, T::parse_spec_name, T::all(), Some(default))?;
+    Ok(value.expect("a defaulted enum has a value"))
+}
+
+/// Reads the weight and the three dimensions and converts them to pounds and inches.
+pub(super) fn prepare_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    limit: WeightLimit,
+    notes: &mut Vec<String>,
+) -> Result<(Decimal, [Decimal; 3]), RowIssue> {
+    let weight = prepare_weight(
+        &Input::read(record, columns, "weight"),
+        units.weight,
+        limit,
+        notes,
+    )?;
+    let dimensions = prepare_dimensions(
+        [
+            Input::read(record, columns, "length"),
+            Input::read(record, columns, "width"),
+            Input::read(record, columns, "height"),
+        ],
+        units.dimensions,
+        notes,
+    )?;
+    Ok((weight, dimensions))
+}
+
+pub(super) use enum_name;
 
 enum_name!(
     MailClass,
@@ -482,9 +546,21 @@ fn names<T: EnumName + Copy>(all: &[T]) -> Vec<&'static str> {
 
 /// Checks the mailing date against `today`: empty means today, a past date is moved to today
 /// (noted), and a date more than [`MAX_DAYS_AHEAD`] days ahead is rejected.
-fn prepare_mailing_date(
+pub(super) fn prepare_mailing_date(
     input: &Input,
     today: Date,
+    notes: &mut Vec<String>,
+) -> Result<Date, RowIssue> {
+    prepare_mailing_date_within(input, today, MAX_DAYS_AHEAD, "invalid_mailing_date", notes)
+}
+
+/// Checks a mailing or acceptance date as [`prepare_mailing_date`] does, with `max_days_ahead`
+/// as the limit and `code` as the issue code of an invalid date.
+pub(super) fn prepare_mailing_date_within(
+    input: &Input,
+    today: Date,
+    max_days_ahead: i32,
+    code: &'static str,
     notes: &mut Vec<String>,
 ) -> Result<Date, RowIssue> {
     let Some(raw) = input.value.as_deref() else {
@@ -492,25 +568,25 @@ fn prepare_mailing_date(
     };
     let Ok(date) = Date::from_str(raw) else {
         return Err(input.issue(
-            "invalid_mailing_date",
+            code,
             format!("`{raw}` is not a date as YYYY-MM-DD; correct it and rerun"),
         ));
     };
     if date < today {
         notes.push(format!(
-            "{}: mailing date {date} is in the past, so {today} was sent",
+            "{}: date {date} is in the past, so today's date {today} was sent",
             input.place()
         ));
         return Ok(today);
     }
     let last = today
-        .checked_add(MAX_DAYS_AHEAD.days())
+        .checked_add(max_days_ahead.days())
         .unwrap_or(Date::MAX);
     if date > last {
         return Err(input.issue(
-            "invalid_mailing_date",
+            code,
             format!(
-                "`{raw}` is more than {MAX_DAYS_AHEAD} days ahead (after {last}); use an \
+                "`{raw}` is more than {max_days_ahead} days ahead (after {last}); use an \
                  earlier date and rerun"
             ),
         ));
@@ -761,10 +837,11 @@ mod tests {
             "",
             "",
             "PRIORITY_MAIL",
-            "2026-04-24",
+            "2026-03-17",
         ];
         let prepared = prepare(&row, OZ_IN).unwrap();
-        assert_eq!(prepared.query.mailing_date.as_deref(), Some("2026-04-24"));
+        // The Prices specs allow today plus 0 to 7 days.
+        assert_eq!(prepared.query.mailing_date.as_deref(), Some("2026-03-17"));
 
         let row = [
             "22407",
@@ -774,7 +851,7 @@ mod tests {
             "",
             "",
             "PRIORITY_MAIL",
-            "2026-04-25",
+            "2026-03-18",
         ];
         assert_eq!(
             prepare(&row, OZ_IN).unwrap_err().code,

@@ -11,6 +11,7 @@ use crate::job::{JobConfig, Overrides};
 use crate::output::progress::ProgressMode;
 use crate::quota::{parse_duration, Quota};
 use crate::scheduler::run::{run_job, RunOptions};
+use crate::scheduler::signals;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -44,13 +45,15 @@ pub struct RunArgs {
     /// Forget this job's checkpoints and process every row again (the cache still applies).
     #[arg(long)]
     pub fresh: bool,
-    /// Retry rows that failed with a final error in an earlier run.
+    /// Send rows that failed with a final error in an earlier run again. Their requests skip
+    /// the cache, which would only return the same answer.
     #[arg(long)]
     pub retry_errors: bool,
     /// Ignore responses cached by earlier runs; identical rows of this run still share one call.
     #[arg(long)]
     pub no_cache: bool,
-    /// Show no progress and log only errors.
+    /// Show no progress, log only errors, and print the closing summary only when the run
+    /// failed (an exit code other than 0, 3 and 75), so that cron mails only failures.
     #[arg(long, short)]
     pub quiet: bool,
     /// Log format on stderr.
@@ -70,6 +73,7 @@ pub fn parse_wait(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    signals::install();
     logging::init(args.log_format, args.verbose, args.quiet);
     let overrides = Overrides {
         input: args.input,
@@ -89,8 +93,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         progress: ProgressMode::detect(args.quiet),
     };
     let report = run_job(&config, &options).await?;
-    if !args.quiet || report.exit != Exit::Success {
-        eprintln!("{}", report.message);
+    // 3 (rows with errors) and 75 (resumable stop) are normal ends of a nightly run, and the
+    // summary file has their details.
+    let expected_end = matches!(
+        report.exit,
+        Exit::Success | Exit::RowErrors | Exit::Resumable
+    );
+    if !(args.quiet && expected_end) {
+        match args.log_format {
+            // JSON logs stay one JSON object per line.
+            LogFormat::Json if expected_end => tracing::info!(
+                target: "usps_batch::progress",
+                exit_code = report.exit.code(),
+                "{}",
+                report.message
+            ),
+            LogFormat::Json => {
+                tracing::error!(exit_code = report.exit.code(), "{}", report.message)
+            }
+            LogFormat::Text => eprintln!("{}", report.message),
+        }
     }
     Ok(report.exit)
 }

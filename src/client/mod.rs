@@ -212,6 +212,24 @@ impl UspsClient {
                         status: Some(status),
                         body,
                     },
+                    400..=499 if serde_json::from_str::<serde_json::Value>(&body).is_err() => {
+                        // USPS sends every 4xx with a JSON error body, so this one came from
+                        // something else on the way (a proxy, or a wrong base URL). It says
+                        // nothing about the row: the row stays retryable, the answer is not
+                        // cached, and a run of them stops the run as an outage. Repeating
+                        // the request at once would only spend more quota.
+                        let message = format!(
+                            "HTTP {status} from {} with a body that is not a USPS error (not JSON); check base_url, or a proxy between usps-batch and USPS",
+                            request.path
+                        );
+                        tracing::warn!(api = request.api, rows = ?rows, status, "{message}");
+                        self.transient(request, rows, &message)?;
+                        return Ok(CallResult::Transient {
+                            message,
+                            status: Some(status),
+                            body,
+                        });
+                    }
                     // The caller reports whether the body was usable, which ends or extends a
                     // run of failures.
                     _ => return Ok(CallResult::Answer(Answer { status, body })),

@@ -21,6 +21,9 @@ pub struct ApiRequest {
     pub api: &'static str,
     pub method: Method,
     pub path: &'static str,
+    /// Query parameters of a GET, and the path parameters of any request. Other pairs of a
+    /// POST carry values that the kind reads back to interpret the answer (a rate-shop
+    /// deadline). They never leave the runner and take no part in [`ApiRequest::key`].
     pub query: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
 }
@@ -29,7 +32,6 @@ impl ApiRequest {
     /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
         let mut path = String::with_capacity(self.path.len());
-        let mut path_names = Vec::new();
         for segment in self.path.split('/').skip(1) {
             path.push('/');
             match segment
@@ -39,7 +41,6 @@ impl ApiRequest {
                 Some(name) => {
                     let value = self.query_value(name).unwrap_or_default();
                     path.push_str(&encode_path_segment(value));
-                    path_names.push(name);
                 }
                 None => path.push_str(segment),
             }
@@ -47,21 +48,29 @@ impl ApiRequest {
         let query: Vec<&(&'static str, String)> = self
             .query
             .iter()
-            .filter(|(name, _)| !path_names.contains(name))
+            .filter(|(name, _)| !self.is_path_parameter(name))
             .collect();
 
         let url = format!("{base_url}{path}");
         let builder = match self.method {
-            Method::Get => http.get(url),
+            Method::Get => http.get(url).query(&query),
             Method::Post => http.post(url),
         };
-        let builder = builder
-            .query(&query)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
         }
+    }
+
+    /// Reports whether `name` fills a `{name}` segment of the path.
+    fn is_path_parameter(&self, name: &str) -> bool {
+        self.path.split('/').any(|segment| {
+            segment
+                .strip_prefix('{')
+                .and_then(|rest| rest.strip_suffix('}'))
+                == Some(name)
+        })
     }
 
     /// Returns the value of the query pair `name`, if the request has one.
@@ -74,7 +83,8 @@ impl ApiRequest {
 
     /// Hashes the request into the key used for the cache and for sharing one answer among
     /// identical rows. The request's values are already normalized by the job kind, so equal
-    /// keys mean equal requests.
+    /// keys mean equal requests as sent. Rows whose POSTs differ only in their query share
+    /// one answer, and each is interpreted with its own request.
     pub fn key(&self) -> [u8; 16] {
         let mut hasher = Sha256::new();
         hasher.update(match self.method {
@@ -82,7 +92,11 @@ impl ApiRequest {
             Method::Post => b"POST ".as_slice(),
         });
         hasher.update(self.path.as_bytes());
-        let mut query: Vec<&(&str, String)> = self.query.iter().collect();
+        let mut query: Vec<&(&str, String)> = self
+            .query
+            .iter()
+            .filter(|(name, _)| self.method == Method::Get || self.is_path_parameter(name))
+            .collect();
         query.sort();
         for (name, value) in query {
             hasher.update([0u8]);
@@ -175,6 +189,25 @@ mod tests {
             built.url().as_str(),
             "http://127.0.0.1:9/tracking/v3/tracking/9400%201%2F2?expand=DETAIL"
         );
+    }
+
+    #[test]
+    fn post_query_is_not_in_key() {
+        let post = |query: Vec<(&'static str, String)>| ApiRequest {
+            api: "shipments",
+            method: Method::Post,
+            path: "/shipments/v3/options/search",
+            query,
+            body: Some(serde_json::json!({"originZIPCode": "10001"})),
+        };
+        let first = post(vec![("deliverBy", "2026-03-12".into())]);
+        let second = post(Vec::new());
+        assert_eq!(first.key(), second.key());
+        let built = first
+            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(built.url().query(), None);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub const TEM_URL: &str = "https://apis-tem.usps.com";
 impl Environment {
     pub fn parse(name: &str, base_url: Option<&str>) -> Result<Environment, String> {
         let base_url = base_url.map(|url| url.trim_end_matches('/').to_string());
+        if let Some(url) = &base_url {
+            check_base_url(url)?;
+        }
         match name {
             "sandbox" => Ok(Environment::Sandbox { base_url }),
             "tem" => Ok(Environment::Remote {
@@ -42,6 +45,25 @@ impl Environment {
             Environment::Remote { name, .. } => name,
         }
     }
+}
+
+/// Checks that `url` is an absolute http or https URL with a host and no user name or
+/// password, which would end up in logs and messages.
+fn check_base_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|error| {
+        format!("invalid base_url {url:?}: {error}; use a URL such as https://apis-tem.usps.com")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return Err(format!(
+            "invalid base_url {url:?}: use an http or https URL with a host, such as https://apis-tem.usps.com"
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(
+            "invalid base_url: it contains a user name or password; USPS takes credentials from USPS_CLIENT_ID and USPS_CLIENT_SECRET, so remove them from the URL".into(),
+        );
+    }
+    Ok(())
 }
 
 /// OAuth client credentials. The secret is never printed: `Debug` hides it.

@@ -5,6 +5,7 @@
 //! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
+pub mod settings;
 
 pub use environment::{Credentials, Environment};
 
@@ -47,6 +48,8 @@ pub struct JobFile {
     pub units: Option<UnitsOptions>,
     /// Extra service codes to price with each package; price jobs only.
     pub extra_services: Option<Vec<u16>>,
+    /// Mail classes a `rate-shop` job compares; every outbound class when absent.
+    pub services: Option<Vec<String>>,
 }
 
 /// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
@@ -80,6 +83,9 @@ pub enum JobKind {
     ZipCode,
     DomesticPrice,
     ShippingOptions,
+    InternationalPrice,
+    RateShop,
+    ServiceStandard,
     Tracking,
 }
 
@@ -90,6 +96,9 @@ impl JobKind {
         "zipcode",
         "domestic-price",
         "shipping-options",
+        "international-price",
+        "rate-shop",
+        "service-standard",
         "tracking",
     ];
 
@@ -100,6 +109,9 @@ impl JobKind {
             "zipcode" => Some(JobKind::ZipCode),
             "domestic-price" => Some(JobKind::DomesticPrice),
             "shipping-options" => Some(JobKind::ShippingOptions),
+            "international-price" => Some(JobKind::InternationalPrice),
+            "rate-shop" => Some(JobKind::RateShop),
+            "service-standard" => Some(JobKind::ServiceStandard),
             "tracking" => Some(JobKind::Tracking),
             _ => None,
         }
@@ -112,20 +124,38 @@ impl JobKind {
             JobKind::ZipCode => "zipcode",
             JobKind::DomesticPrice => "domestic-price",
             JobKind::ShippingOptions => "shipping-options",
+            JobKind::InternationalPrice => "international-price",
+            JobKind::RateShop => "rate-shop",
+            JobKind::ServiceStandard => "service-standard",
             JobKind::Tracking => "tracking",
         }
     }
 
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
-    /// slowly: USPS refreshes its address data monthly. A price request carries its mailing
-    /// date, so a cached price is reused only for the same date, and a day covers that date.
-    /// A tracking status changes with every scan, so it is reused for an hour at most.
+    /// slowly: USPS refreshes its address data monthly. A price or delivery estimate request
+    /// carries its mailing date, so a cached answer is reused only for the same date, and a
+    /// day covers that date. A tracking status changes with every scan, so it is reused for an
+    /// hour at most.
     pub fn default_cache_ttl(self) -> Duration {
-        match self {
-            JobKind::Tracking => Duration::from_secs(3_600),
-            JobKind::DomesticPrice | JobKind::ShippingOptions => Duration::from_secs(86_400),
-            _ => Duration::from_secs(30 * 86_400),
+        if self == JobKind::Tracking {
+            Duration::from_secs(3_600)
+        } else if self.is_shipment() {
+            Duration::from_secs(86_400)
+        } else {
+            Duration::from_secs(30 * 86_400)
         }
+    }
+
+    /// Reports whether rows of this kind describe a package and its mailing date.
+    pub fn is_shipment(self) -> bool {
+        matches!(
+            self,
+            JobKind::DomesticPrice
+                | JobKind::ShippingOptions
+                | JobKind::InternationalPrice
+                | JobKind::RateShop
+                | JobKind::ServiceStandard
+        )
     }
 }
 
@@ -175,6 +205,8 @@ pub struct JobConfig {
     /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
     /// base prices only.
     pub extra_services: Vec<u16>,
+    /// Mail classes that a `rate-shop` job compares; empty for every outbound class.
+    pub services: Vec<String>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -330,21 +362,8 @@ impl JobConfig {
 
         let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
         let extra_services = file.extra_services.unwrap_or_default();
-        if !extra_services.is_empty() && kind != JobKind::DomesticPrice {
-            return Err(invalid(format!(
-                "`extra_services` applies to price jobs only; remove it from this {} job",
-                kind.name()
-            )));
-        }
-        if let Some(code) = extra_services
-            .iter()
-            .find(|code| !(100..=999).contains(*code))
-        {
-            return Err(invalid(format!(
-                "extra service code {code} is invalid; USPS codes have three digits, such as \
-                 920 for USPS Tracking"
-            )));
-        }
+        check_extra_services(kind, &extra_services).map_err(invalid)?;
+        let services = check_services(kind, file.services).map_err(invalid)?;
 
         Ok(JobConfig {
             name: file.name,
@@ -366,14 +385,92 @@ impl JobConfig {
             sandbox: file.sandbox,
             units,
             extra_services,
+            services,
         })
     }
 }
 
-/// Checks the `[units]` table: price and shipping-options jobs need both units, other kinds
-/// none.
+/// Checks `extra_services`: price jobs only, three-digit codes, and for international jobs
+/// the codes of the International Prices spec that the runner can send.
+fn check_extra_services(kind: JobKind, codes: &[u16]) -> Result<(), String> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    if !matches!(kind, JobKind::DomesticPrice | JobKind::InternationalPrice) {
+        return Err(format!(
+            "`extra_services` applies to price jobs only; remove it from this {} job",
+            kind.name()
+        ));
+    }
+    if let Some(code) = codes.iter().find(|code| !(100..=999).contains(*code)) {
+        return Err(format!(
+            "extra service code {code} is invalid; USPS codes have three digits, such as \
+             920 for USPS Tracking"
+        ));
+    }
+    if kind == JobKind::InternationalPrice {
+        use crate::usps::international_prices::EXTRA_SERVICES;
+        if let Some(code) = codes.iter().find(|code| !EXTRA_SERVICES.contains(code)) {
+            return Err(format!(
+                "extra service code {code} is not an international extra service; use one of \
+                 370, 813, 820, 826, 857"
+            ));
+        }
+        // Insurance is priced on the declared value, and Return Receipt is no longer sold.
+        if let Some(code) = codes.iter().find(|code| [930, 931, 955].contains(*code)) {
+            return Err(format!(
+                "extra service code {code} is not supported: insurance (930, 931) needs an \
+                 item value per row, which the runner does not send, and Return Receipt (955) \
+                 is unsupported by USPS since 2025-01-19"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `services`: `rate-shop` jobs only, each a mail class that Shipping Options quotes.
+fn check_services(kind: JobKind, services: Option<Vec<String>>) -> Result<Vec<String>, String> {
+    use crate::usps::shipping_options::MAIL_CLASSES;
+    let Some(services) = services else {
+        return Ok(Vec::new());
+    };
+    if kind != JobKind::RateShop {
+        return Err(format!(
+            "`services` applies to rate-shop jobs only; remove it from this {} job",
+            kind.name()
+        ));
+    }
+    let mut checked = Vec::new();
+    for service in services {
+        let known = crate::usps::find_spec_name(&service, MAIL_CLASSES)
+            .filter(|class| !class.starts_with("ALL"));
+        match known {
+            Some(class) => checked.push(class.to_owned()),
+            None => {
+                return Err(format!(
+                    "unknown service {service:?} in `services`; use mail classes such as \
+                     \"USPS_GROUND_ADVANTAGE\", \"PRIORITY_MAIL\" or \"PRIORITY_MAIL_EXPRESS\""
+                ))
+            }
+        }
+    }
+    if checked.is_empty() {
+        return Err(
+            "`services` is empty; list the mail classes to compare, or remove it to compare \
+             every outbound class"
+                .into(),
+        );
+    }
+    Ok(checked)
+}
+
+/// Checks the `[units]` table: jobs that price a package need both units, service-standard
+/// jobs may have them (for their optional weight column), other kinds none.
 fn check_units(kind: JobKind, units: Option<&UnitsOptions>) -> Result<Option<Units>, String> {
-    if !matches!(kind, JobKind::DomesticPrice | JobKind::ShippingOptions) {
+    if kind == JobKind::ServiceStandard && units.is_none() {
+        return Ok(None);
+    }
+    if !kind.is_shipment() {
         return match units {
             Some(_) => Err(format!(
                 "`[units]` applies to price jobs only; remove it from this {} job",
@@ -533,6 +630,49 @@ mod tests {
         let units = config.units.unwrap();
         assert_eq!(units.weight, WeightUnit::Ounce);
         assert_eq!(units.dimensions, LengthUnit::Centimeter);
+    }
+
+    #[test]
+    fn bundled_job_files_load() {
+        let jobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
+        let mut kinds = Vec::new();
+        for entry in std::fs::read_dir(&jobs).unwrap() {
+            let path = entry.unwrap().path();
+            let config = JobConfig::load(&path, &Overrides::default())
+                .unwrap_or_else(|error| panic!("{error}"));
+            assert!(config.input.exists(), "{}", config.input.display());
+            kinds.push(config.kind.name());
+        }
+        for kind in [
+            "domestic-price",
+            "international-price",
+            "shipping-options",
+            "rate-shop",
+            "service-standard",
+        ] {
+            assert!(kinds.contains(&kind), "no job file of kind {kind}");
+        }
+    }
+
+    #[test]
+    fn rate_shop_services_are_checked() {
+        let base = "name = \"a\"\nkind = \"rate-shop\"\ninput = \"x.csv\"\n";
+        let units = "[units]\nweight = \"oz\"\ndimensions = \"in\"\n";
+        let config = load_text(&format!("{base}services = [\"Priority Mail\"]\n{units}")).unwrap();
+        assert_eq!(config.services, vec!["PRIORITY_MAIL"]);
+        let error = load_text(&format!("{base}services = [\"ALL\"]\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown service \"ALL\""), "{error}");
+        let error = load_text(&format!("{base}services = []\n{units}"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`services` is empty"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}services = [\"PRIORITY_MAIL\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("rate-shop jobs only"), "{error}");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Kind `address`: `GET /addresses/v3/address`, one address per call.
 
 use super::{
-    generic_error, push_normalized, query_value, text, unreadable_answer, zip_plus4, Kind,
-    Prepared, RowError, RowOutcome, RowStatus,
+    generic_error, has_text, incomplete_answer, push_normalized, query_value, text,
+    unreadable_answer, zip_plus4, Kind, Prepared, RowError, RowOutcome, RowStatus,
 };
 use crate::checks::{self, RowIssue};
 use crate::client::{Answer, ApiRequest, Method};
@@ -63,6 +63,9 @@ impl Kind for AddressKind {
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
         if (200..300).contains(&answer.status) {
             return match serde_json::from_str::<AddressResponse>(&answer.body) {
+                Ok(found) if !has_text(&found.address.street_address) => {
+                    incomplete_answer(answer, "address.streetAddress")
+                }
                 Ok(found) => interpret_match(request, &found),
                 Err(error) => unreadable_answer(answer, &error),
             };

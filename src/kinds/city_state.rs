@@ -43,6 +43,12 @@ impl Kind for CityStateKind {
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
         match answer.status {
             200..=299 => match serde_json::from_str::<CityStateResponse>(&answer.body) {
+                Ok(found) if !super::has_text(&found.city) => {
+                    super::incomplete_answer(answer, "city")
+                }
+                Ok(found) if !super::has_text(&found.state) => {
+                    super::incomplete_answer(answer, "state")
+                }
                 Ok(found) => {
                     // The USPS README's example omits `ZIPCode`; the request's value stands in.
                     let zip = found.zip_code.clone().unwrap_or_else(|| {

@@ -81,33 +81,39 @@ impl Kind for DomesticPriceKind {
     }
 
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
-        if !(200..300).contains(&answer.status) {
-            return interpret_error(answer);
-        }
-        if request.path == paths::TOTAL_RATES {
-            return match serde_json::from_str::<TotalRatesResponse>(&answer.body) {
-                Ok(found) => interpret_total_rates(request, answer, &found),
-                Err(error) => unreadable_answer(answer, &error),
-            };
-        }
-        match serde_json::from_str::<BaseRatesResponse>(&answer.body) {
-            Ok(found) => {
-                let priced = Priced {
-                    total_base_price: found.total_base_price,
-                    rates: &found.rates,
-                    extra_services: &[],
-                    total_price: None,
-                };
-                interpret_rates(answer, &priced)
-            }
+        interpret_price(request, answer)
+    }
+}
+
+/// Interprets a base-rates or total-rates answer of Domestic or International Prices, which
+/// share their response shapes and error codes.
+pub(super) fn interpret_price(request: &ApiRequest, answer: &Answer) -> RowOutcome {
+    if !(200..300).contains(&answer.status) {
+        return interpret_error(answer);
+    }
+    if request.path.ends_with("/total-rates/search") {
+        return match serde_json::from_str::<TotalRatesResponse>(&answer.body) {
+            Ok(found) => interpret_total_rates(request, answer, &found),
             Err(error) => unreadable_answer(answer, &error),
+        };
+    }
+    match serde_json::from_str::<BaseRatesResponse>(&answer.body) {
+        Ok(found) => {
+            let priced = Priced {
+                total_base_price: found.total_base_price,
+                rates: &found.rates,
+                extra_services: &[],
+                total_price: None,
+            };
+            interpret_rates(answer, &priced)
         }
+        Err(error) => unreadable_answer(answer, &error),
     }
 }
 
 /// Formats an amount of money with exactly two decimals, rounding a half cent up as postage
 /// prices are, not to even.
-fn money(amount: Decimal) -> String {
+pub(super) fn money(amount: Decimal) -> String {
     let mut rounded =
         amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(2);
@@ -360,9 +366,14 @@ fn interpret_error(answer: &Answer) -> RowOutcome {
     let code = match error.code.as_str() {
         "030001" => "zone_not_found",
         "030002" => "invalid_service_combination",
-        "030004" => "invalid_weight",
+        "030003" => "unsupported_mailing_date",
+        "030004" | "030009" => "invalid_weight",
         "030007" => "dimensional_rate_required",
-        "030008" => "package_too_large",
+        "030008" | "030023" => "package_too_large",
+        "030013" => "no_price_group",
+        "030020" | "030022" => "no_rate",
+        "030021" => "invalid_extra_service",
+        "030024" => "item_value_required",
         "160211" => "past_mailing_date",
         _ => "invalid_request",
     };

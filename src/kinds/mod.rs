@@ -3,12 +3,17 @@
 
 mod address;
 mod city_state;
+mod dates;
 mod domestic_price;
+mod international_price;
 mod outcome;
+mod rate_shop;
+mod service_standard;
 mod shipping_options;
 mod tracking;
 mod zipcode;
 
+pub use dates::note_moved_default_date;
 pub use outcome::{RowError, RowOutcome, RowStatus};
 
 use crate::checks::RowIssue;
@@ -89,6 +94,21 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
+        JobKind::InternationalPrice => Box::new(international_price::InternationalPriceKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for price jobs"),
+            config.extra_services.clone(),
+        )),
+        JobKind::RateShop => Box::new(rate_shop::RateShopKind::new(
+            config
+                .units
+                .expect("the job file check requires [units] for rate-shop jobs"),
+            config.services.clone(),
+        )),
+        JobKind::ServiceStandard => {
+            Box::new(service_standard::ServiceStandardKind::new(config.units))
+        }
         JobKind::Tracking => Box::new(tracking::TrackingKind),
     }
 }
@@ -153,6 +173,32 @@ fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
         Some(answer.status),
         Some(answer.body.clone()),
     )
+}
+
+/// Builds the outcome of a 2xx answer that parses but lacks a field every answer of its API
+/// carries, such as `{}`. It is retryable and never cached, like an unparsable answer.
+fn incomplete_answer(answer: &Answer, missing: &str) -> RowOutcome {
+    RowOutcome::failure(
+        RowStatus::Error,
+        RowError {
+            code: "invalid_response".into(),
+            usps_code: None,
+            field: None,
+            message: format!(
+                "the response does not match the USPS spec: it has no {missing}; run again later, and check base_url if it persists"
+            ),
+            retryable: true,
+            http_status: Some(answer.status),
+            raw: Some(answer.body.clone()),
+        },
+    )
+}
+
+/// Returns whether `value` holds text other than white space.
+fn has_text(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|value| !value.trim().is_empty())
 }
 
 fn text(value: &Option<String>) -> String {

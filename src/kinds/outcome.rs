@@ -114,10 +114,11 @@ impl RowOutcome {
 
     /// Builds the outcome of a request that kept failing with 5xx responses or transport errors.
     pub fn transient(message: String, status: Option<u16>, body: String) -> RowOutcome {
-        let code = if status.is_some_and(|status| status >= 500) {
-            "upstream_5xx"
-        } else {
-            "transport_error"
+        let code = match status {
+            Some(500..) => "upstream_5xx",
+            // A 4xx reaches here only when its body is not a USPS error.
+            Some(400..=499) => "invalid_response",
+            _ => "transport_error",
         };
         RowOutcome::retry_later(code, message, status, (!body.is_empty()).then_some(body))
     }

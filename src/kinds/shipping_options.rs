@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 
+use super::domestic_price::money;
 use super::{generic_error, unreadable_answer, Kind, Prepared, RowError, RowOutcome, RowStatus};
 use crate::checks::{self, RowIssue, Units};
 use crate::client::{Answer, ApiRequest, Method};
@@ -82,12 +83,6 @@ struct Choice {
     price: Decimal,
     /// `YYYY-MM-DD`, empty when USPS sent no commitment.
     delivery_date: String,
-}
-
-fn money(amount: Decimal) -> String {
-    let mut rounded = amount.round_dp(2);
-    rounded.rescale(2);
-    rounded.to_string()
 }
 
 fn interpret_options(answer: &Answer, found: &DomesticOptionsResponse) -> RowOutcome {

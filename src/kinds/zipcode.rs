@@ -65,6 +65,9 @@ impl Kind for ZipCodeKind {
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
         match answer.status {
             200..=299 => match serde_json::from_str::<ZipCodeResponse>(&answer.body) {
+                Ok(found) if !super::has_text(&found.address.zip_code) => {
+                    super::incomplete_answer(answer, "address.ZIPCode")
+                }
                 Ok(found) => {
                     let address = &found.address;
                     let sent_zip = query_value(request, "ZIPCode").unwrap_or("");

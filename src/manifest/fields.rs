@@ -184,6 +184,13 @@ pub const ZIPCODE_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Groups the pieces of a multi-piece shipment in a price manifest; not sent to USPS.
+const SHIPMENT: FieldSpec = FieldSpec {
+    field: "shipmentId",
+    required: false,
+    aliases: &["shipment_id", "shipment", "consignment_id"],
+};
+
 /// Fields of `POST /prices/v3/base-rates/search`. Weight and dimensions are in the units of
 /// the job file's `[units]` table; the enums default to `MACHINABLE`, `SP`, `NONE` and
 /// `RETAIL` when their column is absent or empty.
@@ -260,6 +267,7 @@ pub const DOMESTIC_PRICE_FIELDS: &[FieldSpec] = &[
         required: false,
         aliases: &["mailing_date", "ship_date"],
     },
+    SHIPMENT,
     ID,
 ];
 
@@ -287,6 +295,103 @@ pub const SHIPPING_OPTIONS_FIELDS: &[FieldSpec] = &[
         field: "mailingDate",
         required: false,
         aliases: &["mailing_date", "ship_date"],
+    },
+    ID,
+];
+
+/// Fields of `POST /international-prices/v3/base-rates/search`. The enums default to
+/// `MACHINABLE`, the class's single-piece rate indicator, `NONE` and `RETAIL`.
+pub const INTERNATIONAL_PRICE_FIELDS: &[FieldSpec] = &[
+    DOMESTIC_PRICE_FIELDS[0],
+    FieldSpec {
+        field: "destinationCountryCode",
+        required: true,
+        aliases: &[
+            "country",
+            "country_code",
+            "destination_country",
+            "destination_country_code",
+            "to_country",
+            "ship_to_country",
+        ],
+    },
+    FieldSpec {
+        field: "foreignPostalCode",
+        required: false,
+        aliases: &[
+            "foreign_postal_code",
+            "postal_code",
+            "postcode",
+            "to_postal_code",
+            "ship_to_postal_code",
+        ],
+    },
+    DOMESTIC_PRICE_FIELDS[2],
+    DOMESTIC_PRICE_FIELDS[3],
+    DOMESTIC_PRICE_FIELDS[4],
+    DOMESTIC_PRICE_FIELDS[5],
+    DOMESTIC_PRICE_FIELDS[6],
+    DOMESTIC_PRICE_FIELDS[7],
+    DOMESTIC_PRICE_FIELDS[8],
+    DOMESTIC_PRICE_FIELDS[9],
+    DOMESTIC_PRICE_FIELDS[10],
+    DOMESTIC_PRICE_FIELDS[11],
+    SHIPMENT,
+    ID,
+];
+
+/// Fields of a `rate-shop` row: the package of a Shipping Options search, without the mail
+/// class (the job file lists the services to compare), plus an optional deadline as a date
+/// (`deliverBy`) or as days after mailing (`maxDays`).
+pub const RATE_SHOP_FIELDS: &[FieldSpec] = &[
+    DOMESTIC_PRICE_FIELDS[0],
+    DOMESTIC_PRICE_FIELDS[1],
+    DOMESTIC_PRICE_FIELDS[2],
+    DOMESTIC_PRICE_FIELDS[3],
+    DOMESTIC_PRICE_FIELDS[4],
+    DOMESTIC_PRICE_FIELDS[5],
+    FieldSpec {
+        field: "priceType",
+        required: false,
+        aliases: &["price_type"],
+    },
+    FieldSpec {
+        field: "mailingDate",
+        required: false,
+        aliases: &["mailing_date", "ship_date"],
+    },
+    FieldSpec {
+        field: "deliverBy",
+        required: false,
+        aliases: &["deliver_by", "deadline", "due_date", "need_by"],
+    },
+    FieldSpec {
+        field: "maxDays",
+        required: false,
+        aliases: &["max_days", "max_transit_days"],
+    },
+    ID,
+];
+
+/// Fields of `GET /service-standards/v3/estimates`. An empty mail class requests every
+/// class; the weight matters for Ground Advantage, whose standard differs under one pound.
+pub const SERVICE_STANDARD_FIELDS: &[FieldSpec] = &[
+    DOMESTIC_PRICE_FIELDS[0],
+    DOMESTIC_PRICE_FIELDS[1],
+    FieldSpec {
+        field: "mailClass",
+        required: false,
+        aliases: &["mail_class", "service", "shipping_service", "usps_service"],
+    },
+    FieldSpec {
+        field: "acceptanceDate",
+        required: false,
+        aliases: &["acceptance_date", "mailing_date", "ship_date"],
+    },
+    FieldSpec {
+        field: "weight",
+        required: false,
+        aliases: &["weight", "package_weight", "shipping_weight"],
     },
     ID,
 ];
@@ -349,6 +454,9 @@ mod tests {
             ZIPCODE_FIELDS,
             DOMESTIC_PRICE_FIELDS,
             SHIPPING_OPTIONS_FIELDS,
+            INTERNATIONAL_PRICE_FIELDS,
+            RATE_SHOP_FIELDS,
+            SERVICE_STANDARD_FIELDS,
             TRACKING_FIELDS,
         ] {
             let mut seen: Vec<(String, &str)> = Vec::new();

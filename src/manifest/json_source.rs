@@ -5,20 +5,19 @@
 //! tracking strings, escapes and nesting depth, and only that element is parsed. The
 //! scanner does not validate JSON itself; serde_json does that per element.
 
-use std::collections::VecDeque;
+use std::collections::HashSet;
+use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{
     content_hash, decode, invalid_utf8_message, Encoding, Fields, ManifestError, Record,
     RecordProblem, MAX_RECORD_BYTES,
 };
-
-/// Records read ahead at open to find the first object, whose keys become the headers.
-const HEADER_LOOKAHEAD: usize = 100;
 
 /// A record's bytes as stored in the file, with its place.
 struct RawElement {
@@ -44,7 +43,21 @@ fn parse_record(
         )
     });
     let fields = match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(map)) => map,
+        Ok(Value::Object(map)) => {
+            // serde_json keeps the last of two equal keys, which would silently drop a value.
+            if let Some(key) = first_duplicate_key(&text) {
+                problem = problem.or_else(|| {
+                    Some(RecordProblem::new(
+                        "duplicate_key",
+                        format!(
+                            "key {key:?} appears more than once in this object, so its value is \
+                             ambiguous; keep one {key:?} and rerun"
+                        ),
+                    ))
+                });
+            }
+            map
+        }
         Ok(other) => {
             problem = problem.or_else(|| {
                 Some(RecordProblem::new(
@@ -91,15 +104,54 @@ fn json_message(error: &serde_json::Error) -> String {
     }
 }
 
-/// Keys of the first object among `records`, in file order.
-fn first_object_keys(records: &VecDeque<Record>) -> Vec<String> {
-    records
-        .iter()
-        .find_map(|record| match &record.fields {
-            Fields::Json(map) if record.problem.is_none() => Some(map.keys().cloned().collect()),
-            _ => None,
-        })
-        .unwrap_or_default()
+/// Returns the first key that appears twice at the top level of the JSON object `text`.
+fn first_duplicate_key(text: &str) -> Option<String> {
+    struct DuplicateKey;
+
+    impl<'de> Visitor<'de> for DuplicateKey {
+        type Value = Option<String>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+            let mut seen = HashSet::new();
+            let mut duplicate = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if duplicate.is_none() && seen.contains(&key) {
+                    duplicate = Some(key);
+                } else {
+                    seen.insert(key);
+                }
+            }
+            Ok(duplicate)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.deserialize_map(DuplicateKey).ok().flatten()
+}
+
+/// Returns the keys of every object in `records`, in the order they first appear. Objects of
+/// one manifest often leave out keys they have no value for, so the first object alone would
+/// miss columns that later rows fill, and their values would be dropped without a word.
+fn all_object_keys(records: impl Iterator<Item = Result<Record, ManifestError>>) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut seen = HashSet::new();
+    // A manifest error ends the pass; reading the records again reports it at its row.
+    for record in records.map_while(Result::ok) {
+        if let Fields::Json(map) = &record.fields {
+            for key in map.keys() {
+                if !seen.contains(key) {
+                    seen.insert(key.clone());
+                    keys.push(key.clone());
+                }
+            }
+        }
+    }
+    keys
 }
 
 /// Reads a byte at a time from a buffered file, counting offset and lines.
@@ -169,13 +221,22 @@ pub(super) struct JsonArraySource {
     scanner: ByteScanner,
     layout: Layout,
     headers: Vec<String>,
-    pending: VecDeque<Record>,
     rows: u64,
     done: bool,
 }
 
 impl JsonArraySource {
+    /// Opens the manifest and reads it once to the end to find its columns: the keys of all
+    /// its objects.
     pub(super) fn open(path: &Path, encoding: Encoding) -> Result<JsonArraySource, ManifestError> {
+        let mut source = JsonArraySource::open_records(path, encoding)?;
+        let mut scout = JsonArraySource::open_records(path, encoding)?;
+        source.headers = all_object_keys(std::iter::from_fn(|| scout.next_record()));
+        Ok(source)
+    }
+
+    /// Opens the manifest for reading its records, without columns.
+    fn open_records(path: &Path, encoding: Encoding) -> Result<JsonArraySource, ManifestError> {
         let file = File::open(path).map_err(|source| ManifestError::Open {
             path: path.to_path_buf(),
             source,
@@ -186,7 +247,6 @@ impl JsonArraySource {
             scanner: ByteScanner::new(file),
             layout: Layout::Array,
             headers: Vec::new(),
-            pending: VecDeque::new(),
             rows: 0,
             done: false,
         };
@@ -215,19 +275,6 @@ impl JsonArraySource {
                 )))
             }
         }
-        while source.pending.len() < HEADER_LOOKAHEAD {
-            match source.read_record()? {
-                Some(record) => {
-                    let is_object = record.problem.is_none();
-                    source.pending.push_back(record);
-                    if is_object {
-                        break;
-                    }
-                }
-                None => break,
-            }
-        }
-        source.headers = first_object_keys(&source.pending);
         Ok(source)
     }
 
@@ -236,9 +283,6 @@ impl JsonArraySource {
     }
 
     pub(super) fn next_record(&mut self) -> Option<Result<Record, ManifestError>> {
-        if let Some(record) = self.pending.pop_front() {
-            return Some(Ok(record));
-        }
         self.read_record().transpose()
     }
 
@@ -429,7 +473,6 @@ pub(super) struct JsonLinesSource {
     encoding: Encoding,
     reader: BufReader<File>,
     headers: Vec<String>,
-    pending: VecDeque<Record>,
     line_buffer: Vec<u8>,
     byte: u64,
     line: u64,
@@ -437,35 +480,31 @@ pub(super) struct JsonLinesSource {
 }
 
 impl JsonLinesSource {
+    /// Opens the manifest and reads it once to the end to find its columns: the keys of all
+    /// its objects.
     pub(super) fn open(path: &Path, encoding: Encoding) -> Result<JsonLinesSource, ManifestError> {
+        let mut source = JsonLinesSource::open_records(path, encoding)?;
+        let mut scout = JsonLinesSource::open_records(path, encoding)?;
+        source.headers = all_object_keys(std::iter::from_fn(|| scout.next_record()));
+        Ok(source)
+    }
+
+    /// Opens the manifest for reading its records, without columns.
+    fn open_records(path: &Path, encoding: Encoding) -> Result<JsonLinesSource, ManifestError> {
         let file = File::open(path).map_err(|source| ManifestError::Open {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut source = JsonLinesSource {
+        let source = JsonLinesSource {
             path: path.to_path_buf(),
             encoding,
             reader: BufReader::with_capacity(64 * 1024, file),
             headers: Vec::new(),
-            pending: VecDeque::new(),
             line_buffer: Vec::new(),
             byte: 0,
             line: 0,
             rows: 0,
         };
-        while source.pending.len() < HEADER_LOOKAHEAD {
-            match source.read_record()? {
-                Some(record) => {
-                    let is_object = record.problem.is_none();
-                    source.pending.push_back(record);
-                    if is_object {
-                        break;
-                    }
-                }
-                None => break,
-            }
-        }
-        source.headers = first_object_keys(&source.pending);
         Ok(source)
     }
 
@@ -474,9 +513,6 @@ impl JsonLinesSource {
     }
 
     pub(super) fn next_record(&mut self) -> Option<Result<Record, ManifestError>> {
-        if let Some(record) = self.pending.pop_front() {
-            return Some(Ok(record));
-        }
         self.read_record().transpose()
     }
 

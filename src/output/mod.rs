@@ -5,5 +5,6 @@ pub mod atomic;
 pub mod csv_safe;
 pub mod progress;
 pub mod report;
+pub mod shipments;
 pub mod summary;
 pub mod time;

@@ -13,6 +13,7 @@ use crate::kinds::{Kind, RowError, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, Encoding, Fields, Format, ManifestReader, Record};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
+use crate::output::shipments::{ShipmentTotals, SHIPMENT_FIELD};
 use crate::state::{open_reader, RowCursor, RowState};
 
 /// Paths of a job's output files.
@@ -21,6 +22,8 @@ pub struct OutputFiles {
     pub output: PathBuf,
     pub errors: PathBuf,
     pub summary: PathBuf,
+    /// Totals of multi-piece shipments, written only by price jobs that map `shipmentId`.
+    pub shipments: PathBuf,
 }
 
 impl OutputFiles {
@@ -35,6 +38,7 @@ impl OutputFiles {
             output: dir.join(format!("{name}.{extension}")),
             errors: dir.join(format!("{name}.errors.csv")),
             summary: dir.join(format!("{name}.summary.json")),
+            shipments: dir.join(format!("{name}.shipments.csv")),
         }
     }
 }
@@ -116,6 +120,7 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         .write_record(ERROR_COLUMNS)
         .map_err(|error| fail(&files.errors, error.to_string()))?;
 
+    let mut shipments = ShipmentTotals::for_job(input.kind, &columns);
     let mut counts = ReportCounts::default();
     while let Some(record) = reader.next_record() {
         let record = record.map_err(|error| fail(&files.output, error.to_string()))?;
@@ -131,6 +136,12 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         output
             .write(&record, &outcome)
             .map_err(|error| fail(&files.output, error))?;
+        if let Some(totals) = shipments.as_mut() {
+            if let Some(shipment) = columns.value(SHIPMENT_FIELD, &record) {
+                let id = columns.value("id", &record);
+                totals.add(&shipment, record.row, id.as_deref(), &outcome);
+            }
+        }
         counts.rows += 1;
         let status = outcome.status.as_str();
         match counts.by_status.get_mut(status) {
@@ -166,6 +177,18 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     errors_file
         .commit()
         .map_err(|error| fail(&files.errors, error.to_string()))?;
+    match shipments {
+        Some(totals) => totals
+            .write(&files.shipments)
+            .map_err(|error| fail(&files.shipments, error))?,
+        // A shipments file of an earlier run of this job would no longer match the output.
+        None => match std::fs::remove_file(&files.shipments) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(fail(&files.shipments, error.to_string()))
+            }
+            _ => {}
+        },
+    }
     Ok(counts)
 }
 

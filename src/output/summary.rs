@@ -23,6 +23,10 @@ pub struct Summary {
     pub by_status: BTreeMap<String, u64>,
     /// Requests sent to the API in this run, retries included, token requests excluded.
     pub api_calls: u64,
+    /// API calls per row that needed the API in this run, rows that shared a response
+    /// included: `api_calls` divided by the rows less local errors, cache hits, resumed and
+    /// remaining rows. 1.0 means one call per row, and `null` that no row needed the API.
+    pub calls_per_row: Option<f64>,
     pub token_calls: u64,
     pub retries: u64,
     /// 429 responses met.

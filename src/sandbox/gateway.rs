@@ -27,7 +27,7 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, options, rates, tracking, SandboxState};
+use super::{addresses, international, options, rates, standards, tracking, SandboxState};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -41,6 +41,9 @@ enum Endpoint {
     BaseRates,
     TotalRates,
     ShippingOptions,
+    InternationalBaseRates,
+    InternationalTotalRates,
+    ServiceStandards,
     TrackingBatch,
     TrackingSingle,
 }
@@ -54,6 +57,9 @@ impl Endpoint {
             Endpoint::BaseRates => paths::BASE_RATES,
             Endpoint::TotalRates => paths::TOTAL_RATES,
             Endpoint::ShippingOptions => paths::SHIPPING_OPTIONS,
+            Endpoint::InternationalBaseRates => paths::INTERNATIONAL_BASE_RATES,
+            Endpoint::InternationalTotalRates => paths::INTERNATIONAL_TOTAL_RATES,
+            Endpoint::ServiceStandards => paths::SERVICE_STANDARDS,
             Endpoint::TrackingBatch => paths::TRACKING_BATCH,
             Endpoint::TrackingSingle => paths::TRACKING_SINGLE,
         }
@@ -64,6 +70,8 @@ impl Endpoint {
             Endpoint::BaseRates
             | Endpoint::TotalRates
             | Endpoint::ShippingOptions
+            | Endpoint::InternationalBaseRates
+            | Endpoint::InternationalTotalRates
             | Endpoint::TrackingBatch => "POST",
             _ => "GET",
         }
@@ -125,6 +133,54 @@ pub(crate) async fn shipping_options(
     body: Bytes,
 ) -> Response {
     serve_api(&state, Endpoint::ShippingOptions, &headers, None, &body).await
+}
+
+/// Handles `POST /international-prices/v3/base-rates/search`.
+pub(crate) async fn international_base_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalBaseRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `POST /international-prices/v3/total-rates/search`.
+pub(crate) async fn international_total_rates(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::InternationalTotalRates,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `GET /service-standards/v3/estimates`.
+pub(crate) async fn service_standards(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::ServiceStandards,
+        &headers,
+        query.as_deref(),
+        &[],
+    )
+    .await
 }
 
 /// Handles `POST /tracking/v3r2/tracking`.
@@ -402,6 +458,15 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         }
         Endpoint::ShippingOptions => {
             options::options(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::InternationalBaseRates => {
+            international::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::InternationalTotalRates => {
+            international::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::ServiceStandards => {
+            standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
         }
         Endpoint::TrackingBatch => {
             tracking::batch(body).map(|(status, body)| (status, Json(body)).into_response())

@@ -1,9 +1,11 @@
 //! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
 //! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
-//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...`, and
-//! domestic Shipping Options 3.0 at `/shipments/v3/options/search`, and Package Tracking
-//! 3.0 at `/tracking/v3r2/tracking` and `/tracking/v3/tracking/{trackingNumber}`, under the
-//! same paths, bodies, status codes and headers as USPS.
+//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
+//! International Prices 3.0 at `/international-prices/v3/...`, domestic Shipping Options
+//! 3.0 at `/shipments/v3/options/search`, Service Standards 3.0 estimates at
+//! `/service-standards/v3/estimates`, and Package Tracking 3.0 at `/tracking/v3r2/tracking`
+//! and `/tracking/v3/tracking/{trackingNumber}`, under the same paths, bodies, status codes
+//! and headers as USPS.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -20,15 +22,18 @@ mod box_lines;
 mod directory;
 pub mod faults;
 mod gateway;
+mod international;
 mod oauth;
 mod options;
 mod params;
 mod places;
 mod pub28;
 mod quota;
+mod rate_table;
 mod rates;
 mod rejection;
 mod standardize;
+mod standards;
 mod stats;
 mod tracking;
 
@@ -190,6 +195,15 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
+        .route(
+            paths::INTERNATIONAL_BASE_RATES,
+            post(gateway::international_base_rates),
+        )
+        .route(
+            paths::INTERNATIONAL_TOTAL_RATES,
+            post(gateway::international_total_rates),
+        )
+        .route(paths::SERVICE_STANDARDS, get(gateway::service_standards))
         .route(paths::TRACKING_BATCH, post(gateway::tracking_batch))
         .route(paths::TRACKING_SINGLE, get(gateway::tracking_single))
         .route(paths::SANDBOX_STATS, get(gateway::stats))

@@ -8,8 +8,8 @@ use jiff::ToSpan;
 use serde_json::Value;
 
 use crate::usps::prices::{
-    BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType, ProcessingCategory,
-    RateIndicator,
+    single_piece_indicator, BaseRatesQuery, DestinationEntryFacilityType, MailClass, PriceType,
+    ProcessingCategory,
 };
 use crate::usps::shipping_options::{
     Commitment, DomesticOptionsRequest, DomesticOptionsResponse, OptionRate, OptionRateDetails,
@@ -161,7 +161,10 @@ fn quote_class(
         height: package.height,
         mail_class: class,
         processing_category: ProcessingCategory::Machinable,
-        rate_indicator: RateIndicator::SinglePiece,
+        rate_indicator: single_piece_indicator(
+            class,
+            [package.length, package.width, package.height],
+        ),
         destination_entry_facility_type: DestinationEntryFacilityType::None,
         price_type,
         mailing_date: Some(mailing_date.to_string()),
@@ -208,7 +211,7 @@ fn quote_class(
 /// Calendar days from mailing to delivery, invented for the sandbox: Priority Mail Express 1
 /// or 2, Priority Mail 1 to 3, Ground Advantage 2 to 5 and Parcel Select one more, by zone,
 /// plus 2 for zone 9.
-fn delivery_days(mail_class: MailClass, zone: u8) -> u32 {
+pub(crate) fn delivery_days(mail_class: MailClass, zone: u8) -> u32 {
     let base = match mail_class {
         MailClass::PriorityMailExpress | MailClass::PriorityMailExpressReturnService => {
             if zone <= 4 {

@@ -1,24 +1,27 @@
 //! Domestic Prices in the sandbox: `POST /prices/v3/base-rates/search` and
 //! `POST /prices/v3/total-rates/search`.
 //!
-//! Requests are validated as the USPS spec and error inventory describe. Prices come from an
-//! invented rate table with the real structure: a zone from the distance between the two
-//! ZIP Codes, a weight rounded up to the pound (to the ounce tier for light Ground
-//! Advantage), dimensional weight for large boxes, and retail or commercial prices. The
-//! numbers are documented in `docs/sandbox.md` and are not USPS prices.
+//! Requests are validated here as the USPS spec and error inventory describe. Prices come
+//! from the invented rate table of [`super::rate_table`], which has the real structure: a
+//! zone from the distance between the two ZIP Codes, a weight rounded up to the pound (to
+//! the ounce tier for light Ground Advantage), dimensional weight for large boxes, flat
+//! rates, destination entry, and retail or commercial prices.
 
 use axum::http::StatusCode;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::usps::prices::{
-    check_combination, BaseRatesQuery, BaseRatesResponse, DestinationEntryFacilityType,
-    ExtraServicePrice, Fee, MailClass, PriceType, ProcessingCategory, RateDetails, RateIndicator,
-    TotalRateOption, TotalRatesQuery, TotalRatesResponse,
+    check_combination, check_ingredients, dim_weight_applies, single_piece_indicator,
+    BaseRatesQuery, BaseRatesResponse, DestinationEntryFacilityType, ExtraServicePrice, MailClass,
+    PriceType, ProcessingCategory, RateIndicator, TotalRateOption, TotalRatesQuery,
+    TotalRatesResponse,
 };
 
-use super::directory::directory;
+use super::rate_table::{canonical, flat_rate, tariff};
 use super::rejection::{Problem, Rejection};
+
+pub(crate) use super::rate_table::{price, zone};
 
 /// `apiVersion` of Domestic Prices error bodies.
 pub(crate) const API_VERSION: &str = "/prices/v3/";
@@ -27,7 +30,9 @@ pub(crate) const API_VERSION: &str = "/prices/v3/";
 mod codes {
     pub const ZONE_NOT_FOUND: &str = "030001";
     pub const NO_SKU: &str = "030002";
+    pub const UNSUPPORTED_DATE: &str = "030003";
     pub const WEIGHT: &str = "030004";
+    pub const NOT_DIMENSIONAL: &str = "030007";
     pub const SIZE: &str = "030008";
     pub const PAST_DATE: &str = "160211";
 }
@@ -48,11 +53,7 @@ const REQUIRED: &[&str] = &[
 ];
 
 /// Maximum weight of a domestic package, in pounds.
-const MAX_WEIGHT: i64 = 70;
-/// Volume above which dimensional weight applies, in cubic inches (one cubic foot).
-const DIM_VOLUME: i64 = 1728;
-/// Cubic inches per pound of dimensional weight.
-const DIM_DIVISOR: i64 = 166;
+pub(super) const MAX_WEIGHT: i64 = 70;
 
 /// Prices a base-rates search body, or rejects it as USPS would.
 pub(crate) fn base_rates(
@@ -105,7 +106,10 @@ pub(crate) fn total_rates(
         height: query.height,
         mail_class: query.mail_class.expect("checked as required"),
         processing_category: ProcessingCategory::Machinable,
-        rate_indicator: RateIndicator::SinglePiece,
+        rate_indicator: single_piece_indicator(
+            query.mail_class.expect("checked as required"),
+            [query.length, query.width, query.height],
+        ),
         destination_entry_facility_type: DestinationEntryFacilityType::None,
         price_type: query.price_type.unwrap_or(PriceType::Retail),
         mailing_date: query.mailing_date.clone(),
@@ -147,7 +151,7 @@ pub(crate) fn total_rates(
 }
 
 /// Parses a JSON body and checks that each of `required` is present and not null.
-fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection> {
+pub(crate) fn parse_body(body: &[u8], required: &[&'static str]) -> Result<Value, Rejection> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
         bad_request(
             None,
@@ -193,7 +197,7 @@ pub(crate) fn bad_request(
 /// zone. Only the first failed check is reported.
 pub(crate) fn validate(query: &BaseRatesQuery, today: jiff::civil::Date) -> Result<(), Rejection> {
     validate_package(query)?;
-    validate_mailing_date(query, today)?;
+    check_mailing_date(query.mailing_date.as_deref(), today)?;
     validate_service(query)?;
     validate_size_and_zone(query)
 }
@@ -237,11 +241,23 @@ fn validate_package(query: &BaseRatesQuery) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn validate_mailing_date(
-    query: &BaseRatesQuery,
+/// Days ahead that a mailing date may be: "today plus 0 to 7 days" in the Prices specs.
+const MAILING_DAYS_AHEAD: i64 = 7;
+
+/// Checks a mailing date as the Prices APIs do: a past date is error 160211, and a date
+/// more than [`MAILING_DAYS_AHEAD`] days ahead is error 030003 ("The provided mailing date
+/// is not supported"). USPS's own message for 030003 names the earliest supported date, and
+/// the sandbox's names the range.
+///
+/// `today` is the earliest date accepted: the gateway passes the day before New York's date,
+/// for clients in time zones behind it. The latest date accepted is the 7th day after
+/// Guam's date, which runs up to one day ahead of New York's, so 9 days after `today`.
+pub(crate) fn check_mailing_date(
+    mailing_date: Option<&str>,
     today: jiff::civil::Date,
 ) -> Result<(), Rejection> {
-    if let Some(date) = &query.mailing_date {
+    use jiff::ToSpan;
+    if let Some(date) = mailing_date {
         let parsed: jiff::civil::Date = date.parse().map_err(|_| {
             bad_request(
                 None,
@@ -255,6 +271,17 @@ fn validate_mailing_date(
                 Some(codes::PAST_DATE),
                 "must be a date in the present or in the future",
                 format!("mailingDate {date} is before {today}."),
+                Some("mailingDate"),
+            ));
+        }
+        let last = today
+            .checked_add((MAILING_DAYS_AHEAD + 2).days())
+            .unwrap_or(jiff::civil::Date::MAX);
+        if parsed > last {
+            return Err(bad_request(
+                Some(codes::UNSUPPORTED_DATE),
+                "The provided mailing date is not supported.",
+                format!("mailingDate {date} is outside {today} to {last}."),
                 Some("mailingDate"),
             ));
         }
@@ -272,6 +299,30 @@ fn validate_service(query: &BaseRatesQuery) -> Result<(), Rejection> {
             None,
         ));
     }
+    if let Err(reason) = check_ingredients(
+        query.mail_class,
+        query.rate_indicator,
+        query.destination_entry_facility_type,
+        query.price_type,
+    ) {
+        return Err(bad_request(
+            Some(codes::NO_SKU),
+            "Could not find working sku from SSF ingredients",
+            format!("{reason}."),
+            None,
+        ));
+    }
+    let indicator = query.rate_indicator.as_str();
+    let priced_indicator = matches!(indicator, "SP" | "DR" | "DN" | "PA")
+        || flat_rate(query.mail_class, indicator).is_some();
+    if !priced_indicator {
+        return Err(bad_request(
+            Some(codes::NO_SKU),
+            "Could not find working sku from SSF ingredients",
+            format!("The sandbox has no prices for rate indicator {indicator}."),
+            None,
+        ));
+    }
     if tariff(query.mail_class).is_none() {
         return Err(bad_request(
             Some(codes::NO_SKU),
@@ -286,7 +337,9 @@ fn validate_service(query: &BaseRatesQuery) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks length plus girth against the class limit and that both ZIP Codes have a zone.
+/// Checks length plus girth against the class limit, then that a package under the
+/// dimensional weight rule has a dimensional rate indicator, then that both ZIP Codes have a
+/// zone.
 fn validate_size_and_zone(query: &BaseRatesQuery) -> Result<(), Rejection> {
     let mut sorted = [query.length, query.width, query.height];
     sorted.sort();
@@ -301,6 +354,17 @@ fn validate_size_and_zone(query: &BaseRatesQuery) -> Result<(), Rejection> {
                 query.mail_class.as_str()
             ),
             Some("length"),
+        ));
+    }
+    let dimensions = [query.length, query.width, query.height];
+    if query.rate_indicator == RateIndicator::SinglePiece
+        && dim_weight_applies(query.mail_class, dimensions)
+    {
+        return Err(bad_request(
+            Some(codes::NOT_DIMENSIONAL),
+            "Package dimensions and weight result in dimensional weight rule applying, but rate ingredients are not dimensional.",
+            "The package is over one cubic foot; use rate indicator DR or DN.".to_string(),
+            Some("rateIndicator"),
         ));
     }
     zone(
@@ -327,198 +391,6 @@ fn max_length_and_girth(mail_class: MailClass) -> u32 {
     match canonical(mail_class) {
         MailClass::UspsGroundAdvantage | MailClass::ParcelSelect => 130,
         _ => 108,
-    }
-}
-
-/// Maps deprecated and return classes to the class whose prices they use, as the spec's
-/// notes on `mailClass` describe.
-fn canonical(mail_class: MailClass) -> MailClass {
-    match mail_class {
-        MailClass::ParcelSelectLightweight => MailClass::ParcelSelect,
-        MailClass::FirstClassPackageService
-        | MailClass::FirstClassPackageReturnService
-        | MailClass::GroundReturnService
-        | MailClass::UspsGroundAdvantageReturnService => MailClass::UspsGroundAdvantage,
-        MailClass::PriorityMailReturnService => MailClass::PriorityMail,
-        MailClass::PriorityMailExpressReturnService => MailClass::PriorityMailExpress,
-        other => other,
-    }
-}
-
-/// One class's retail prices in cents: the first pound in zone 1, each further pound, and
-/// each zone after the first.
-struct Tariff {
-    name: &'static str,
-    sku_letter: char,
-    first_pound: i64,
-    per_pound: i64,
-    per_zone: i64,
-}
-
-fn tariff(mail_class: MailClass) -> Option<Tariff> {
-    let (name, sku_letter, first_pound, per_pound, per_zone) = match canonical(mail_class) {
-        MailClass::UspsGroundAdvantage => ("USPS Ground Advantage", 'U', 750, 110, 60),
-        MailClass::PriorityMail => ("Priority Mail", 'P', 900, 150, 90),
-        MailClass::PriorityMailExpress => ("Priority Mail Express", 'E', 2800, 400, 250),
-        MailClass::ParcelSelect => ("Parcel Select Ground", 'V', 650, 95, 55),
-        MailClass::MediaMail => ("Media Mail", 'M', 400, 75, 0),
-        MailClass::LibraryMail => ("Library Mail", 'L', 380, 70, 0),
-        MailClass::BoundPrintedMatter => ("Bound Printed Matter", 'B', 390, 60, 20),
-        _ => return None,
-    };
-    Some(Tariff {
-        name,
-        sku_letter,
-        first_pound,
-        per_pound,
-        per_zone,
-    })
-}
-
-/// Ground Advantage under one pound: retail cents in zone 1 by ounce tier (up to 4, 8, 12
-/// and 15.99 oz), plus 20 cents a zone after the first.
-const LIGHT_TIERS: &[(i64, i64)] = &[(4, 500), (8, 560), (12, 630), (16, 700)];
-const LIGHT_PER_ZONE: i64 = 20;
-
-/// Zone from the great-circle distance between the ZIP Codes, by the USPS distance bands;
-/// zone 9 when either end is in a territory or freely associated state. `None` when a ZIP
-/// Code is unknown.
-pub(crate) fn zone(origin: &str, destination: &str) -> Option<u8> {
-    const TERRITORIES: &[&str] = &["PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW"];
-    let directory = directory();
-    let from = directory.zip(origin)?;
-    let to = directory.zip(destination)?;
-    if TERRITORIES.contains(&from.state.as_str()) || TERRITORIES.contains(&to.state.as_str()) {
-        return Some(9);
-    }
-    // The directory places military ZIP Codes (AA, AE, AP) at 0,0, so any pair without real
-    // coordinates gets the farthest contiguous zone.
-    // NOTE: USPS zones APO/FPO/DPO mail by its gateway city, which the sandbox does not model.
-    let coordinates = |entry: &zipcodes::Zipcode| -> Option<(f64, f64)> {
-        let point: (f64, f64) = (entry.long.parse().ok()?, entry.lat.parse().ok()?);
-        (point != (0.0, 0.0)).then_some(point)
-    };
-    let (Some((lon1, lat1)), Some((lon2, lat2))) = (coordinates(from), coordinates(to)) else {
-        return Some(8);
-    };
-    let miles = zipcodes::haversine(lon1, lat1, lon2, lat2);
-    let zone = match miles {
-        m if m <= 50.0 => 1,
-        m if m <= 150.0 => 2,
-        m if m <= 300.0 => 3,
-        m if m <= 600.0 => 4,
-        m if m <= 1000.0 => 5,
-        m if m <= 1400.0 => 6,
-        m if m <= 1800.0 => 7,
-        _ => 8,
-    };
-    Some(zone)
-}
-
-/// Prices a validated query from the rate table.
-pub(crate) fn price(query: &BaseRatesQuery) -> BaseRatesResponse {
-    let tariff = tariff(query.mail_class).expect("validated mail class");
-    let zone = zone(
-        &query.origin_zip_code[..5],
-        &query.destination_zip_code[..5],
-    )
-    .expect("validated zone");
-    let zone_steps = i64::from(zone) - 1;
-
-    let volume = query.length * query.width * query.height;
-    let dim_weight = if volume > Decimal::from(DIM_VOLUME) {
-        (volume / Decimal::from(DIM_DIVISOR)).ceil()
-    } else {
-        Decimal::ZERO
-    };
-    let pounds = query.weight.ceil().max(dim_weight);
-    let ounces = (query.weight * Decimal::from(16)).ceil();
-    let light = canonical(query.mail_class) == MailClass::UspsGroundAdvantage
-        && query.weight < Decimal::ONE
-        && dim_weight.is_zero();
-
-    let (retail_cents, weight_code) = if light {
-        let (tier, cents) = LIGHT_TIERS
-            .iter()
-            .copied()
-            .find(|(tier, _)| ounces <= Decimal::from(*tier))
-            .expect("under one pound fits a tier");
-        (cents + LIGHT_PER_ZONE * zone_steps, format!("O{tier:02}"))
-    } else {
-        let extra_pounds = i64::try_from(pounds).unwrap_or(MAX_WEIGHT) - 1;
-        (
-            tariff.first_pound + tariff.per_pound * extra_pounds + tariff.per_zone * zone_steps,
-            format!("{:03}", i64::try_from(pounds).unwrap_or(MAX_WEIGHT)),
-        )
-    };
-    let retail = Decimal::new(retail_cents, 2);
-    let commercial = query.price_type != PriceType::Retail;
-    // Commercial, contract and NSA prices are 10% below retail, rounded half up to the cent.
-    let base = if commercial {
-        (retail * Decimal::new(9, 1))
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-    } else {
-        retail
-    };
-
-    let longest = query.length.max(query.width).max(query.height);
-    let nonstandard = matches!(
-        query.processing_category,
-        ProcessingCategory::Nonstandard
-            | ProcessingCategory::NonMachinable
-            | ProcessingCategory::Irregular
-    );
-    let mut fees = Vec::new();
-    if longest > Decimal::from(30) {
-        fees.push(Fee {
-            name: "Nonstandard Length fee > 30 in".into(),
-            sku: Some("DUXX0XXXXX30000".into()),
-            price: Some(Decimal::new(1500, 2)),
-        });
-    } else if longest > Decimal::from(22) {
-        fees.push(Fee {
-            name: "Nonstandard Length fee 22 in to 30 in".into(),
-            sku: Some("DUXX0XXXXX22000".into()),
-            price: Some(Decimal::new(400, 2)),
-        });
-    }
-    let fees_total: Decimal = fees.iter().filter_map(|fee| fee.price).sum();
-
-    let category_letter = match query.processing_category {
-        ProcessingCategory::Letters => 'L',
-        ProcessingCategory::Flats => 'F',
-        ProcessingCategory::Machinable => 'M',
-        _ => 'N',
-    };
-    let price_letter = if commercial { 'C' } else { 'R' };
-    let sku = format!(
-        "D{}X{category_letter}0XXXX{price_letter}{zone:02}{weight_code}",
-        tariff.sku_letter
-    );
-    let category_name = if nonstandard {
-        "Nonstandard"
-    } else {
-        "Machinable"
-    };
-    let price_type_name = if commercial { "Commercial" } else { "Retail" };
-    let rate = RateDetails {
-        sku: Some(sku),
-        description: Some(format!("{} {category_name} {price_type_name}", tariff.name)),
-        price_type: Some(query.price_type.as_str().to_string()),
-        price: Some(base),
-        weight: Some(pounds),
-        dim_weight: Some(dim_weight),
-        fees,
-        start_date: Some("2026-01-18".into()),
-        end_date: Some(String::new()),
-        warnings: Vec::new(),
-        mail_class: Some(query.mail_class.as_str().to_string()),
-        zone: Some(format!("{zone:02}")),
-        processing_category: Some(query.processing_category.as_str().to_string()),
-    };
-    BaseRatesResponse {
-        total_base_price: Some(base + fees_total),
-        rates: vec![rate],
     }
 }
 
@@ -588,7 +460,7 @@ mod tests {
     fn dimensional_weight_applies_over_a_cubic_foot() {
         let response = base_rates(
             &body(serde_json::json!({"length": 20, "width": 12, "height": 12,
-                "priceType": "COMMERCIAL"})),
+                "priceType": "COMMERCIAL", "rateIndicator": "DR"})),
             today(),
         )
         .unwrap();
@@ -619,6 +491,46 @@ mod tests {
     }
 
     #[test]
+    fn flat_rates_ignore_zone_and_weight() {
+        for (destination, weight) in [("10001", 1), ("90210", 60)] {
+            let response = base_rates(
+                &body(serde_json::json!({"rateIndicator": "FS", "weight": weight,
+                    "destinationZIPCode": destination, "length": 20, "width": 12,
+                    "height": 12})),
+                today(),
+            )
+            .unwrap();
+            assert_eq!(response.total_base_price, Decimal::from_str("10.40").ok());
+            assert_eq!(response.rates[0].dim_weight, Some(Decimal::ZERO));
+        }
+    }
+
+    #[test]
+    fn destination_entry_caps_the_zone() {
+        let entry = |facility: &str| {
+            base_rates(
+                &body(serde_json::json!({"mailClass": "PARCEL_SELECT",
+                    "destinationZIPCode": "90210", "priceType": "COMMERCIAL",
+                    "destinationEntryFacilityType": facility})),
+                today(),
+            )
+            .unwrap()
+        };
+        // Delivery unit: zone 00, 3.50 + 2 × 0.30.
+        let ddu = entry("DESTINATION_DELIVERY_UNIT");
+        assert_eq!(ddu.total_base_price, Decimal::from_str("4.10").ok());
+        assert_eq!(ddu.rates[0].zone.as_deref(), Some("00"));
+        assert_eq!(ddu.rates[0].sku.as_deref(), Some("DVDM0XXXXC00003"));
+        // Sectional center: zone 8 charged as 2, 4.50 + 2 × 0.55 + 0.30.
+        let scf = entry("DESTINATION_SECTIONAL_CENTER_FACILITY");
+        assert_eq!(scf.total_base_price, Decimal::from_str("5.90").ok());
+        assert_eq!(scf.rates[0].zone.as_deref(), Some("02"));
+        // Network distribution center: zone 8 charged as 5, 5.50 + 2 × 0.75 + 4 × 0.40.
+        let ndc = entry("DESTINATION_NETWORK_DISTRIBUTION_CENTER");
+        assert_eq!(ndc.total_base_price, Decimal::from_str("8.60").ok());
+    }
+
+    #[test]
     fn rejections_carry_inventory_codes() {
         let cases = [
             (serde_json::json!({"weight": 71}), Some("030004")),
@@ -639,6 +551,23 @@ mod tests {
                 Some("030001"),
             ),
             (serde_json::json!({"mailClass": "OVERNIGHT"}), None),
+            (
+                serde_json::json!({"length": 20, "width": 12, "height": 12}),
+                Some("030007"),
+            ),
+            (serde_json::json!({"rateIndicator": "E4"}), Some("030002")),
+            (
+                serde_json::json!({"destinationEntryFacilityType": "DESTINATION_DELIVERY_UNIT"}),
+                Some("030002"),
+            ),
+            (
+                serde_json::json!({"rateIndicator": "C1", "priceType": "COMMERCIAL"}),
+                Some("030002"),
+            ),
+            (
+                serde_json::json!({"mailingDate": "2026-03-20"}),
+                Some("030003"),
+            ),
             (serde_json::json!({"priceType": null}), None),
         ];
         for (overrides, expected) in cases {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::client::{ApiRequest, CallResult};
 use crate::kinds::{BatchAnswer, Batching, RowOutcome};
-use crate::scheduler::dispatch::{Dispatcher, InFlight};
+use crate::scheduler::dispatch::{Dispatcher, InFlight, Settled};
 use crate::scheduler::scan::WorkItem;
 use crate::scheduler::Stop;
 
@@ -33,7 +33,7 @@ impl Dispatcher {
         let mut unsent = Vec::with_capacity(works.len());
         for work in works {
             match self.cached_outcome(&work).await? {
-                Some(outcome) => self.commit(&work, outcome, in_flight).await?,
+                Some(settled) => self.commit(&work, settled, in_flight).await?,
                 None => unsent.push(work),
             }
         }
@@ -53,8 +53,8 @@ impl Dispatcher {
         // concurrency permit, so the fallback runs slower than single-row kinds would.
         for work in &unsent {
             let single = batching.single(&work.request);
-            let outcome = self.send_one(work, &single, in_flight).await?;
-            self.commit(work, outcome, in_flight).await?;
+            let settled = self.send_one(work, &single, in_flight).await?;
+            self.commit(work, settled, in_flight).await?;
         }
         Ok(())
     }
@@ -88,7 +88,8 @@ impl Dispatcher {
             } => {
                 let outcome = RowOutcome::transient(message, status, body);
                 for work in works {
-                    self.commit(work, outcome.clone(), in_flight).await?;
+                    self.commit(work, Settled::alone(outcome.clone()), in_flight)
+                        .await?;
                 }
                 return Ok(true);
             }
@@ -100,16 +101,16 @@ impl Dispatcher {
                 // was usable when any row's part of it was.
                 let mut any_usable = false;
                 for (work, row_answer) in works.iter().zip(answers) {
-                    let outcome = match row_answer {
+                    let settled = match row_answer {
                         Some(row_answer) => {
-                            let (outcome, usable) =
+                            let (settled, usable) =
                                 self.interpret_and_cache(work, row_answer).await?;
                             any_usable |= usable;
-                            outcome
+                            settled
                         }
-                        None => missing_from_batch(answer.status),
+                        None => Settled::alone(missing_from_batch(answer.status)),
                     };
-                    self.commit(work, outcome, in_flight).await?;
+                    self.commit(work, settled, in_flight).await?;
                 }
                 if any_usable {
                     self.client.note_usable_response();
@@ -123,7 +124,8 @@ impl Dispatcher {
                 tracing::warn!(api = combined.api, rows = ?rows, error = %message, "unusable batch response; the rows are retried on a later run");
                 let outcome = unusable_batch(answer.status, message, answer.body);
                 for work in works {
-                    self.commit(work, outcome.clone(), in_flight).await?;
+                    self.commit(work, Settled::alone(outcome.clone()), in_flight)
+                        .await?;
                 }
                 Ok(true)
             }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::client::{Answer, ApiRequest, CallResult, UspsClient};
+use crate::client::{Answer, ApiRequest, CallResult, Method, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
 use crate::scheduler::{Counters, Stop, StopFlag};
@@ -50,6 +50,10 @@ pub(super) struct Waiter {
     row: u64,
     content_hash: [u8; 16],
     notes: Vec<String>,
+    /// The row's own request, when it carries values that are not sent (see
+    /// [`ApiRequest::query`](crate::client::ApiRequest::query)) and so may interpret the
+    /// shared answer differently.
+    request: Option<ApiRequest>,
 }
 
 impl Waiter {
@@ -62,6 +66,24 @@ impl Waiter {
 }
 
 pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
+
+/// The outcome of a request, with the final answer it came from. Rows with their own request
+/// (see [`Waiter::request`]) interpret that answer again.
+pub(super) struct Settled {
+    pub outcome: RowOutcome,
+    /// The answer when it is final (cached or fetched and cached), `None` otherwise.
+    pub answer: Option<Answer>,
+}
+
+impl Settled {
+    /// Builds a settled outcome that no row interprets again, such as a transient failure.
+    pub fn alone(outcome: RowOutcome) -> Settled {
+        Settled {
+            outcome,
+            answer: None,
+        }
+    }
+}
 
 /// The work of one spawned task: one request, or a batch of distinct requests sent together.
 enum Task {
@@ -141,10 +163,13 @@ impl Dispatcher {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
+                    let own_request =
+                        work.request.method == Method::Post && !work.request.query.is_empty();
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
                         notes: work.notes.clone(),
+                        request: own_request.then(|| work.request.clone()),
                     };
                     {
                         let mut map = in_flight.lock().expect("in-flight map lock");
@@ -209,16 +234,16 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
-        let outcome = match self.cached_outcome(work).await? {
-            Some(outcome) => outcome,
+        let settled = match self.cached_outcome(work).await? {
+            Some(settled) => settled,
             None => self.send_one(work, &work.request, in_flight).await?,
         };
-        self.commit(work, outcome, in_flight).await
+        self.commit(work, settled, in_flight).await
     }
 
     /// Returns the outcome of a response to an identical request that arrived after the scan
     /// looked in the cache.
-    pub(super) async fn cached_outcome(&self, work: &WorkItem) -> Result<Option<RowOutcome>, Stop> {
+    pub(super) async fn cached_outcome(&self, work: &WorkItem) -> Result<Option<Settled>, Stop> {
         let env = self.env.clone();
         let key = work.key;
         let lookup = self.cache;
@@ -232,7 +257,10 @@ impl Dispatcher {
                 status: entry.status,
                 body: entry.body,
             };
-            self.kind.interpret(&work.request, &answer)
+            Settled {
+                outcome: self.kind.interpret(&work.request, &answer),
+                answer: Some(answer),
+            }
         }))
     }
 
@@ -253,7 +281,7 @@ impl Dispatcher {
         work: &WorkItem,
         request: &ApiRequest,
         in_flight: &InFlight,
-    ) -> Result<RowOutcome, Stop> {
+    ) -> Result<Settled, Stop> {
         let rows = self.waiting_rows(&[work], in_flight);
         match self.client.call(request, &rows).await? {
             CallResult::Answer(answer) => self.settle(work, answer).await,
@@ -261,20 +289,20 @@ impl Dispatcher {
                 message,
                 status,
                 body,
-            } => Ok(RowOutcome::transient(message, status, body)),
+            } => Ok(Settled::alone(RowOutcome::transient(message, status, body))),
         }
     }
 
     /// Interprets the answer to `work`'s request, caches it when it is final, and tells the
     /// client whether the API responded usefully.
-    pub(super) async fn settle(&self, work: &WorkItem, answer: Answer) -> Result<RowOutcome, Stop> {
-        let (outcome, usable) = self.interpret_and_cache(work, answer).await?;
+    pub(super) async fn settle(&self, work: &WorkItem, answer: Answer) -> Result<Settled, Stop> {
+        let (settled, usable) = self.interpret_and_cache(work, answer).await?;
         if usable {
             self.client.note_usable_response();
         } else {
             self.client.note_unusable_response(&work.request)?;
         }
-        Ok(outcome)
+        Ok(settled)
     }
 
     /// Interprets the answer to `work`'s request and caches it when it is final. Returns the
@@ -284,22 +312,29 @@ impl Dispatcher {
         &self,
         work: &WorkItem,
         answer: Answer,
-    ) -> Result<(RowOutcome, bool), Stop> {
+    ) -> Result<(Settled, bool), Stop> {
         let outcome = self.kind.interpret(&work.request, &answer);
         let usable = !(outcome.is_retryable() && (200..300).contains(&answer.status));
         // Answers that depend on the input alone (2xx, 4xx row errors) are cached. A
         // retryable 4xx, such as a tracking number that USPS does not know yet, is not.
-        if usable && !outcome.is_retryable() {
-            self.cache_answer(work, answer).await?;
-        }
-        Ok((outcome, usable))
+        let shared = if usable && !outcome.is_retryable() {
+            self.cache_answer(work, answer.clone()).await?;
+            Some(answer)
+        } else {
+            None
+        };
+        let settled = Settled {
+            outcome,
+            answer: shared,
+        };
+        Ok((settled, usable))
     }
 
-    /// Commits `outcome` for every row that waits for `work`'s request.
+    /// Commits the settled outcome for every row that waits for `work`'s request.
     pub(super) async fn commit(
         &self,
         work: &WorkItem,
-        outcome: RowOutcome,
+        settled: Settled,
         in_flight: &InFlight,
     ) -> Result<(), Stop> {
         // The key leaves the map only after the cache contains the response, so a later row with
@@ -312,7 +347,10 @@ impl Dispatcher {
         let stored: Vec<StoredRow> = waiters
             .iter()
             .map(|waiter| {
-                let mut row_outcome = outcome.clone();
+                let mut row_outcome = match (&waiter.request, &settled.answer) {
+                    (Some(request), Some(answer)) => self.kind.interpret(request, answer),
+                    _ => settled.outcome.clone(),
+                };
                 row_outcome.notes = waiter.notes.clone();
                 if let Some(error) = &row_outcome.error {
                     tracing::info!(row = waiter.row, code = %error.code, status = row_outcome.status.as_str(), "{}", error.message);
@@ -402,5 +440,6 @@ pub fn stored_row(row: u64, content_hash: [u8; 16], outcome: &RowOutcome) -> Sto
         state,
         retryable: outcome.is_retryable(),
         result: Some(serde_json::to_string(outcome).expect("outcomes serialize")),
+        updated_at: 0,
     }
 }

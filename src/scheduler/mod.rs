@@ -9,6 +9,7 @@ pub mod fingerprint;
 pub mod limiter;
 pub mod run;
 pub mod scan;
+pub mod signals;
 
 pub use counters::Counters;
 pub use limiter::Limiter;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::client::UspsClient;
 use crate::exit::Exit;
+use crate::job::settings::settings_digest;
 use crate::job::{Credentials, Environment, JobConfig};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
@@ -23,6 +24,7 @@ use crate::scheduler::dispatch::Dispatcher;
 use crate::scheduler::fingerprint::fingerprint;
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
+use crate::scheduler::signals;
 use crate::scheduler::{Counters, Limiter, Stop, StopFlag};
 use crate::state::{credential_hash, jobs, now_millis, rows, CacheLookup, Store};
 
@@ -256,7 +258,9 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 
     let cache = CacheLookup {
         fresh_after: now_millis() - config.cache_ttl.as_millis() as i64,
-        only_run: options.no_cache.then_some(run_id),
+        // A retried final error would only get its cached answer back, so --retry-errors
+        // reads the cache as --no-cache does.
+        only_run: (options.no_cache || options.retry_errors).then_some(run_id),
     };
     let progress = Progress::start(options.progress, counters.clone(), config.quota);
     let (sender, receiver) = mpsc::channel(1024);
@@ -349,6 +353,16 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         Some(Stop::QuotaExhausted { next_free_at }) => Some(*next_free_at),
         _ => None,
     };
+    let api_calls = Counters::get(&counters.api_calls);
+    let answered_rows = counts
+        .rows
+        .saturating_sub(Counters::get(&counters.local_errors))
+        .saturating_sub(Counters::get(&counters.cache_hits))
+        .saturating_sub(Counters::get(&counters.rows_skipped))
+        .saturating_sub(remaining);
+    // Three decimals are enough to tell 1 call per row from a retry every few hundred rows.
+    let calls_per_row = (answered_rows > 0)
+        .then(|| (api_calls as f64 / answered_rows as f64 * 1000.0).round() / 1000.0);
     let summary = Summary {
         job: config.name.clone(),
         job_id: job_id.clone(),
@@ -357,7 +371,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         exit_code: exit.code(),
         rows: counts.rows,
         by_status: counts.by_status.clone(),
-        api_calls: Counters::get(&counters.api_calls),
+        api_calls,
+        calls_per_row,
         token_calls: Counters::get(&counters.token_calls),
         retries: Counters::get(&counters.retries),
         rate_limited: Counters::get(&counters.rate_limited),
@@ -404,29 +419,15 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 /// committed, and the outputs are written, as for a quota stop. A second signal exits at
 /// once; the checkpoints already committed still let the next run resume.
 async fn stop_on_signal(stop: Arc<StopFlag>) {
-    wait_for_signal().await;
-    eprintln!("interrupted: finishing the requests in flight and writing the outputs; interrupt again to quit at once");
+    signals::install();
+    signals::received(1).await;
+    tracing::warn!(
+        target: "usps_batch::progress",
+        "interrupted: finishing the requests in flight and writing the outputs; interrupt again to quit at once"
+    );
     stop.set(Stop::Interrupted);
-    wait_for_signal().await;
+    signals::received(2).await;
     std::process::exit(130);
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Owned inputs of the report writer, which runs on a blocking thread.
@@ -457,6 +458,15 @@ impl ReportInputOwned {
 
 /// Compares the input with the one the job last scanned (see `fingerprint`), and returns
 /// the length of the complete lines that the last run saw.
+/// Reads the job file again and returns the digest of its request settings in the job's
+/// environment.
+fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
+    let text = std::fs::read_to_string(&config.job_file)
+        .with_context(|| format!("cannot read job file {}", config.job_file.display()))?;
+    settings_digest(&text, config.environment.name())
+        .with_context(|| format!("invalid job file {}", config.job_file.display()))
+}
+
 async fn check_input(
     store: &Store,
     config: &JobConfig,
@@ -478,6 +488,21 @@ async fn check_input(
     let (whole, head) = tokio::task::spawn_blocking(move || fingerprint(&input, prefix))
         .await?
         .with_context(|| format!("cannot read {}", config.input.display()))?;
+
+    let settings = read_settings_digest(config)?;
+    if let Some(recorded) = recorded.as_ref().filter(|_| !fresh) {
+        // A job recorded before digests were kept has none, and takes this run's.
+        if recorded
+            .settings_digest
+            .as_ref()
+            .is_some_and(|digest| digest[..] != settings[..])
+        {
+            anyhow::bail!(
+                "the settings of job {:?} changed since its last run (kind, columns, units, environment or another setting that changes requests or results), so the finished rows no longer match them. Run again with --fresh to process every row with the new settings (answers to unchanged requests still come from the cache), or restore the earlier settings to resume",
+                config.name
+            );
+        }
+    }
 
     if let (Some(job), Some(length)) = (&recorded, prefix) {
         let unchanged = head
@@ -505,6 +530,7 @@ async fn check_input(
         input_path: config.input.display().to_string(),
         input_bytes: whole.length,
         input_hash: Some(whole.hash),
+        settings_digest: Some(settings.to_vec()),
     };
     let job_id = job_id.to_string();
     store
@@ -546,8 +572,12 @@ fn describe_end(
         .map(|(status, count)| format!("{count} {status}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let per_row = summary
+        .calls_per_row
+        .map(|calls| format!(" ({calls:.2} per row)"))
+        .unwrap_or_default();
     let mut message = format!(
-        "{}: {} rows ({statuses}); {} API calls, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
+        "{}: {} rows ({statuses}); {} API calls{per_row}, {} from cache, {} shared.\n  output: {}\n  errors: {}\n  summary: {}",
         summary.job,
         summary.rows,
         summary.api_calls,

@@ -19,7 +19,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::checks::check_json_values;
 use crate::client::{Answer, ApiRequest};
-use crate::kinds::{outcome_from_issue, Kind, Prepared, RowOutcome};
+use crate::kinds::{note_moved_default_date, outcome_from_issue, Kind, Prepared, RowOutcome};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::scheduler::Counters;
 use crate::state::{cache, open_reader, CacheLookup, RowCursor, RowState};
@@ -305,6 +305,7 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
         let stored = stored.filter(|stored| {
             stored.content_hash == record.content_hash || record.byte < rescan_from_byte
         });
+        let checkpoint_at = stored.as_ref().map(|stored| stored.updated_at);
         if let Some(stored) = stored {
             if stored.content_hash != record.content_hash {
                 push(fatal(format!(
@@ -350,7 +351,10 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
         let prepared =
             check_json_values(&record, &columns).and_then(|()| kind.prepare(&record, &columns));
         let checked = match prepared {
-            Ok(prepared) => {
+            Ok(mut prepared) => {
+                if let Some(checkpoint_at) = checkpoint_at {
+                    note_moved_default_date(&mut prepared, &record, &columns, checkpoint_at);
+                }
                 let key = prepared.request.key();
                 Checked::Prepared {
                     row: record.row,

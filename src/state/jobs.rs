@@ -11,6 +11,9 @@ pub struct JobRecord {
     pub input_path: String,
     pub input_bytes: u64,
     pub input_hash: Option<Vec<u8>>,
+    /// Digest of the request settings the rows were processed with; `None` for jobs recorded
+    /// before the state file kept it.
+    pub settings_digest: Option<Vec<u8>>,
 }
 
 /// One run of a job.
@@ -28,8 +31,8 @@ pub struct RunRecord {
 pub fn get_job(connection: &Connection, job_id: &str) -> rusqlite::Result<Option<JobRecord>> {
     connection
         .query_row(
-            "SELECT job_id, name, kind, input_path, input_bytes, input_hash FROM jobs
-             WHERE job_id = ?1",
+            "SELECT job_id, name, kind, input_path, input_bytes, input_hash, settings_digest
+             FROM jobs WHERE job_id = ?1",
             [job_id],
             read_job,
         )
@@ -38,7 +41,8 @@ pub fn get_job(connection: &Connection, job_id: &str) -> rusqlite::Result<Option
 
 pub fn list_jobs(connection: &Connection) -> rusqlite::Result<Vec<JobRecord>> {
     let mut statement = connection.prepare(
-        "SELECT job_id, name, kind, input_path, input_bytes, input_hash FROM jobs ORDER BY job_id",
+        "SELECT job_id, name, kind, input_path, input_bytes, input_hash, settings_digest
+         FROM jobs ORDER BY job_id",
     )?;
     let jobs = statement.query_map([], read_job)?;
     jobs.collect()
@@ -52,16 +56,19 @@ fn read_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
         input_path: row.get(3)?,
         input_bytes: row.get::<_, i64>(4)? as u64,
         input_hash: row.get(5)?,
+        settings_digest: row.get(6)?,
     })
 }
 
 pub fn upsert_job(connection: &Connection, job: &JobRecord, now: i64) -> rusqlite::Result<()> {
     connection.execute(
-        "INSERT INTO jobs (job_id, name, kind, input_path, input_bytes, input_hash, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+        "INSERT INTO jobs (job_id, name, kind, input_path, input_bytes, input_hash,
+             settings_digest, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7)
          ON CONFLICT (job_id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
              input_path = excluded.input_path, input_bytes = excluded.input_bytes,
-             input_hash = excluded.input_hash, updated_at = excluded.updated_at",
+             input_hash = excluded.input_hash, settings_digest = excluded.settings_digest,
+             updated_at = excluded.updated_at",
         params![
             job.job_id,
             job.name,
@@ -69,7 +76,8 @@ pub fn upsert_job(connection: &Connection, job: &JobRecord, now: i64) -> rusqlit
             job.input_path,
             job.input_bytes as i64,
             job.input_hash,
-            now
+            now,
+            job.settings_digest
         ],
     )?;
     Ok(())

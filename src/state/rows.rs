@@ -80,6 +80,9 @@ pub struct StoredRow {
     pub retryable: bool,
     /// The row's outcome as JSON, for done and failed rows.
     pub result: Option<String>,
+    /// When the checkpoint was written, in Unix milliseconds. Reads fill it in; a write
+    /// stamps its own time and ignores it.
+    pub updated_at: i64,
 }
 
 /// Writes checkpoints of `job_id`, replacing earlier ones of the same rows.
@@ -187,7 +190,7 @@ impl<'c> RowCursor<'c> {
 
     fn fill(&mut self) -> rusqlite::Result<()> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT row, content_hash, state, retryable, result FROM rows
+            "SELECT row, content_hash, state, retryable, result, updated_at FROM rows
              WHERE job_id = ?1 AND row > ?2 ORDER BY row LIMIT ?3",
         )?;
         let page = statement.query_map(params![self.job_id, self.after, PAGE], |row| {
@@ -201,6 +204,7 @@ impl<'c> RowCursor<'c> {
                 state: RowState::parse(&row.get::<_, String>(2)?),
                 retryable: row.get(3)?,
                 result: row.get(4)?,
+                updated_at: row.get(5)?,
             })
         })?;
         let mut fetched = 0;
@@ -233,6 +237,7 @@ mod tests {
                 state: RowState::Done,
                 retryable: false,
                 result: Some(format!("{{\"row\":{row}}}")),
+                updated_at: 0,
             })
             .collect();
         upsert_rows(&connection, "job", &rows, 0).unwrap();
@@ -256,6 +261,7 @@ mod tests {
             state: RowState::Done,
             retryable: false,
             result: None,
+            updated_at: 0,
         }
     }
 

@@ -95,5 +95,20 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         }
         Some(_) => {}
     }
+    add_settings_digest(connection)
+}
+
+/// Adds `jobs.settings_digest` to state files made before it existed. Their jobs have no
+/// digest, and their next run records one without stopping.
+fn add_settings_digest(connection: &Connection) -> rusqlite::Result<()> {
+    let present: bool = connection.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = 'settings_digest'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !present {
+        // Digest of the job file's request settings and server; see src/job/settings.rs.
+        connection.execute_batch("ALTER TABLE jobs ADD COLUMN settings_digest BLOB")?;
+    }
     Ok(())
 }

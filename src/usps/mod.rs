@@ -7,8 +7,11 @@
 
 pub mod addresses;
 pub mod error;
+pub mod international_prices;
 pub mod oauth;
+mod price_rules;
 pub mod prices;
+pub mod service_standards;
 pub mod shipping_options;
 pub mod tracking;
 
@@ -21,9 +24,23 @@ pub mod paths {
     pub const BASE_RATES: &str = "/prices/v3/base-rates/search";
     pub const TOTAL_RATES: &str = "/prices/v3/total-rates/search";
     pub const SHIPPING_OPTIONS: &str = "/shipments/v3/options/search";
+    pub const INTERNATIONAL_BASE_RATES: &str = "/international-prices/v3/base-rates/search";
+    pub const INTERNATIONAL_TOTAL_RATES: &str = "/international-prices/v3/total-rates/search";
+    pub const SERVICE_STANDARDS: &str = "/service-standards/v3/estimates";
     pub const TRACKING_BATCH: &str = "/tracking/v3r2/tracking";
     pub const TRACKING_SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
+}
+
+/// Finds a spec value in `names` by its spelling, ignoring case, or written in words with
+/// spaces for underscores ("Priority Mail" for `PRIORITY_MAIL`).
+pub fn find_spec_name(raw: &str, names: &[&'static str]) -> Option<&'static str> {
+    let trimmed = raw.trim();
+    let spaced = trimmed.replace(' ', "_");
+    names
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(trimmed) || name.eq_ignore_ascii_case(&spaced))
+        .copied()
 }
 
 /// The two-letter codes that the Addresses spec's `state` pattern accepts: the states, DC,

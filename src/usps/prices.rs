@@ -89,6 +89,8 @@ macro_rules! spec_enum {
     };
 }
 
+pub(crate) use spec_enum;
+
 spec_enum!(
     /// `mailClass` of Domestic Prices.
     MailClass {
@@ -214,56 +216,10 @@ spec_enum!(
     }
 );
 
-/// Checks a mail class against a processing category by the combinations that Domestic
-/// Prices rejects with error 030002 ("Could not find working sku"). Returns the reason when
-/// the pair has no price. Letters exist only for Priority Mail and Priority Mail Express,
-/// Parcel Select takes parcels only (`NON_MACHINABLE` and `IRREGULAR` are the spec's
-/// deprecated names of `NONSTANDARD`), and `USPS_RETAIL_GROUND` is no longer priced.
-// NOTE: USPS publishes no full table; pairs outside these rules are left to the API.
-pub fn check_combination(
-    mail_class: MailClass,
-    category: ProcessingCategory,
-) -> Result<(), String> {
-    use ProcessingCategory as Category;
-    if mail_class == MailClass::UspsRetailGround {
-        return Err("USPS_RETAIL_GROUND is no longer supported by USPS".to_owned());
-    }
-    let allowed: Option<&[Category]> = match mail_class {
-        MailClass::ParcelSelect | MailClass::ParcelSelectLightweight => Some(&[
-            Category::Machinable,
-            Category::NonMachinable,
-            Category::Nonstandard,
-            Category::Irregular,
-        ]),
-        _ => None,
-    };
-    if let Some(allowed) = allowed {
-        if !allowed.contains(&category) {
-            return Err(format!(
-                "{} has no price for processing category {}; it takes {}",
-                mail_class.as_str(),
-                category.as_str(),
-                allowed
-                    .iter()
-                    .map(|category| category.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    let letters_class = matches!(
-        mail_class,
-        MailClass::PriorityMail | MailClass::PriorityMailExpress
-    );
-    if category == Category::Letters && !letters_class {
-        return Err(format!(
-            "{} has no price for processing category LETTERS; only PRIORITY_MAIL and \
-             PRIORITY_MAIL_EXPRESS take letters",
-            mail_class.as_str()
-        ));
-    }
-    Ok(())
-}
+pub use super::price_rules::{
+    check_combination, check_ingredients, dim_weight_applies, single_piece_indicator, CUBIC_RATES,
+    DIM_WEIGHT_VOLUME, EXPRESS_FLAT_RATES, PRIORITY_FLAT_RATES,
+};
 
 /// Body of `POST /prices/v3/base-rates/search` (`BaseRatesQuery`). Weight is in pounds and
 /// dimensions in inches. The spec requires all three dimensions, so a piece without known
@@ -353,6 +309,12 @@ pub struct RateDetails {
     /// Processing category of the rate, such as `MACHINABLE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_category: Option<String>,
+    /// Rate indicator of the rate, such as `SP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_indicator: Option<String>,
+    /// Entry facility of the rate, such as `NONE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_entry_facility_type: Option<String>,
 }
 
 /// Body of `POST /prices/v3/total-rates/search` (`TotalRatesQuery`): the package of a

@@ -307,3 +307,60 @@ impl Drop for PatchedSandbox {
         self.runtime.block_on(tokio::task::yield_now());
     }
 }
+
+/// Serves HTTP on loopback the way a proxy or a wrong host might: a valid-looking token for
+/// `POST /oauth2/v3/token`, and `status` with `body` of `content_type` for every other
+/// request. Returns the base URL. The server lives until the test process ends.
+pub fn serve_fixed(status: u16, content_type: &'static str, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut length = 0;
+                    loop {
+                        let mut header = String::new();
+                        reader.read_line(&mut header).unwrap();
+                        if header == "\r\n" {
+                            break;
+                        }
+                        let lower = header.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut request_body = vec![0; length];
+                    reader.read_exact(&mut request_body).unwrap();
+                    let (status, content_type, answer) = if request_line
+                        .contains("/oauth2/v3/token")
+                    {
+                        (
+                            200,
+                            "application/json",
+                            r#"{"access_token":"aGVhZA.cGF5bG9hZA.c2ln","token_type":"Bearer","expires_in":28799}"#,
+                        )
+                    } else {
+                        (status, content_type, body)
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if writer.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base_url
+}

@@ -1,0 +1,262 @@
+//! What a rerun may reuse: finished rows only under the same settings, cached answers only
+//! when they came from the API, and retried final errors only from the API. Also the
+//! manifest and command-line rules that decide what a rerun sees.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{command_in, sample_rows, sandbox_config, serve_fixed, TestSandbox, Workspace};
+
+fn run_against(
+    workspace: &Workspace,
+    job: &std::path::Path,
+    base_url: &str,
+    extra: &[&str],
+) -> common::Run {
+    let mut args = vec![
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        base_url,
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    workspace.run(&args)
+}
+
+#[test]
+fn settings_change_requires_fresh() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write(
+        "in.csv",
+        "id,street,city,state,zip\n1,742 Evergreen Ter,Springfield,IL,62704\n2,15 Harvard Ave,Allston,MA,02134\n",
+    );
+    let job = workspace.job("settings", "address", &input, "quota = \"unlimited\"");
+    run_against(&workspace, &job, &sandbox.base_url, &[]).expect_code(0);
+
+    // A setting that only changes pace, or another server of the same environment, keeps the
+    // finished rows.
+    let faster = workspace.job(
+        "settings",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 2",
+    );
+    let restarted = TestSandbox::start(sandbox_config("unlimited"));
+    run_against(&workspace, &faster, &restarted.base_url, &[]).expect_code(0);
+    assert_eq!(workspace.summary("settings")["api_calls"], 0);
+
+    // A mapping change alters the requests.
+    let remapped = workspace.job(
+        "settings",
+        "address",
+        &input,
+        "quota = \"unlimited\"\n[columns]\nstreetAddress = \"street\"",
+    );
+    let refused = run_against(&workspace, &remapped, &sandbox.base_url, &[]);
+    refused.expect_code(1);
+    assert!(refused.stderr().contains("--fresh"), "{}", refused.stderr());
+
+    // Answers from the sandbox must not stand for answers from USPS.
+    let credentials = [
+        ("USPS_CLIENT_ID", usps_batch::sandbox::DEFAULT_CLIENT_ID),
+        (
+            "USPS_CLIENT_SECRET",
+            usps_batch::sandbox::DEFAULT_CLIENT_SECRET,
+        ),
+    ];
+    let tem = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            job.to_str().unwrap(),
+            "--env",
+            "tem",
+            "--base-url",
+            &sandbox.base_url,
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        workspace.run_with_env(&args, &credentials)
+    };
+    let refused = tem(&[]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("settings"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(refused.stderr().contains("--fresh"), "{}", refused.stderr());
+    assert_eq!(sandbox.stats().requests["/addresses/v3/address"], 2);
+
+    tem(&["--fresh"]).expect_code(0);
+    assert_eq!(workspace.summary("settings")["api_calls"], 2);
+}
+
+#[test]
+fn retry_errors_skips_the_cache() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write(
+        "in.csv",
+        "id,street,city,state,zip\n1,742 Evergreen Ter,Springfield,IL,62704\n2,12 Nowhere St,Springfield,IL,62704\n",
+    );
+    let job = workspace.job("retry", "address", &input, "quota = \"unlimited\"");
+    run_against(&workspace, &job, &sandbox.base_url, &[]).expect_code(3);
+    let rows = workspace.csv("retry.csv");
+    assert_eq!(rows[1]["usps_status"], "not_found");
+
+    run_against(&workspace, &job, &sandbox.base_url, &["--retry-errors"]).expect_code(3);
+    let summary = workspace.summary("retry");
+    assert_eq!(summary["api_calls"], 1, "{summary}");
+    assert_eq!(summary["cache_hits"], 0, "{summary}");
+    assert_eq!(sandbox.stats().requests["/addresses/v3/address"], 3);
+}
+
+#[test]
+fn empty_success_body_is_retryable() {
+    let workspace = Workspace::new();
+    let base_url = serve_fixed(200, "application/json", "{}");
+    let input = workspace.write("in.csv", sample_rows(3));
+    let job = workspace.job(
+        "empty",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    run_against(&workspace, &job, &base_url, &[]).expect_code(3);
+    let rows = workspace.csv("empty.csv");
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(row["usps_status"], "error", "{row:?}");
+        assert_eq!(row["usps_error_code"], "invalid_response", "{row:?}");
+    }
+    // Nothing was cached, so the rerun sends every row again.
+    run_against(&workspace, &job, &base_url, &[]).expect_code(3);
+    assert_eq!(workspace.summary("empty")["api_calls"], 3);
+}
+
+#[test]
+fn foreign_404_is_retryable() {
+    let workspace = Workspace::new();
+    let base_url = serve_fixed(404, "text/html", "<html>404 Not Found</html>");
+    let input = workspace.write("in.csv", sample_rows(3));
+    let job = workspace.job(
+        "proxy",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    run_against(&workspace, &job, &base_url, &[]).expect_code(3);
+    let summary = workspace.summary("proxy");
+    assert_eq!(
+        summary["api_calls"], 3,
+        "one call per row, no retries: {summary}"
+    );
+    for row in workspace.csv("proxy.csv") {
+        assert_eq!(row["usps_status"], "error", "{row:?}");
+        assert_eq!(row["usps_error_code"], "invalid_response", "{row:?}");
+    }
+    run_against(&workspace, &job, &base_url, &[]).expect_code(3);
+    assert_eq!(workspace.summary("proxy")["api_calls"], 3, "not cached");
+}
+
+#[test]
+fn json_columns_come_from_every_object() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write(
+        "in.jsonl",
+        concat!(
+            r#"{"id":"1","street":"742 EVERGREEN TER","city":"SPRINGFIELD","state":"IL"}"#,
+            "\n",
+            r#"{"id":"2","street":"100 MAIN ST","address2":"APT 4B","city":"SPRINGFIELD","state":"IL","zip":"62701"}"#,
+            "\n",
+            r#"{"id":"3","street":"742 EVERGREEN TER","street":"9 OAK ST","city":"SPRINGFIELD","state":"IL"}"#,
+            "\n",
+        ),
+    );
+    let job = workspace.job("keys", "address", &input, "quota = \"unlimited\"");
+    run_against(&workspace, &job, &sandbox.base_url, &[]).expect_code(3);
+    let text = std::fs::read_to_string(workspace.out().join("keys.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    // The unit and ZIP Code of row 2 were sent although row 1 has neither key.
+    assert_eq!(rows[1]["address2"], "APT 4B");
+    assert_eq!(rows[1]["zip"], "62701");
+    assert_ne!(rows[1]["usps_status"], "ambiguous", "{}", rows[1]);
+    assert_eq!(rows[2]["usps_status"], "invalid_input", "{}", rows[2]);
+    assert_eq!(rows[2]["usps_error_code"], "duplicate_key", "{}", rows[2]);
+}
+
+#[test]
+fn quiet_run_prints_nothing() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write(
+        "in.csv",
+        "id,street,city,state,zip\n1,742 Evergreen Ter,Springfield,IL,62704\n2,1 Main St,Springfield,XX,62704\n",
+    );
+    let job = workspace.job("quiet", "address", &input, "quota = \"unlimited\"");
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(3);
+    assert_eq!(run.stderr(), "");
+    assert_eq!(run.stdout(), "");
+}
+
+#[test]
+fn invalid_base_url_is_a_job_error() {
+    let workspace = Workspace::new();
+    let input = workspace.write("in.csv", sample_rows(1));
+    let job = workspace.job("url", "address", &input, "");
+    for url in ["notaurl", "ftp://127.0.0.1:1", "http://user:pw@127.0.0.1:1"] {
+        let run = workspace.run(&["run", job.to_str().unwrap(), "--base-url", url]);
+        run.expect_code(1);
+        assert!(
+            run.stderr().contains("invalid base_url"),
+            "{url}: {}",
+            run.stderr()
+        );
+        assert!(!run.stderr().contains("pw@"), "{}", run.stderr());
+    }
+}
+
+#[test]
+fn early_sigterm_stops_cleanly() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(usps_batch::sandbox::SandboxConfig {
+        latency: Duration::from_millis(200),
+        ..sandbox_config("unlimited")
+    });
+    let input = workspace.write("in.csv", sample_rows(40));
+    let job = workspace.job(
+        "term",
+        "address",
+        &input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut child = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    // Soon after start, before the first row is likely to be done.
+    std::thread::sleep(Duration::from_millis(100));
+    let signal = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(signal.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(75), "a stopped run is resumable");
+    assert_eq!(workspace.csv("term.csv").len(), 40);
+}
