@@ -178,19 +178,13 @@ fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
 /// Builds the outcome of a 2xx answer that parses but lacks a field every answer of its API
 /// carries, such as `{}`. It is retryable and never cached, like an unparsable answer.
 fn incomplete_answer(answer: &Answer, missing: &str) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "invalid_response".into(),
-            usps_code: None,
-            field: None,
-            message: format!(
-                "the response does not match the USPS spec: it has no {missing}; run again later, and check base_url if it persists"
-            ),
-            retryable: true,
-            http_status: Some(answer.status),
-            raw: Some(answer.body.clone()),
-        },
+    RowOutcome::retry_later(
+        "invalid_response",
+        format!(
+            "the response does not match the USPS spec: it has no {missing}; run again later, and check base_url if it persists"
+        ),
+        Some(answer.status),
+        Some(answer.body.clone()),
     )
 }
 

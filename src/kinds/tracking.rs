@@ -8,7 +8,10 @@
 
 use serde_json::Value;
 
-use super::{generic_error, unreadable_answer, BatchAnswer, Batching, Kind, Prepared};
+use super::{
+    generic_error, has_text, incomplete_answer, unreadable_answer, BatchAnswer, Batching, Kind,
+    Prepared,
+};
 use super::{RowError, RowOutcome, RowStatus};
 use crate::checks::{self, RowIssue};
 use crate::client::{Answer, ApiRequest, Method};
@@ -85,6 +88,10 @@ impl Kind for TrackingKind {
             serde_json::from_value::<TrackingDetail>(detail)
         });
         match parsed {
+            // Every tracking detail has a status or at least one event; `{}` is not from USPS.
+            Ok(detail) if !has_text(&detail.status) && detail.tracking_events.is_empty() => {
+                incomplete_answer(answer, "status or tracking events")
+            }
             Ok(detail) => found(request, &detail),
             Err(error) => unreadable_answer(answer, &error),
         }
@@ -396,6 +403,19 @@ mod tests {
         assert_eq!(error.code, "not_yet_trackable");
         assert!(error.retryable);
         assert_eq!(error.usps_code.as_deref(), Some("150002"));
+    }
+
+    #[test]
+    fn empty_detail_is_retryable() {
+        let answer = Answer {
+            status: 200,
+            body: "{}".into(),
+        };
+        let outcome = TrackingKind.interpret(&row_request("A"), &answer);
+        assert_eq!(outcome.status, RowStatus::Error);
+        let error = outcome.error.unwrap();
+        assert_eq!(error.code, "invalid_response");
+        assert!(error.retryable);
     }
 
     #[test]
