@@ -61,6 +61,17 @@ fn sample_job_covers_every_row() {
         "every failed row is in the error report once"
     );
 
+    // The report names the column and value behind a local check and an API error.
+    let errors_by_id = by_id(&errors);
+    let bad_state = &errors_by_id["A0072"];
+    assert_eq!(bad_state["field"], "state");
+    assert_eq!(bad_state["column"], "state");
+    assert_eq!(bad_state["value"], "XX");
+    let unknown_zip = &errors_by_id["A0078"];
+    assert_eq!(unknown_zip["field"], "ZIPCode");
+    assert_eq!(unknown_zip["column"], "zip");
+    assert_eq!(unknown_zip["value"], "22121");
+
     let summary = workspace.summary("address-cleanse");
     assert_eq!(summary["rows"], input.len() as u64);
     let by_status: u64 = summary["by_status"]

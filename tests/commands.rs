@@ -82,6 +82,29 @@ fn status_lists_jobs_and_quota() {
     assert_eq!(used["calls"], 257);
     assert_eq!(used["token_calls"], 1);
     assert!(used["next_free_slot"].is_string());
+    assert_eq!(job["rows_by_state"]["done"], 205);
+    assert_eq!(job["rows_by_state"]["failed"], 59);
+    let started = job["last_run"]["started_at"].as_str().unwrap();
+    assert!(
+        started.parse::<jiff::Timestamp>().is_ok(),
+        "RFC 3339: {started}"
+    );
+
+    // With the job file the quota is known (600/m), and 257 calls leave room now.
+    let job_file = repo().join("jobs/address-cleanse.toml");
+    let run = workspace.run(&[
+        "status",
+        job_file.to_str().unwrap(),
+        "--state",
+        &state,
+        "--json",
+    ]);
+    run.expect_code(0);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout()).expect("status JSON");
+    assert!(
+        status["quota_used"][0]["next_free_slot"].is_null(),
+        "{status}"
+    );
 
     let text = workspace.run(&["status", "--state", &state]);
     assert!(

@@ -292,27 +292,43 @@ fn long_field_without_newline() {
 }
 
 #[test]
-fn huge_unterminated_record_stops_reading() {
-    let mut bytes = b"id,street\n1,\"never closed\n".to_vec();
+fn huge_unterminated_record_ends_reading() {
+    let mut bytes = b"id,street\n0,1 ELM ST\n1,\"never closed\n".to_vec();
     while bytes.len() < (1 << 20) + 10_000 {
         bytes.extend_from_slice(b"2,9 OAK ST\n");
     }
     let file = temp_file(".csv", &bytes);
     let mut reader = open(file.path(), Format::Csv, Encoding::Utf8);
-    let error = reader.next_record().unwrap().unwrap_err();
-    assert!(matches!(
-        error,
-        ManifestError::RecordTooLarge {
-            row: 1,
-            line: 2,
-            ..
-        }
-    ));
+    let first = reader.next_record().unwrap().unwrap();
+    assert!(first.problem.is_none());
+
+    // The oversized record becomes one error row that names where reading ended.
+    let last = reader.next_record().unwrap().unwrap();
+    assert_eq!((last.row, last.line), (2, 3));
+    let problem = last.problem.expect("a problem");
+    assert_eq!(problem.code, "unterminated_quote");
     assert!(
-        error.to_string().contains("a quote that never closes"),
-        "{error}"
+        problem.message.contains("no rows after line 3 were read"),
+        "{}",
+        problem.message
     );
     assert!(reader.next_record().is_none());
+}
+
+#[test]
+fn huge_jsonl_line_is_one_row() {
+    let mut bytes = b"{\"id\": 1}\n{\"id\": 2, \"notes\": \"".to_vec();
+    bytes.resize(bytes.len() + (1 << 20) + 10, b'x');
+    bytes.extend_from_slice(b"\"}\n{\"id\": 3}\n");
+    let file = temp_file(".jsonl", &bytes);
+    let records = read_all(file.path(), Format::Jsonl, Encoding::Utf8);
+    assert_eq!(records.len(), 3);
+    assert!(records[0].problem.is_none());
+    let problem = records[1].problem.as_ref().expect("a problem");
+    assert_eq!(problem.code, "record_too_large");
+    assert!(problem.message.contains("line 2"), "{}", problem.message);
+    assert_eq!((records[2].row, records[2].line), (3, 3));
+    assert!(records[2].problem.is_none());
 }
 
 #[test]

@@ -260,3 +260,95 @@ fn early_sigterm_stops_cleanly() {
     assert_eq!(status.code(), Some(75), "a stopped run is resumable");
     assert_eq!(workspace.csv("term.csv").len(), 40);
 }
+
+#[test]
+fn two_inputs_share_output_lock() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(usps_batch::sandbox::SandboxConfig {
+        latency: Duration::from_millis(100),
+        ..sandbox_config("unlimited")
+    });
+    let first_input = workspace.write("a.csv", sample_rows(30));
+    let second_input = workspace.write("b.csv", sample_rows(3));
+    let job = workspace.job(
+        "shared",
+        "address",
+        &first_input,
+        "quota = \"unlimited\"\nconcurrency = 1",
+    );
+    let args = [
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+        "--quiet",
+    ];
+    let mut first = command_in(workspace.dir.path(), &args)
+        .spawn()
+        .expect("spawn");
+    while !sandbox
+        .stats()
+        .requests
+        .contains_key("/addresses/v3/address")
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut second_args = args.to_vec();
+    second_args.extend_from_slice(&["--input", second_input.to_str().unwrap()]);
+    let second = workspace.run(&second_args);
+    second.expect_code(1);
+    assert!(
+        second
+            .stderr()
+            .contains("another run is writing the outputs"),
+        "{}",
+        second.stderr()
+    );
+
+    let status = first.wait().expect("wait");
+    assert!(matches!(status.code(), Some(0 | 3)), "{status}");
+    assert_eq!(workspace.csv("shared.csv").len(), 30);
+}
+
+#[test]
+fn failed_output_write_closes_run() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let input = workspace.write("in.csv", sample_rows(2));
+    let job = workspace.job("blocked", "address", &input, "quota = \"unlimited\"");
+    // A folder where the output file belongs makes the output write fail after the calls.
+    std::fs::create_dir_all(workspace.out().join("blocked.csv")).unwrap();
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("blocked.csv"), "{}", run.stderr());
+
+    let state = workspace.state().display().to_string();
+    let status = workspace.run(&["status", "--state", &state, "--json"]);
+    status.expect_code(0);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout()).unwrap();
+    let last_run = &status["jobs"][0]["last_run"];
+    assert_eq!(last_run["exit_code"], 1, "{last_run}");
+    assert_eq!(last_run["api_calls"], 2, "{last_run}");
+}
+
+#[test]
+fn plan_and_run_reject_truncated_input() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let rows = sample_rows(3);
+    let input = workspace.write("in.csv", &rows);
+    let job = workspace.job("cut", "address", &input, "quota = \"unlimited\"");
+    let first = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    assert!(matches!(first.code(), 0 | 3), "{}", first.stderr());
+
+    let shorter: Vec<&str> = rows.lines().take(3).collect();
+    workspace.write("in.csv", shorter.join("\n") + "\n");
+    let plan = workspace.run(&["plan", job.to_str().unwrap()]);
+    plan.expect_code(1);
+    assert!(plan.stderr().contains("shorter"), "{}", plan.stderr());
+    let run = run_against(&workspace, &job, &sandbox.base_url, &[]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("shorter"), "{}", run.stderr());
+    assert!(run.stderr().contains("--fresh"), "{}", run.stderr());
+}

@@ -14,7 +14,7 @@ use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::scheduler::limiter::SHARED_POOL;
-use crate::scheduler::run::{job_id, server_key};
+use crate::scheduler::run::{compare_with_last_run, job_id, server_key};
 use crate::scheduler::scan::{scan, ScanInput, ScanItem};
 use crate::scheduler::Counters;
 use crate::state::{credential_hash, ledger, now_millis, CacheLookup, Store};
@@ -99,6 +99,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     // Opening the store creates the state file if needed, so the scan's reader can open it.
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
+    // A rewritten input or changed settings stop `run` before any call, and so stop the plan.
+    compare_with_last_run(&store, config, &job_id, false).await?;
     let counters = Arc::new(Counters::default());
     let env = server_key(config);
     let input = ScanInput {

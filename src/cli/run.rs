@@ -35,9 +35,9 @@ pub struct RunArgs {
     /// Call quota as a count per period: 60/h, 1000/d, 20/5s, or unlimited.
     #[arg(long, value_name = "N/PERIOD", value_parser = parse_quota)]
     pub quota: Option<Quota>,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
+    /// Requests in flight at once, from 1 to 64.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
     /// Maximum wait for a free quota slot before the run stops with exit code 75, such as
     /// 15m or 2h; 0 never waits.
     #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
@@ -82,7 +82,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         env: args.env,
         base_url: args.base_url,
         quota: args.quota,
-        concurrency: args.concurrency,
+        concurrency: args.concurrency.map(usize::from),
         max_wait: args.max_wait,
     };
     let config = JobConfig::load(&args.job_file, &overrides)?;

@@ -1,5 +1,6 @@
 //! `usps-batch status`: jobs of a state file, their rows by state, and the quota used.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -8,7 +9,7 @@ use serde::Serialize;
 use crate::cli::logging::{self, LogFormat};
 use crate::exit::Exit;
 use crate::job::{default_state_path, JobConfig, Overrides};
-use crate::output::time::describe_millis;
+use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::scheduler::run::job_id;
 use crate::state::{jobs, ledger, now_millis, open_reader, rows};
 
@@ -35,14 +36,17 @@ struct JobStatus {
     kind: String,
     input: String,
     input_rows: Option<u64>,
-    rows_by_state: Vec<(String, u64)>,
+    rows_by_state: BTreeMap<String, u64>,
     last_run: Option<LastRun>,
 }
 
 #[derive(Debug, Serialize)]
 struct LastRun {
     run_id: i64,
+    /// RFC 3339, as in `plan --json`.
     started_at: String,
+    #[serde(skip)]
+    started_at_ms: i64,
     exit_code: Option<i32>,
     api_calls: Option<u64>,
     message: Option<String>,
@@ -54,8 +58,11 @@ struct QuotaUse {
     pool: String,
     calls: u64,
     token_calls: u64,
-    /// When the oldest call of the window leaves it, freeing a slot.
+    /// When the next call may be sent, in RFC 3339: `None` when the window has room now. Without
+    /// a job file the quota is unknown, and this is when the oldest call leaves the window.
     next_free_slot: Option<String>,
+    #[serde(skip)]
+    next_free_slot_ms: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,7 +75,11 @@ struct Status {
 
 pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     logging::init(LogFormat::Text, 0, false);
+    if args.window.is_some_and(|window| window.is_zero()) {
+        anyhow::bail!("invalid --window 0: give a period such as 1h or 1d");
+    }
     let mut window = args.window.unwrap_or(std::time::Duration::from_secs(3600));
+    let mut limit = None;
     let (state, only_job) = match &args.job_file {
         Some(job_file) => {
             let overrides = Overrides {
@@ -76,8 +87,9 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 ..Overrides::default()
             };
             let config = JobConfig::load(job_file, &overrides)?;
-            if let (None, Some(limit)) = (args.window, config.quota.limit) {
-                window = limit.period;
+            if let (None, Some(quota)) = (args.window, config.quota.limit) {
+                window = quota.period;
+                limit = Some(u64::from(quota.calls));
             }
             let id = job_id(&config);
             (config.state, Some(id))
@@ -101,13 +113,16 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
         }
         let last_run = jobs::last_run(&connection, &job.job_id)?.map(|run| LastRun {
             run_id: run.run_id,
-            started_at: describe_millis(run.started_at),
+            started_at: rfc3339_millis(run.started_at),
+            started_at_ms: run.started_at,
             exit_code: run.exit_code,
             api_calls: run.api_calls,
             message: run.message,
         });
         job_statuses.push(JobStatus {
-            rows_by_state: rows::count_by_state(&connection, &job.job_id)?,
+            rows_by_state: rows::count_by_state(&connection, &job.job_id)?
+                .into_iter()
+                .collect(),
             input_rows: jobs::input_rows(&connection, &job.job_id)?,
             job_id: job.job_id,
             name: job.name,
@@ -122,14 +137,18 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<Exit> {
         ledger::credentials_in_window(&connection, now - window_ms)?
     {
         let used = ledger::window_use(&connection, &credential, &pool, window_ms, now)?;
+        let has_room = limit.is_some_and(|limit| calls + token_calls < limit);
+        let next_free_slot_ms = used
+            .oldest_at
+            .filter(|_| !has_room)
+            .map(|oldest| oldest + window_ms);
         quota_used.push(QuotaUse {
             credential,
             pool,
             calls,
             token_calls,
-            next_free_slot: used
-                .oldest_at
-                .map(|oldest| describe_millis(oldest + window_ms)),
+            next_free_slot: next_free_slot_ms.map(rfc3339_millis),
+            next_free_slot_ms,
         });
     }
 
@@ -180,7 +199,7 @@ fn print_status(status: &Status) {
             println!(
                 "  last run {}: started {}, exit {exit}, {} API calls",
                 run.run_id,
-                run.started_at,
+                describe_millis(run.started_at_ms),
                 run.api_calls.unwrap_or(0)
             );
         }
@@ -196,7 +215,9 @@ fn print_status(status: &Status) {
             used.pool,
             used.calls,
             used.token_calls,
-            used.next_free_slot.as_deref().unwrap_or("now")
+            used.next_free_slot_ms
+                .map(describe_millis)
+                .unwrap_or_else(|| "now".into())
         );
     }
 }

@@ -320,15 +320,21 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .to_str()
         .ok()?
         .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(
-        date.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let date = httpdate::parse_http_date(value).ok()?;
+            date.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+        }
+    };
+    // USPS windows are an hour or a day; a longer wait is a broken header, and would put
+    // the free time past what the summary can print.
+    Some(wait.min(MAX_RETRY_AFTER))
 }
+
+/// Longest `Retry-After` taken as given.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 /// Describes a reqwest error without its URL's query, which may hold address data.
 pub fn describe_transport_error(error: &reqwest::Error) -> String {
@@ -365,6 +371,9 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(30)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("999999999999"));
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
         let later = SystemTime::now() + Duration::from_secs(120);
         headers.insert(
             RETRY_AFTER,

@@ -231,20 +231,8 @@ fn interpret_error(request: &ApiRequest, answer: &Answer) -> RowOutcome {
         generic_error(answer, RowStatus::NotFound, not_found_code)
     } else {
         // Schema validation: the request itself broke a rule of the spec.
-        let mut outcome = generic_error(answer, RowStatus::InvalidInput, "invalid_request");
-        if let Some(row_error) = outcome.error.as_mut() {
-            row_error.field = parameter_of(&answer.body);
-        }
-        outcome
+        generic_error(answer, RowStatus::InvalidInput, "invalid_request")
     }
-}
-
-/// Returns the parameter that a 400 names in `errors[0].source.parameter`, if any.
-fn parameter_of(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    value["error"]["errors"][0]["source"]["parameter"]
-        .as_str()
-        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -156,13 +156,25 @@ fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
         RowError {
             code: code.to_string(),
             usps_code: Some(error.code),
-            field: None,
+            field: parameter_of(&answer.body),
             message: error.message,
             retryable: false,
             http_status: Some(answer.status),
             raw: Some(answer.body.clone()),
         },
     )
+}
+
+/// Returns the request parameter or body field that an error names in
+/// `errors[0].source.parameter` or `errors[0].source.pointer`, if any.
+fn parameter_of(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let source = &value["error"]["errors"][0]["source"];
+    source["parameter"]
+        .as_str()
+        .or_else(|| source["pointer"].as_str())
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
 }
 
 /// Builds the outcome of a 2xx answer whose body does not parse.

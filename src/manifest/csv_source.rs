@@ -28,6 +28,9 @@ pub(super) struct CsvSource {
     record: csv::ByteRecord,
     headers: Vec<String>,
     rows: u64,
+    /// Set after a record outgrew the size limit: the csv crate cannot find where the next
+    /// record starts, so reading ends there.
+    ended: bool,
 }
 
 impl CsvSource {
@@ -47,6 +50,7 @@ impl CsvSource {
             record: csv::ByteRecord::new(),
             headers: Vec::new(),
             rows: 0,
+            ended: false,
         };
         source.read_headers()?;
         Ok(source)
@@ -116,10 +120,42 @@ impl CsvSource {
     }
 
     pub(super) fn next_record(&mut self) -> Option<Result<Record, ManifestError>> {
+        if self.ended {
+            return None;
+        }
         match self.read_raw_record() {
             Ok(true) => Some(Ok(self.build_record())),
             Ok(false) => None,
+            Err(ManifestError::RecordTooLarge { line, .. }) => {
+                Some(Ok(self.oversized_record(line)))
+            }
             Err(error) => Some(Err(error)),
+        }
+    }
+
+    /// Returns the last record of the file: one that outgrew [`MAX_RECORD_BYTES`] from `line`
+    /// on. Almost always a quote that never closes has joined the rest of the file into one
+    /// field, so the rows after it are reported with it instead of being lost without a word.
+    fn oversized_record(&mut self, line: u64) -> Record {
+        self.ended = true;
+        self.rows += 1;
+        let copy = self.reader.get_ref();
+        let byte = copy.record_start;
+        let content = copy.slice(byte, byte + MAX_RECORD_BYTES as u64);
+        Record {
+            row: self.rows,
+            line,
+            byte,
+            content_hash: content_hash(content),
+            fields: Fields::Csv(vec![String::new(); self.headers.len()]),
+            problem: Some(RecordProblem::new(
+                "unterminated_quote",
+                format!(
+                    "the row starting on line {line} is larger than {MAX_RECORD_BYTES} bytes, \
+                     so a quote that never closes probably joined the rest of the file into \
+                     one field; no rows after line {line} were read. Fix the quoting and rerun"
+                ),
+            )),
         }
     }
 

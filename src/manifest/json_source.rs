@@ -536,12 +536,34 @@ impl JsonLinesSource {
             self.line += 1;
             self.byte += count as u64;
             if count as u64 == limit && !self.line_buffer.ends_with(b"\n") {
-                return Err(ManifestError::RecordTooLarge {
-                    path: self.path.clone(),
-                    row: self.rows + 1,
+                // Each line is a record of its own, so the rest of this one is skipped
+                // without keeping it, and the line becomes one error row.
+                let skipped =
+                    self.reader
+                        .skip_until(b'\n')
+                        .map_err(|source| ManifestError::Read {
+                            path: self.path.clone(),
+                            line: self.line,
+                            source,
+                        })?;
+                self.byte += skipped as u64;
+                self.rows += 1;
+                return Ok(Some(Record {
+                    row: self.rows,
                     line: self.line,
-                    limit: MAX_RECORD_BYTES,
-                });
+                    byte: line_start,
+                    content_hash: content_hash(&self.line_buffer),
+                    fields: Fields::Json(Map::new()),
+                    problem: Some(RecordProblem::new(
+                        "record_too_large",
+                        format!(
+                            "line {} is {} bytes long, more than the {MAX_RECORD_BYTES} bytes a \
+                             record may have; shorten it or split it into several rows",
+                            self.line,
+                            count + skipped
+                        ),
+                    )),
+                }));
             }
 
             let mut content = self.line_buffer.as_slice();

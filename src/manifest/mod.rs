@@ -34,8 +34,10 @@ use json_source::{JsonArraySource, JsonLinesSource};
 /// a field past this size is nearly always a quoting fault that swallowed the lines after it.
 pub const MAX_FIELD_BYTES: usize = 4096;
 
-/// Maximum size in bytes of one record. The reader stops with
-/// [`ManifestError::RecordTooLarge`] past it, which bounds memory when a quote never closes.
+/// Maximum size in bytes of one record, which bounds memory when a quote never closes. A CSV
+/// record past it becomes the file's last record, with an `unterminated_quote` problem, and
+/// a JSON Lines record a `record_too_large` row. A JSON array element past it ends the read
+/// with [`ManifestError::RecordTooLarge`].
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// Layout of a manifest file.
@@ -123,8 +125,8 @@ pub enum Fields {
 /// Reason a record could not be read cleanly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordProblem {
-    /// One of `wrong_field_count`, `invalid_utf8`, `unterminated_quote`, `field_too_long` or
-    /// `invalid_json`.
+    /// One of `wrong_field_count`, `invalid_utf8`, `unterminated_quote`, `field_too_long`,
+    /// `record_too_large`, `invalid_json` or `duplicate_key`.
     pub code: &'static str,
     /// Description of the fault, its place and its fix.
     pub message: String,
@@ -152,8 +154,8 @@ enum Source {
 }
 
 impl ManifestReader {
-    /// Opens `path` and reads its header: the header row of a CSV file, or the keys of the
-    /// first JSON object.
+    /// Opens `path` and reads its header: the header row of a CSV file, or the keys of all
+    /// JSON objects, which takes one pass over a JSON file.
     pub fn open(
         path: &Path,
         format: Format,
@@ -186,10 +188,8 @@ impl ManifestReader {
     }
 
     /// Column names. For CSV, the header row with the byte order mark removed and each name
-    /// trimmed; empty names stay empty. For JSON and JSON Lines, the keys of the first record
-    /// that is an object, in file order. A key that first appears in a later record is not
-    /// listed, because listing it would need a pass over the whole file. Such keys are still
-    /// in that record's [`Fields::Json`].
+    /// trimmed; empty names stay empty. For JSON and JSON Lines, the keys of every object, in
+    /// the order they first appear.
     pub fn headers(&self) -> &[String] {
         &self.headers
     }
@@ -203,8 +203,8 @@ impl ManifestReader {
     }
 
     /// Reads the next record. Returns `Err` only when the file cannot be read further: an
-    /// I/O failure, a record over [`MAX_RECORD_BYTES`], or broken JSON array syntax. After an
-    /// `Err` it returns `None`.
+    /// I/O failure, a JSON array element over [`MAX_RECORD_BYTES`], or broken JSON array
+    /// syntax. After an `Err` it returns `None`.
     pub fn next_record(&mut self) -> Option<Result<Record, ManifestError>> {
         if self.finished {
             return None;

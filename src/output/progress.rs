@@ -156,10 +156,11 @@ pub struct StderrAboveBar;
 
 impl Write for StderrAboveBar {
     fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let line = one_line(buffer);
         let bar = ACTIVE_BAR.lock().ok().and_then(|active| active.clone());
         match bar {
-            Some(bar) => bar.suspend(|| std::io::stderr().write_all(buffer))?,
-            None => std::io::stderr().write_all(buffer)?,
+            Some(bar) => bar.suspend(|| std::io::stderr().write_all(&line))?,
+            None => std::io::stderr().write_all(&line)?,
         }
         Ok(buffer.len())
     }
@@ -167,6 +168,28 @@ impl Write for StderrAboveBar {
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
     }
+}
+
+/// Escapes the line breaks inside one formatted log event, keeping the final one. Messages
+/// quote manifest values, and a value with a line break would otherwise print a second line
+/// that reads as a log event of its own. The fmt layer writes each event in one call.
+fn one_line(event: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let body = event.strip_suffix(b"\n").unwrap_or(event);
+    if !body.iter().any(|&byte| byte == b'\n' || byte == b'\r') {
+        return std::borrow::Cow::Borrowed(event);
+    }
+    let mut escaped = Vec::with_capacity(event.len() + 8);
+    for &byte in body {
+        match byte {
+            b'\n' => escaped.extend_from_slice(b"\\n"),
+            b'\r' => escaped.extend_from_slice(b"\\r"),
+            other => escaped.push(other),
+        }
+    }
+    if body.len() < event.len() {
+        escaped.push(b'\n');
+    }
+    std::borrow::Cow::Owned(escaped)
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrAboveBar {
@@ -180,6 +203,17 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrAboveBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_event_stays_one_line() {
+        let forged = b"INFO row 3: state \"X\n2026-12-04 ERROR forged\" is invalid\n";
+        assert_eq!(
+            one_line(forged).as_ref(),
+            b"INFO row 3: state \"X\\n2026-12-04 ERROR forged\" is invalid\n"
+        );
+        let plain = b"INFO started\n";
+        assert!(matches!(one_line(plain), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn eta_formats() {

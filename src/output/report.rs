@@ -79,6 +79,8 @@ pub const ERROR_COLUMNS: &[&str] = &[
     "line",
     "id",
     "field",
+    "column",
+    "value",
     "code",
     "usps_code",
     "http_status",
@@ -162,7 +164,18 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
                 http_status: None,
                 raw: None,
             });
-            write_error_row(&mut errors, &record, id.as_deref(), &row_error)
+            let (column, value) = column_and_value(
+                &columns,
+                reader.headers(),
+                &record,
+                row_error.field.as_deref(),
+            );
+            let place = ErrorPlace {
+                id: id.as_deref(),
+                column: column.unwrap_or(""),
+                value: value.as_deref().unwrap_or(""),
+            };
+            write_error_row(&mut errors, &record, &place, &row_error)
                 .map_err(|error| fail(&files.errors, error.to_string()))?;
             counts.error_rows += 1;
         }
@@ -209,10 +222,49 @@ fn deferred_outcome((code, message): (&str, &str)) -> RowOutcome {
     }
 }
 
+/// Where an error row points in the input: the row's id, and the column and value that the
+/// error concerns, empty when unknown.
+struct ErrorPlace<'a> {
+    id: Option<&'a str>,
+    column: &'a str,
+    value: &'a str,
+}
+
+/// Returns the manifest column that an error's `field` names, and the row's value in it.
+/// `field` is a column name (local checks), an API field that the job maps (`ZIPCode`), or a
+/// JSON pointer into the request body (`/packageDescription/weight`), whose last part is
+/// taken as the API field.
+fn column_and_value<'a>(
+    columns: &'a ColumnMap,
+    headers: &'a [String],
+    record: &'a Record,
+    field: Option<&str>,
+) -> (Option<&'a str>, Option<Cow<'a, str>>) {
+    let Some(field) = field.filter(|field| !field.is_empty()) else {
+        return (None, None);
+    };
+    let api_field = field.rsplit(['/', '.']).next().unwrap_or(field);
+    if let Some(column) = columns.column_name(api_field) {
+        return (Some(column), columns.value(api_field, record));
+    }
+    let Some(index) = headers.iter().position(|header| header == field) else {
+        return (None, None);
+    };
+    let column = headers[index].as_str();
+    let value = match &record.fields {
+        Fields::Csv(values) => values.get(index).map(|value| Cow::Borrowed(value.as_str())),
+        Fields::Json(map) => map.get(column).map(|value| match value {
+            serde_json::Value::String(text) => Cow::Borrowed(text.as_str()),
+            other => Cow::Owned(other.to_string()),
+        }),
+    };
+    (Some(column), value)
+}
+
 fn write_error_row(
     errors: &mut csv::Writer<AtomicFile>,
     record: &Record,
-    id: Option<&str>,
+    place: &ErrorPlace<'_>,
     error: &RowError,
 ) -> csv::Result<()> {
     let row = record.row.to_string();
@@ -224,8 +276,10 @@ fn write_error_row(
     let fields = [
         row.as_str(),
         line.as_str(),
-        id.unwrap_or(""),
+        place.id.unwrap_or(""),
         error.field.as_deref().unwrap_or(""),
+        place.column,
+        place.value,
         error.code.as_str(),
         error.usps_code.as_deref().unwrap_or(""),
         status.as_str(),

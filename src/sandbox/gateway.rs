@@ -259,7 +259,10 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
     let now = Instant::now();
     if let Err(wait) = shared.quotas.try_acquire(&request.client_id, now) {
         let seconds = retry_after_seconds(wait);
-        info!(client_id = %request.client_id, retry_after = seconds, "token request over quota; responded 429");
+        info!(
+            retry_after = seconds,
+            "token request over quota; responded 429"
+        );
         let body = OAuthError {
             error: "invalid_request".to_string(),
             error_description: Some(QUOTA_MESSAGE.to_string()),
@@ -281,7 +284,7 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
         .tokens
         .issue(&request.client_id, config.token_ttl, now);
     shared.stats.record_token_issued();
-    debug!(client_id = %request.client_id, expires_in = token.expires_in, "issued an access token");
+    debug!(expires_in = token.expires_in, "issued an access token");
     (StatusCode::OK, Json(token)).into_response()
 }
 
@@ -333,7 +336,7 @@ async fn serve_api(
         RequestIdentity::new(endpoint.method(), path, &identity_pairs, &client_id)
     });
     if identity.is_some_and(|identity| shared.stats.check_repeat(identity)) {
-        debug!(path, client_id = %client_id, "repeated request");
+        debug!(path, "repeated request");
     }
 
     let ending = match authenticated {
@@ -342,7 +345,7 @@ async fn serve_api(
             Ending::Respond(error.into_response(API_VERSION))
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
-            Err(wait) => Ending::Respond(rate_limited(state, &client_id, path, wait)),
+            Err(wait) => Ending::Respond(rate_limited(state, path, wait)),
             Ok(()) => run_with_faults(state, endpoint, &pairs, body).await,
         },
     };
@@ -351,7 +354,7 @@ async fn serve_api(
     match ending {
         Ending::Respond(response) => {
             let status = response.status().as_u16();
-            debug!(path, status, client_id = %client_id, "responded");
+            debug!(path, status, "responded");
             shared.stats.record_response(status, identity);
             response
         }
@@ -380,10 +383,10 @@ fn decode_query(raw_query: Option<&str>) -> Result<Vec<(String, String)>, Reject
     })
 }
 
-fn rate_limited(state: &SandboxState, client_id: &str, path: &str, wait: Duration) -> Response {
+fn rate_limited(state: &SandboxState, path: &str, wait: Duration) -> Response {
     let seconds = retry_after_seconds(wait);
     let quota = state.shared.config.quota;
-    info!(client_id, path, retry_after = seconds, %quota, "quota spent; responded 429");
+    info!(path, retry_after = seconds, %quota, "quota spent; responded 429");
     let detail = ErrorDetail {
         title: Some("Too Many Requests.".to_string()),
         detail: Some(format!(

@@ -21,7 +21,7 @@ use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::scheduler::dispatch::Dispatcher;
-use crate::scheduler::fingerprint::fingerprint;
+use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
 use crate::scheduler::signals;
@@ -78,20 +78,44 @@ fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
     let mut name = config.state.as_os_str().to_owned();
     name.push(format!(".{job_id}.lock"));
     let path = std::path::PathBuf::from(name);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot create lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+    lock_file(&path, || {
+        format!(
             "job {:?} is already running on state file {} (lock {} is held); wait for that run to end",
             config.name,
             config.state.display(),
             path.display()
-        ),
+        )
+    })
+}
+
+/// Takes the lock of the job's output files. Runs of one job file on two inputs are two jobs
+/// in the state file, but they write the same output files.
+fn lock_outputs(config: &JobConfig) -> anyhow::Result<std::fs::File> {
+    let path = config.output_dir.join(format!(".{}.lock", config.name));
+    lock_file(&path, || {
+        format!(
+            "another run is writing the outputs of job {:?} in {} (lock {} is held); wait for it to end, or give this run another --output-dir",
+            config.name,
+            config.output_dir.display(),
+            path.display()
+        )
+    })
+}
+
+/// Creates `path` and locks it, or fails with `busy()` while another process holds it.
+fn lock_file(
+    path: &std::path::Path,
+    busy: impl FnOnce() -> String,
+) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot create lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::Error::msg(busy())),
         Err(std::fs::TryLockError::Error(error)) => {
             Err(error).with_context(|| format!("cannot lock {}", path.display()))
         }
@@ -213,6 +237,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
     let _job_lock = lock_job(config, &job_id)?;
+    let _output_lock = lock_outputs(config)?;
     let rescan_from_byte =
         check_input(&store, config, &job_id, kind.as_ref(), options.fresh).await?;
     let run_id = {
@@ -336,9 +361,19 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             files: files.clone(),
             deferred: (deferred_code.to_string(), deferred_message.clone()),
         };
-        tokio::task::spawn_blocking(move || report_input.write())
+        let written = tokio::task::spawn_blocking(move || report_input.write())
             .await
-            .context("writing the outputs failed")??
+            .context("writing the outputs failed")
+            .and_then(|written| written);
+        match written {
+            Ok(counts) => counts,
+            Err(error) => {
+                // The run record must not stay open: status would show it as still running.
+                let message = format!("{error:#}");
+                finish_run(&store, run_id, Exit::Fatal, &counters, &message).await;
+                return Err(error);
+            }
+        }
     };
 
     let failed_rows = counts.error_rows;
@@ -456,8 +491,6 @@ impl ReportInputOwned {
     }
 }
 
-/// Compares the input with the one the job last scanned (see `fingerprint`), and returns
-/// the length of the complete lines that the last run saw.
 /// Reads the job file again and returns the digest of its request settings in the job's
 /// environment.
 fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
@@ -467,13 +500,24 @@ fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
         .with_context(|| format!("invalid job file {}", config.job_file.display()))
 }
 
-async fn check_input(
+/// What [`compare_with_last_run`] found.
+pub struct InputCheck {
+    /// Bytes of the input that the last scan read, when the rows may be resumed.
+    prefix: Option<u64>,
+    whole: Fingerprint,
+    settings: [u8; 16],
+}
+
+/// Compares the input and the job's settings with those of the job's last run, and fails
+/// with what to do when finished rows would no longer match them: the file was rewritten
+/// rather than appended to, or a setting that changes requests was changed. `plan` runs the
+/// same comparison, so that it predicts what `run` does.
+pub async fn compare_with_last_run(
     store: &Store,
     config: &JobConfig,
     job_id: &str,
-    kind: &dyn Kind,
     fresh: bool,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<InputCheck> {
     let recorded = {
         let job_id = job_id.to_string();
         store
@@ -505,6 +549,14 @@ async fn check_input(
     }
 
     if let (Some(job), Some(length)) = (&recorded, prefix) {
+        if whole.length < length {
+            anyhow::bail!(
+                "{} is shorter than at the last run of job {:?} ({} bytes, was {length}), so rows were removed or rewritten, not only appended. Run again with --fresh to start over, or restore the file to resume",
+                config.input.display(),
+                config.name,
+                whole.length
+            );
+        }
         let unchanged = head
             .as_ref()
             .is_some_and(|head| Some(&head.hash) == job.input_hash.as_ref());
@@ -522,12 +574,36 @@ async fn check_input(
             );
         }
     }
+    Ok(InputCheck {
+        prefix,
+        whole,
+        settings,
+    })
+}
 
+/// Runs [`compare_with_last_run`] and records the input and settings of this run, after
+/// deleting the job's checkpoints for `--fresh`. Returns the byte offset from which rows
+/// must be scanned again (see `fingerprint`).
+async fn check_input(
+    store: &Store,
+    config: &JobConfig,
+    job_id: &str,
+    kind: &dyn Kind,
+    fresh: bool,
+) -> anyhow::Result<u64> {
+    let InputCheck {
+        prefix,
+        whole,
+        settings,
+    } = compare_with_last_run(store, config, job_id, fresh).await?;
     let record = jobs::JobRecord {
         job_id: job_id.to_string(),
         name: config.name.clone(),
         kind: kind.job_kind().name().to_string(),
-        input_path: config.input.display().to_string(),
+        input_path: std::fs::canonicalize(&config.input)
+            .unwrap_or_else(|_| config.input.clone())
+            .display()
+            .to_string(),
         input_bytes: whole.length,
         input_hash: Some(whole.hash),
         settings_digest: Some(settings.to_vec()),
@@ -589,8 +665,8 @@ fn describe_end(
     );
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
-            // With no quota of its own, the run stopped on the server's 429s.
-            let whose = if summary.quota == "unlimited" {
+            // A 429 means the server's count ran out, whatever the job's own quota says.
+            let whose = if summary.rate_limited > 0 || summary.quota == "unlimited" {
                 "the server's quota (it answered 429)".to_string()
             } else {
                 format!("the quota ({})", summary.quota)
