@@ -141,6 +141,8 @@ fn multi_status_splits_per_row() {
     assert_eq!(errors["new"]["usps_code"], "150002");
     assert_eq!(errors["foreign"]["retryable"], "no");
     assert_eq!(errors["foreign"]["usps_code"], "150010");
+    assert_eq!(errors["foreign"]["column"], "tracking_number");
+    assert_eq!(errors["foreign"]["value"], impb(4, 6));
 }
 
 #[test]

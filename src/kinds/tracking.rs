@@ -284,7 +284,7 @@ fn interpret_error(answer: &Answer) -> RowOutcome {
             },
         );
     }
-    match answer.status {
+    let mut outcome = match answer.status {
         // Inventory codes 1500xx describe the number itself (another shipper's, a
         // pickup number, no tracking for the product); other 400s reject the request.
         400 if error.code.starts_with("1500") => {
@@ -293,7 +293,14 @@ fn interpret_error(answer: &Answer) -> RowOutcome {
         400 => generic_error(answer, RowStatus::InvalidInput, "invalid_request"),
         404 => generic_error(answer, RowStatus::NotFound, "tracking_not_found"),
         _ => generic_error(answer, RowStatus::Error, "unexpected_status"),
+    };
+    if outcome.status == RowStatus::NotFound {
+        // The error report then names the column and value of the number.
+        if let Some(error) = outcome.error.as_mut() {
+            error.field = Some("trackingNumber".into());
+        }
     }
+    outcome
 }
 
 #[cfg(test)]
@@ -429,6 +436,7 @@ mod tests {
         let error = outcome.error.unwrap();
         assert_eq!(error.code, "tracking_not_found");
         assert!(!error.retryable);
+        assert_eq!(error.field.as_deref(), Some("trackingNumber"));
     }
 
     #[test]
