@@ -190,3 +190,29 @@ fn quota_stop_resumes_without_repeats() {
     let rows = by_id(workspace.csv("resume.csv"), "order_id");
     assert_eq!(rows["I0003"]["usps_total_base_price"], "74.00");
 }
+
+#[test]
+fn contract_fallback_is_noted() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "order_id,from_zip,country,weight,service,price_type\n\
+         C1,10001,DE,2000,Priority Mail International,CONTRACT\n",
+    );
+    let job = workspace.job(
+        "contract",
+        "international-price",
+        &input,
+        "quota = \"600/m\"\n[units]\nweight = \"g\"\ndimensions = \"cm\"\n[columns]\nid = \"order_id\"\n",
+    );
+    run(&workspace, &job, &sandbox.base_url).expect_code(0);
+    let rows = workspace.csv("contract.csv");
+    // No contract rate: USPS answers with the published Commercial Base price and warning 001.
+    assert_eq!(rows[0]["usps_price_type"], "COMMERCIAL_BASE");
+    assert!(
+        rows[0]["usps_notes"].contains("USPS warning 001"),
+        "{}",
+        rows[0]["usps_notes"]
+    );
+}

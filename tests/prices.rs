@@ -255,6 +255,35 @@ fn extra_services_use_total_rates() {
 }
 
 #[test]
+fn extra_services_reject_rate_ingredients() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    // The total-rates search takes no rate indicator, processing category or entry facility.
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,service,rate_indicator,entry_facility,price_type\n\
+         F1,10001,10001,160,Priority Mail,FE,,\n\
+         F2,10001,10001,160,Parcel Select,,DESTINATION_DELIVERY_UNIT,COMMERCIAL\n",
+    );
+    let extra = format!(
+        "extra_services = [921]\n{}[columns]\nrateIndicator = \"rate_indicator\"\n\
+         destinationEntryFacilityType = \"entry_facility\"\npriceType = \"price_type\"\n",
+        units("oz", "in")
+    );
+    let job = workspace.job("mixed", "domestic-price", &input, &extra);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let errors = workspace.csv("mixed.errors.csv");
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[0]["code"], "invalid_service_combination");
+    assert_eq!(errors[0]["column"], "rate_indicator");
+    assert_eq!(errors[0]["value"], "FE");
+    assert_eq!(errors[1]["code"], "invalid_service_combination");
+    assert_eq!(errors[1]["column"], "entry_facility");
+    assert_eq!(workspace.summary("mixed")["api_calls"], 0);
+}
+
+#[test]
 fn quota_stop_defers_without_price() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("5/5s"));

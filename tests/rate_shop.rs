@@ -106,6 +106,22 @@ fn cheapest_on_time_service_wins() {
 }
 
 #[test]
+fn undated_row_keeps_own_choice() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    // The first row of the shared request has a deadline and the second none.
+    let rows = "E1,10001,19103,48,10,8,4,,1\nE2,10001,19103,48,10,8,4,,\n";
+    run_job(&workspace, &sandbox, "undated", "", rows);
+    let rows = by_id(workspace.csv("undated.csv"));
+    assert_eq!(rows["E1"]["usps_deadline"], day(1));
+    assert_eq!(rows["E1"]["usps_chosen_mail_class"], "PRIORITY_MAIL");
+    assert_eq!(rows["E2"]["usps_deadline"], "");
+    assert_eq!(rows["E2"]["usps_chosen_mail_class"], "PARCEL_SELECT");
+    assert_eq!(rows["E2"]["usps_chosen_price"], "8.95");
+    assert_eq!(workspace.summary("undated")["api_calls"], 1);
+}
+
+#[test]
 fn deadlines_share_one_call() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("600/m"));

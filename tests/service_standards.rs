@@ -119,3 +119,20 @@ fn shipment_sample_runs() {
     assert_eq!(summary["by_status"]["ok"], 109);
     assert_eq!(summary["local_errors"], 6);
 }
+
+#[test]
+fn weight_without_units_stops_run() {
+    let workspace = Workspace::new();
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,service,weight\nE1,10001,90210,Priority Mail,8\n",
+    );
+    let job = workspace.job("nounits", "service-standard", &input, "");
+    for command in ["run", "plan"] {
+        let run = workspace.run(&[command, job.to_str().unwrap()]);
+        run.expect_code(1);
+        assert!(run.stderr().contains("[units]"), "{}", run.stderr());
+        assert!(run.stderr().contains("`weight`"), "{}", run.stderr());
+    }
+    assert!(!workspace.out().join("nounits.csv").exists());
+}

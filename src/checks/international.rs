@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::country::{normalize_postal_code, parse_country, CountryFault};
 use super::prices::{
     enum_name, parse_enum, prepare_domestic_zip, prepare_mailing_date, prepare_package, read_enum,
-    today_at, EnumName, Units, WeightLimit,
+    today_at, total_rates_issue, EnumName, Units, WeightLimit,
 };
 use super::{Input, Prepared, RowIssue};
 use crate::manifest::{ColumnMap, Record};
@@ -184,6 +184,30 @@ fn prepare_country(input: &Input, notes: &mut Vec<String>) -> Result<&'static st
             ),
         )),
     }
+}
+
+/// Checks that a row priced with extra services asks for nothing that the international
+/// total-rates search cannot take: like its domestic peer, its body has no rate indicator,
+/// processing category or entry facility.
+pub fn check_international_total_rates_fields(
+    record: &Record,
+    columns: &ColumnMap,
+    query: &InternationalBaseRatesQuery,
+) -> Result<(), RowIssue> {
+    let single_piece = matches!(
+        query.rate_indicator,
+        InternationalRateIndicator::SinglePiece | InternationalRateIndicator::ExpressSinglePiece
+    );
+    let field = if !single_piece {
+        "rateIndicator"
+    } else if query.processing_category != InternationalProcessingCategory::Machinable {
+        "processingCategory"
+    } else if query.destination_entry_facility_type != InternationalEntryFacility::None {
+        "destinationEntryFacilityType"
+    } else {
+        return Ok(());
+    };
+    Err(total_rates_issue(record, columns, field))
 }
 
 #[cfg(test)]

@@ -25,9 +25,10 @@ use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
 pub use country::{parse_country, Country, CountryFault};
 pub use deadline::prepare_deadline;
-pub use international::prepare_international;
+pub use international::{check_international_total_rates_fields, prepare_international};
 pub use prices::{
-    prepare_options, prepare_price, today_at, LengthUnit, PreparedPrice, Units, WeightUnit,
+    check_total_rates_fields, prepare_options, prepare_price, today_at, LengthUnit, PreparedPrice,
+    Units, WeightUnit,
 };
 pub use standards::{prepare_estimate, EstimateQuery};
 use text::{clean_text, one_line};

@@ -106,6 +106,52 @@ pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
     applies_to: "domestic packages",
 };
 
+/// Checks that a row priced with extra services asks for nothing that the total-rates search
+/// cannot take. Its body (`TotalRatesQuery` in Domestic Prices 3.0) has no rate indicator,
+/// processing category or entry facility, so USPS prices the package as a machinable single
+/// piece without destination entry, and a row that sets another value would get the price of
+/// another product.
+pub fn check_total_rates_fields(
+    record: &Record,
+    columns: &ColumnMap,
+    query: &BaseRatesQuery,
+) -> Result<(), RowIssue> {
+    let single_piece = matches!(
+        query.rate_indicator,
+        RateIndicator::SinglePiece
+            | RateIndicator::DimensionalRectangular
+            | RateIndicator::DimensionalNonrectangular
+    );
+    let field = if !single_piece {
+        "rateIndicator"
+    } else if query.processing_category != ProcessingCategory::Machinable {
+        "processingCategory"
+    } else if query.destination_entry_facility_type != DestinationEntryFacilityType::None {
+        "destinationEntryFacilityType"
+    } else {
+        return Ok(());
+    };
+    Err(total_rates_issue(record, columns, field))
+}
+
+/// Builds the issue of a row whose `field` a total-rates search cannot take.
+pub(super) fn total_rates_issue(
+    record: &Record,
+    columns: &ColumnMap,
+    field: &'static str,
+) -> RowIssue {
+    let input = Input::read(record, columns, field);
+    input.issue(
+        "invalid_service_combination",
+        format!(
+            "{} cannot be priced with extra services, because the total-rates search that \
+             prices them takes no {field} and would price a machinable single piece instead. \
+             Remove extra_services from the job file to price this row, or clear the column",
+            input.value.as_deref().unwrap_or("")
+        ),
+    )
+}
+
 /// A checked price row: the request body and the repairs to note.
 pub type PreparedPrice = Prepared<BaseRatesQuery>;
 

@@ -56,6 +56,8 @@ pub struct Plan {
     /// Calls a run needs (one per distinct request, or per batch of distinct requests for a
     /// kind that batches), token requests excluded.
     pub calls_needed: u64,
+    /// Token requests a run needs: one when it makes calls, which the quota counts too.
+    pub token_calls_needed: u64,
     pub quota: String,
     /// Calls still free in the current window, when the quota is limited.
     pub quota_free_now: Option<u64>,
@@ -96,6 +98,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
         reader.headers(),
         &config.input,
     )?;
+    kind.check_columns(&columns)
+        .map_err(|reason| anyhow::anyhow!("job file {}: {reason}", config.job_file.display()))?;
     // Opening the store creates the state file if needed, so the scan's reader can open it.
     let store = Store::open(&config.state)?;
     let job_id = job_id(config);
@@ -152,6 +156,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     let credential = credential_hash(&env, &client_id);
     let unique_requests = unique.finish()?;
     let calls_needed = unique_requests.div_ceil(rows_per_call);
+    let token_calls_needed = u64::from(calls_needed > 0);
+    let quota_calls = calls_needed + token_calls_needed;
     let (quota_free_now, expected_finish) = match config.quota.limit {
         None => (None, None),
         Some(limit) => {
@@ -163,13 +169,13 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
                 })
                 .await?;
             let free = (limit.calls as u64).saturating_sub(used.calls);
-            let finish = if calls_needed <= free {
+            let finish = if quota_calls <= free {
                 now
             } else {
                 // Each later window grants `calls` more; the first frees when the oldest
-                // call of the current one leaves it. An estimate: retries and token calls
-                // are not counted.
-                let windows = (calls_needed - free).div_ceil(limit.calls as u64) as i64;
+                // call of the current one leaves it. An estimate: retries and the token
+                // requests of later runs are not counted.
+                let windows = (quota_calls - free).div_ceil(limit.calls as u64) as i64;
                 used.oldest_at.unwrap_or(now) + window * windows
             };
             (Some(free), Some(finish))
@@ -185,6 +191,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
         cache_hits: Counters::get(&counters.cache_hits),
         unique_requests,
         calls_needed,
+        token_calls_needed,
         quota: config.quota.to_string(),
         quota_free_now,
         expected_finish: expected_finish.map(rfc3339_millis),
@@ -247,7 +254,15 @@ fn print_plan(plan: &Plan) {
     }
     println!("  cache hits:      {}", plan.cache_hits);
     println!("  unique requests: {}", plan.unique_requests);
-    println!("  calls needed:    {}", plan.calls_needed);
+    let plural = if plan.token_calls_needed == 1 {
+        ""
+    } else {
+        "s"
+    };
+    println!(
+        "  calls needed:    {} (and {} token request{plural})",
+        plan.calls_needed, plan.token_calls_needed
+    );
     println!("  quota:           {}", plan.quota);
     if let Some(free) = plan.quota_free_now {
         println!("  free now:        {free}");

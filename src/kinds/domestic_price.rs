@@ -64,6 +64,7 @@ impl Kind for DomesticPriceKind {
         let (path, body) = if self.extra_services.is_empty() {
             (paths::BASE_RATES, serde_json::to_value(&prepared.query))
         } else {
+            checks::check_total_rates_fields(record, columns, &prepared.query)?;
             let query = TotalRatesQuery::from_base(&prepared.query, &self.extra_services);
             (paths::TOTAL_RATES, serde_json::to_value(&query))
         };
@@ -342,6 +343,11 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     };
     values.push(money(total_price));
     let mut outcome = RowOutcome::success(RowStatus::Ok, values);
+    // A warning can change what the price means: a contract rate that was not found comes
+    // back as the published rate with warning 001.
+    for warning in found.rates.iter().flat_map(|rate| &rate.warnings) {
+        outcome.notes.push(describe_warning(warning));
+    }
     if has_extras && money(total_price) != money(total + extras_total) {
         outcome.notes.push(format!(
             "USPS totalPrice {} differs from the base price plus extra services {}; check the \
@@ -353,7 +359,20 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     outcome
 }
 
-fn interpret_error(answer: &Answer) -> RowOutcome {
+/// Describes a rate's warning (`warningCode` and `warningDescription` in the USPS answers)
+/// for the row's notes.
+fn describe_warning(warning: &serde_json::Value) -> String {
+    let field = |name: &str| warning.get(name).and_then(serde_json::Value::as_str);
+    match (field("warningCode"), field("warningDescription")) {
+        (Some(code), Some(description)) => format!("USPS warning {code}: {description}"),
+        (None, Some(description)) => format!("USPS warning: {description}"),
+        _ => format!("USPS warning: {warning}"),
+    }
+}
+
+/// Interprets an error answer of the Prices and Shipping Options APIs, which share the
+/// 030xxx codes of the USPS error inventory.
+pub(super) fn interpret_error(answer: &Answer) -> RowOutcome {
     if answer.status != 400 {
         let status = if answer.status == 404 {
             RowStatus::NotFound

@@ -51,6 +51,7 @@ impl Kind for InternationalPriceKind {
                 serde_json::to_value(&prepared.query),
             )
         } else {
+            checks::check_international_total_rates_fields(record, columns, &prepared.query)?;
             let query =
                 InternationalTotalRatesQuery::from_base(&prepared.query, &self.extra_services);
             (

@@ -42,6 +42,12 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+    /// Checks the column mapping against the job's settings before any row is read, so that
+    /// a job-file mistake stops the run once instead of failing every row. Returns what to
+    /// change in the job file.
+    fn check_columns(&self, _columns: &ColumnMap) -> Result<(), String> {
+        Ok(())
+    }
     /// Returns how rows share one call, for kinds whose API takes many items per request.
     /// Each row's own request (from `prepare`) stays its cache and deduplication key.
     fn batching(&self) -> Option<&dyn Batching> {
@@ -157,12 +163,37 @@ fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
             code: code.to_string(),
             usps_code: Some(error.code),
             field: parameter_of(&answer.body),
-            message: error.message,
+            message: with_next_step(error.message, status),
             retryable: false,
             http_status: Some(answer.status),
             raw: Some(answer.body.clone()),
         },
     )
+}
+
+/// Appends what the user can do about a row error of `status` to USPS's own message, which
+/// only says what is wrong.
+fn with_next_step(message: String, status: RowStatus) -> String {
+    let step = match status {
+        RowStatus::InvalidInput => "correct the row and rerun",
+        RowStatus::NotFound => {
+            "check the row's values, correct them, and rerun with --retry-errors"
+        }
+        RowStatus::Ambiguous => {
+            "add the missing detail (usually a unit number) and rerun with --retry-errors"
+        }
+        RowStatus::Error => "rerun later with --retry-errors; if it persists, see raw_response",
+        RowStatus::Ok | RowStatus::Corrected | RowStatus::Deferred => return message,
+    };
+    let message = message.trim_end();
+    let separator = if message.ends_with(['.', '!', '?']) {
+        " "
+    } else {
+        ". "
+    };
+    let mut step_text = step.to_string();
+    step_text[..1].make_ascii_uppercase();
+    format!("{message}{separator}{step_text}.")
 }
 
 /// Returns the request parameter or body field that an error names in

@@ -117,7 +117,7 @@ impl Kind for RateShopKind {
                 Ok(found) => self.choose(request, answer, &found),
                 Err(error) => unreadable_answer(answer, &error),
             },
-            400 => generic_error(answer, RowStatus::InvalidInput, "invalid_request"),
+            400 => super::domestic_price::interpret_error(answer),
             404 => generic_error(answer, RowStatus::NotFound, "unexpected_status"),
             _ => generic_error(answer, RowStatus::Error, "unexpected_status"),
         }

@@ -62,6 +62,15 @@ impl Kind for ServiceStandardKind {
         })
     }
 
+    fn check_columns(&self, columns: &ColumnMap) -> Result<(), String> {
+        match (columns.column_name("weight"), self.units) {
+            (Some(column), None) => Err(format!(
+                "column `{column}` maps to the package weight, but the job file has no [units] table to say in which unit; add [units] with weight and dimensions to the job file"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn interpret(&self, _request: &ApiRequest, answer: &Answer) -> RowOutcome {
         match answer.status {
             200..=299 => match serde_json::from_str::<Vec<Estimate>>(&answer.body) {

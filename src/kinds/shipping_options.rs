@@ -70,7 +70,7 @@ impl Kind for ShippingOptionsKind {
                 Ok(found) => interpret_options(answer, &found),
                 Err(error) => unreadable_answer(answer, &error),
             },
-            400 => generic_error(answer, RowStatus::InvalidInput, "invalid_request"),
+            400 => super::domestic_price::interpret_error(answer),
             404 => generic_error(answer, RowStatus::NotFound, "unexpected_status"),
             _ => generic_error(answer, RowStatus::Error, "unexpected_status"),
         }

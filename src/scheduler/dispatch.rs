@@ -163,8 +163,10 @@ impl Dispatcher {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
-                    let own_request =
-                        work.request.method == Method::Post && !work.request.query.is_empty();
+                    // A POST's query holds values that are not sent, such as a rate-shop
+                    // deadline. An empty query is a value too (no deadline), so every POST
+                    // row interprets the shared answer with its own request.
+                    let own_request = work.request.method == Method::Post;
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
@@ -351,7 +353,11 @@ impl Dispatcher {
                     (Some(request), Some(answer)) => self.kind.interpret(request, answer),
                     _ => settled.outcome.clone(),
                 };
+                // The row's own notes (repairs of its input) come first, then those that
+                // the answer brought, such as a USPS warning.
+                let answer_notes = std::mem::take(&mut row_outcome.notes);
                 row_outcome.notes = waiter.notes.clone();
+                row_outcome.notes.extend(answer_notes);
                 if let Some(error) = &row_outcome.error {
                     tracing::info!(row = waiter.row, code = %error.code, status = row_outcome.status.as_str(), "{}", error.message);
                 }

@@ -232,6 +232,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         reader.headers(),
         &config.input,
     )?;
+    kind.check_columns(&columns)
+        .map_err(|reason| anyhow::anyhow!("job file {}: {reason}", config.job_file.display()))?;
     check_output_dir(&config.output_dir)?;
     let connection = connect(config).await?;
     let store = Store::open(&config.state)?;

@@ -485,7 +485,9 @@ fn look_up_row(
                     body: entry.body,
                 },
             );
-            outcome.notes = prepared.notes;
+            // The row's own notes come first, then those that the answer brought.
+            let answer_notes = std::mem::replace(&mut outcome.notes, prepared.notes);
+            outcome.notes.extend(answer_notes);
             if entry.run_id == Some(stage.run_id) {
                 Counters::add(&counters.deduplicated, 1);
             } else {
