@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{command_in, sample_rows, sandbox_config, TestSandbox, Workspace};
+use common::{command_in, kill_runs, sample_rows, sandbox_config, TestSandbox, Workspace};
 
 const CONCURRENCY: u64 = 4;
 
@@ -54,19 +54,7 @@ fn killed_runs_resume_to_identical_output() {
         &sandbox.base_url,
         "--quiet",
     ];
-    let delays_ms = [120, 350, 60, 500, 230, 700];
-    let mut kills = 0u64;
-    for delay in delays_ms {
-        let mut child = command_in(workspace.dir.path(), &args)
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay));
-        if child.try_wait().expect("poll").is_none() {
-            child.kill().expect("SIGKILL");
-            kills += 1;
-        }
-        child.wait().expect("reap");
-    }
+    let kills = kill_runs(workspace.dir.path(), &args, &[120, 350, 60, 500, 230, 700]);
     assert!(kills >= 3, "the kills must land mid-run ({kills} did)");
     workspace.run(&args).expect_code(3);
 

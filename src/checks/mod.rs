@@ -27,8 +27,8 @@ pub use country::{parse_country, Country, CountryFault};
 pub use deadline::prepare_deadline;
 pub use international::{check_international_total_rates_fields, prepare_international};
 pub use prices::{
-    check_total_rates_fields, prepare_options, prepare_price, today_at, LengthUnit, PreparedPrice,
-    Units, WeightUnit,
+    check_total_rates_fields, prepare_label_package, prepare_options, prepare_price, today_at,
+    LabelDefaults, LabelPackage, LengthUnit, PreparedPrice, Units, WeightUnit,
 };
 pub use standards::{prepare_estimate, EstimateQuery};
 use text::{clean_text, one_line};

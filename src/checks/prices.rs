@@ -178,33 +178,15 @@ pub fn prepare_price(
         "processingCategory",
         ProcessingCategory::Machinable,
     )?;
-    let indicator_input = Input::read(record, columns, "rateIndicator");
-    let dimensions = [length, width, height];
-    let default_indicator = single_piece_indicator(mail_class, dimensions);
-    let rate_indicator = parse_enum(
-        &indicator_input,
-        RateIndicator::parse,
-        RateIndicator::ALL,
-        Some(default_indicator),
-    )?
-    .expect("a defaulted enum has a value");
-    if indicator_input.value.is_none() && default_indicator != RateIndicator::SinglePiece {
-        notes.push(format!(
-            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
-             is by dimensional weight",
-            indicator_input.place(),
-            default_indicator.as_str()
-        ));
-    }
-    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
-        return Err(indicator_input.issue(
-            "dimensional_rate_required",
-            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
-             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
-             rectangular), or leave it empty, and rerun"
-                .to_owned(),
-        ));
-    }
+    let rate_indicator = prepare_rate_indicator(
+        record,
+        columns,
+        mail_class,
+        [length, width, height],
+        RateIndicator::SinglePiece,
+        &destination,
+        &mut notes,
+    )?;
     let destination_entry_facility_type = read_enum(
         record,
         columns,
@@ -266,16 +248,7 @@ pub fn prepare_options(
     let origin = prepare_domestic_zip(&Input::read(record, columns, "originZIPCode"))?;
     let destination = prepare_domestic_zip(&Input::read(record, columns, "destinationZIPCode"))?;
     let (weight, [length, width, height]) =
-        prepare_package(record, columns, units, DOMESTIC_LIMIT, &mut notes)?;
-    let length_input = Input::read(record, columns, "length");
-    if length.is_zero() {
-        return Err(length_input.issue(
-            "missing_dimensions",
-            "and the other dimensions are empty or zero, but Shipping Options needs length, \
-             width and height above zero: fill them in and rerun"
-                .to_owned(),
-        ));
-    }
+        prepare_measured_package(record, columns, units, "Shipping Options", &mut notes)?;
 
     let class_input = Input::read(record, columns, "mailClass");
     let mail_class = match class_input.value.as_deref() {
@@ -311,6 +284,16 @@ pub fn prepare_options(
         },
     };
     Ok(Prepared { query, notes })
+}
+
+/// Reports whether a five-digit ZIP Code is an APO, FPO or DPO one: 090 to 098 (AE), 340 (AA)
+/// and 962 to 966 (AP).
+fn is_military_zip(zip: &str) -> bool {
+    let prefix: u16 = zip
+        .get(..3)
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    matches!(prefix, 90..=98 | 340 | 962..=966)
 }
 
 /// Parses a required ZIP Code and returns its five digits. Territories, freely associated
@@ -640,6 +623,197 @@ pub(super) fn prepare_mailing_date_within(
     Ok(date)
 }
 
+/// Reads the rate indicator, or `default` when the column is empty. A single-piece default
+/// becomes `DR` for a package over one cubic foot (noted), because USPS prices such a package
+/// by dimensional weight and rejects `SP` with error 030007. An explicit `SP` for it is an
+/// error.
+fn prepare_rate_indicator(
+    record: &Record,
+    columns: &ColumnMap,
+    mail_class: MailClass,
+    dimensions: [Decimal; 3],
+    default: RateIndicator,
+    destination: &str,
+    notes: &mut Vec<String>,
+) -> Result<RateIndicator, RowIssue> {
+    let indicator_input = Input::read(record, columns, "rateIndicator");
+    let default_indicator = if default == RateIndicator::SinglePiece {
+        single_piece_indicator(mail_class, dimensions)
+    } else {
+        default
+    };
+    let rate_indicator = parse_enum(
+        &indicator_input,
+        RateIndicator::parse,
+        RateIndicator::ALL,
+        Some(default_indicator),
+    )?
+    .expect("a defaulted enum has a value");
+    if indicator_input.value.is_none() && default_indicator != default {
+        notes.push(format!(
+            "{}: empty, so {} was sent: the package is over one cubic foot, and its price \
+             is by dimensional weight",
+            indicator_input.place(),
+            default_indicator.as_str()
+        ));
+    }
+    if rate_indicator == RateIndicator::LargeFlatRateBoxApoFpoDpo && !is_military_zip(destination) {
+        return Err(indicator_input.issue(
+            "invalid_service_combination",
+            format!(
+                "is PM, the Large Flat Rate Box price for APO, FPO and DPO addresses, but \
+                 {destination} is not a military ZIP Code: write PL for the Large Flat Rate Box \
+                 and rerun"
+            ),
+        ));
+    }
+    if rate_indicator == RateIndicator::SinglePiece && dim_weight_applies(mail_class, dimensions) {
+        return Err(indicator_input.issue(
+            "dimensional_rate_required",
+            "is SP, but the package is over one cubic foot, so USPS prices it by dimensional \
+             weight and rejects SP (error 030007): write DR (rectangular) or DN (not \
+             rectangular), or leave it empty, and rerun"
+                .to_owned(),
+        ));
+    }
+    Ok(rate_indicator)
+}
+
+/// Checks the weight (converted to pounds) and the length, width and height (converted to
+/// inches), which `needed_by` requires above zero.
+fn prepare_measured_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    needed_by: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Decimal, [Decimal; 3]), RowIssue> {
+    let (weight, dimensions) = prepare_package(record, columns, units, DOMESTIC_LIMIT, notes)?;
+    if dimensions[0].is_zero() {
+        return Err(Input::read(record, columns, "length").issue(
+            "missing_dimensions",
+            format!(
+                "and the other dimensions are empty or zero, but {needed_by} needs length, \
+                 width and height above zero: fill them in and rerun"
+            ),
+        ));
+    }
+    Ok((weight, dimensions))
+}
+
+/// The package of a label row, checked, with weight in pounds and dimensions in inches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelPackage {
+    pub weight: Decimal,
+    pub length: Decimal,
+    pub width: Decimal,
+    pub height: Decimal,
+    pub mail_class: MailClass,
+    pub processing_category: ProcessingCategory,
+    pub rate_indicator: RateIndicator,
+    pub destination_entry_facility_type: DestinationEntryFacilityType,
+    /// `None` when the column is empty: the runner fixes the date when it records the row's
+    /// first attempt.
+    pub mailing_date: Option<Date>,
+}
+
+/// Defaults of the enum columns of a label job, from the job file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelDefaults {
+    pub mail_class: Option<MailClass>,
+    pub processing_category: ProcessingCategory,
+    pub rate_indicator: RateIndicator,
+    pub destination_entry_facility_type: DestinationEntryFacilityType,
+}
+
+/// Checks the package columns of a label row (`weight`, `length`, `width`, `height`,
+/// `mailClass`, `processingCategory`, `rateIndicator`, `destinationEntryFacilityType`,
+/// `mailingDate`), with the same rules as a price row. `today` is the shipper's date, against
+/// which a written mailing date is checked.
+pub fn prepare_label_package(
+    record: &Record,
+    columns: &ColumnMap,
+    units: Units,
+    defaults: LabelDefaults,
+    destination_zip: &str,
+    today: Date,
+) -> Result<Prepared<LabelPackage>, RowIssue> {
+    let mut notes = Vec::new();
+    let (weight, [length, width, height]) =
+        prepare_measured_package(record, columns, units, "a label", &mut notes)?;
+
+    let mail_class_input = Input::read(record, columns, "mailClass");
+    let mail_class = parse_enum(
+        &mail_class_input,
+        MailClass::parse,
+        MailClass::ALL,
+        defaults.mail_class,
+    )?
+    .expect("a required enum has a value");
+    let processing_category = parse_enum(
+        &Input::read(record, columns, "processingCategory"),
+        ProcessingCategory::parse,
+        ProcessingCategory::ALL,
+        Some(defaults.processing_category),
+    )?
+    .expect("a defaulted enum has a value");
+    let rate_indicator = prepare_rate_indicator(
+        record,
+        columns,
+        mail_class,
+        [length, width, height],
+        defaults.rate_indicator,
+        destination_zip,
+        &mut notes,
+    )?;
+    let destination_entry_facility_type = parse_enum(
+        &Input::read(record, columns, "destinationEntryFacilityType"),
+        DestinationEntryFacilityType::parse,
+        DestinationEntryFacilityType::ALL,
+        Some(defaults.destination_entry_facility_type),
+    )?
+    .expect("a defaulted enum has a value");
+    if let Err(reason) = check_combination(mail_class, processing_category) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!("{reason}; change the mail class or the processing category and rerun"),
+        ));
+    }
+    // Labels are bought at commercial prices.
+    if let Err(reason) = check_ingredients(
+        mail_class,
+        rate_indicator,
+        destination_entry_facility_type,
+        PriceType::Commercial,
+    ) {
+        return Err(mail_class_input.issue(
+            "invalid_service_combination",
+            format!("{reason}; change the mail class, rate indicator or entry facility and rerun"),
+        ));
+    }
+
+    let date_input = Input::read(record, columns, "mailingDate");
+    let mailing_date = match date_input.value {
+        None => None,
+        Some(_) => Some(prepare_mailing_date(&date_input, today, &mut notes)?),
+    };
+    let package = LabelPackage {
+        weight,
+        length,
+        width,
+        height,
+        mail_class,
+        processing_category,
+        rate_indicator,
+        destination_entry_facility_type,
+        mailing_date,
+    };
+    Ok(Prepared {
+        query: package,
+        notes,
+    })
+}
+
 /// Time zones of the directory's ZIP Codes, indexed on first use.
 static TIME_ZONES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
     zipcodes::database()
@@ -914,6 +1088,15 @@ mod tests {
         let now: Timestamp = "2026-03-10T06:00:00Z".parse().unwrap();
         assert_eq!(today_at("10001", now).to_string(), "2026-03-10");
         assert_eq!(today_at("96813", now).to_string(), "2026-03-09");
+    }
+
+    #[test]
+    fn military_zip_prefixes() {
+        assert!(is_military_zip("09021"));
+        assert!(is_military_zip("34001"));
+        assert!(is_military_zip("96201"));
+        assert!(!is_military_zip("78664"));
+        assert!(!is_military_zip("10001"));
     }
 
     #[test]

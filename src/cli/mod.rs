@@ -1,6 +1,7 @@
 //! The command line: one file per command, each with its arguments and its `run`.
 //! Arguments become a checked [`crate::job::JobConfig`] before any work starts.
 
+pub mod cancel;
 pub mod logging;
 pub mod plan;
 pub mod run;
@@ -26,6 +27,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a job's manifest and count the calls it needs, without calling the API.
     Plan(plan::PlanArgs),
+    /// Cancel labels of a label job, or request their refund, and record each result.
+    Cancel(cancel::CancelArgs),
     /// Show the jobs of a state file, their rows by state and the quota used.
     Status(status::StatusArgs),
     /// Serve the local USPS sandbox until Ctrl-C.
@@ -50,6 +53,7 @@ pub fn main() -> Exit {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Plan(args) => plan::run(args).await,
+            Command::Cancel(args) => cancel::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
         }

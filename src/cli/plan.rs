@@ -110,7 +110,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     let input = ScanInput {
         reader,
         columns,
-        kind,
+        kind: kind.clone(),
         state_path: config.state.clone(),
         job_id: job_id.clone(),
         env: env.clone(),
@@ -142,6 +142,11 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
             }
             ScanItem::Work(work) => {
                 unique.insert(&work.key)?;
+                // A label job that validates addresses first sends one lookup per distinct
+                // destination. NOTE: lookups that the cache would answer are counted too.
+                if let Some(check) = kind.check_request(&work.request) {
+                    unique.insert(&check.key())?;
+                }
             }
         }
     }

@@ -47,6 +47,18 @@ pub struct SandboxArgs {
     /// Delay of late answers, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_ms: u64,
+    /// Share of label purchases that are charged and then cut off before the response, from
+    /// 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    pub label_drop_rate: f64,
+    /// After the first label is charged, answer every label request with 503 for this many
+    /// milliseconds; 0 turns the outage off.
+    #[arg(long, default_value_t = 0)]
+    pub label_outage_ms: u64,
+    /// Starting balance of every payer account, in dollars, such as 250.00; unlimited when
+    /// left out. Label purchases beyond it fail with insufficient funds.
+    #[arg(long)]
+    pub balance: Option<rust_decimal::Decimal>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -63,6 +75,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         drop_rate: args.drop_rate,
         slow_rate: args.slow_rate,
         slow_ms: args.slow_ms,
+        label_drop_rate: args.label_drop_rate,
+        label_outage_ms: args.label_outage_ms,
     };
     faults.validate()?;
     let config = SandboxConfig {
@@ -73,6 +87,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         latency: Duration::from_millis(args.latency_ms),
         seed: args.seed,
         faults,
+        balance: args.balance,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config, args.listen).await?;

@@ -6,9 +6,11 @@
 //! failures back off a few times. Every other response goes back to the job kind.
 
 pub mod auth;
+pub mod payments;
 pub mod request;
 
 pub use auth::{Bearer, TokenManager};
+pub use payments::PaymentAuthorizer;
 pub use request::{ApiRequest, Method};
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,6 +24,11 @@ use crate::job::Credentials;
 use crate::scheduler::{Counters, Limiter, Stop};
 use crate::state::RowKey;
 use crate::usps::error::parse_error;
+use crate::usps::labels::PAYMENT_TOKEN_HEADER;
+use crate::usps::payments::Role;
+
+/// API name of Domestic Labels, whose calls carry the payment authorization token.
+pub const LABELS_API: &str = "labels";
 
 /// Time allowed to open a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +45,8 @@ pub const OUTAGE_THRESHOLD: u32 = 8;
 pub struct Answer {
     pub status: u16,
     pub body: String,
+    /// The response's `Content-Type`, or `None` for a response read from the cache.
+    pub content_type: Option<String>,
 }
 
 /// The outcome of one request after its retries.
@@ -58,6 +67,8 @@ pub struct UspsClient {
     base_url: String,
     limiter: Arc<Limiter>,
     tokens: TokenManager,
+    /// Payment authorization, for jobs that buy labels.
+    payments: Option<PaymentAuthorizer>,
     counters: Arc<Counters>,
     failures_in_row: AtomicU32,
 }
@@ -92,9 +103,48 @@ impl UspsClient {
             base_url,
             limiter,
             tokens,
+            payments: None,
             counters,
             failures_in_row: AtomicU32::new(0),
         }
+    }
+
+    /// Adds payment authorization with `roles`, for jobs that call the Labels API.
+    pub fn with_payments(mut self, roles: Vec<Role>) -> UspsClient {
+        self.payments = Some(PaymentAuthorizer::new(
+            self.http.clone(),
+            self.base_url.clone(),
+            roles,
+            self.limiter.clone(),
+            self.counters.clone(),
+        ));
+        self
+    }
+
+    /// Checks, before any label row, that the access token's scope names the Labels and
+    /// Payments APIs and that the payment authorization succeeds.
+    pub async fn preflight_payments(&self) -> Result<(), Stop> {
+        let bearer = self.tokens.token().await?;
+        let scope = bearer.scope.clone().unwrap_or_default();
+        let missing = missing_label_scopes(&scope);
+        if scope.trim().is_empty() {
+            // A token without a scope proves nothing either way, so only the payment
+            // authorization below decides.
+            tracing::warn!("the access token has no scope; cannot check Labels and Payments access before the first row");
+        } else if !missing.is_empty() {
+            return Err(Stop::Auth {
+                message: format!(
+                    "the access token's scope ({scope:?}) lacks {}; request Domestic Labels and Payments access for the app from USPS, then refresh its claims in the customer onboarding portal",
+                    missing.join(" and ")
+                ),
+            });
+        }
+        let Some(payments) = &self.payments else {
+            return Err(Stop::Auth {
+                message: "no payment account is configured for this label job".into(),
+            });
+        };
+        payments.token(&bearer.value).await.map(|_| ())
     }
 
     /// Obtains the run's first token, so that wrong credentials or a wrong host stop the run
@@ -135,24 +185,37 @@ impl UspsClient {
         let mut refreshed_token = false;
         loop {
             let bearer = self.tokens.token().await?;
+            let payment_token = match &self.payments {
+                Some(payments) if request.api == LABELS_API => {
+                    Some(payments.token(&bearer.value).await?)
+                }
+                _ => None,
+            };
             let slot = self
                 .limiter
                 .acquire(request.api, request.path, false, rows)
                 .await?;
             Counters::add(&self.counters.api_calls, 1);
 
-            let sent = request
+            let mut builder = request
                 .build(&self.http, &self.base_url)
-                .bearer_auth(&*bearer.value)
-                .send()
-                .await;
+                .bearer_auth(&*bearer.value);
+            if let Some(token) = &payment_token {
+                builder = builder.header(PAYMENT_TOKEN_HEADER, &**token);
+            }
+            let sent = builder.send().await;
 
             let received = match sent {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = retry_after(response.headers());
+                    let content_type = response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_string);
                     match response.text().await {
-                        Ok(body) => Ok((status, retry_after, body)),
+                        Ok(body) => Ok((status, retry_after, body, content_type)),
                         // The status came but the body broke off: a transport failure.
                         Err(error) => Err(Failure {
                             message: describe_transport_error(&error),
@@ -168,20 +231,24 @@ impl UspsClient {
                 }),
             };
             let status = match &received {
-                Ok((status, _, _)) => Some(*status),
+                Ok((status, _, _, _)) => Some(*status),
                 Err(failure) => failure.status,
             };
             self.limiter.record_status(slot, status).await?;
 
             let failure = match received {
                 Err(failure) => failure,
-                Ok((status, retry_after, body)) => match status {
+                Ok((status, retry_after, body, content_type)) => match status {
                     401 if !refreshed_token => {
                         // USPS tokens can die before `expires_in`: get a new one and repeat
-                        // the request once.
+                        // the request once. A label call may have been rejected for its payment
+                        // token instead, so that one is renewed too.
                         let error = parse_error(status, &body);
                         tracing::warn!(api = request.api, rows = ?rows, code = %error.code, "401 from the API; requesting a new token and repeating the request once");
                         self.tokens.invalidate(&bearer).await;
+                        if let (Some(payments), Some(token)) = (&self.payments, &payment_token) {
+                            payments.invalidate(token).await;
+                        }
                         refreshed_token = true;
                         Counters::add(&self.counters.retries, 1);
                         continue;
@@ -232,7 +299,13 @@ impl UspsClient {
                     }
                     // The caller reports whether the body was usable, which ends or extends a
                     // run of failures.
-                    _ => return Ok(CallResult::Answer(Answer { status, body })),
+                    _ => {
+                        return Ok(CallResult::Answer(Answer {
+                            status,
+                            body,
+                            content_type,
+                        }))
+                    }
                 },
             };
 
@@ -307,6 +380,16 @@ impl UspsClient {
     }
 }
 
+/// Returns the scopes that label jobs need and `scope` (space-separated, as in a token
+/// response) lacks.
+pub fn missing_label_scopes(scope: &str) -> Vec<&'static str> {
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    ["labels", "payments"]
+        .into_iter()
+        .filter(|name| !scopes.contains(name))
+        .collect()
+}
+
 struct Failure {
     message: String,
     status: Option<u16>,
@@ -364,6 +447,16 @@ pub fn describe_transport_error(error: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn label_scopes_are_checked_by_word() {
+        assert!(missing_label_scopes("addresses labels payments").is_empty());
+        assert_eq!(missing_label_scopes("addresses labels"), ["payments"]);
+        assert_eq!(
+            missing_label_scopes("international-labels payments-x"),
+            ["labels", "payments"]
+        );
+    }
 
     #[test]
     fn retry_after_forms() {

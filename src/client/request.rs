@@ -7,78 +7,51 @@ use sha2::{Digest, Sha256};
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// A request to one USPS endpoint. Query values are sent percent-encoded by reqwest, so `#`,
 /// `&`, `/` and accents arrive intact.
-///
-/// A path segment written `{name}`, as in the OpenAPI specs, is a path parameter: it is filled
-/// from the query pair `name`, which then stays out of the query string. The quota ledger and
-/// the logs record `path` with the placeholder, so they never contain the parameter's value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiRequest {
     /// API name, used for quota pools and logs (`addresses`).
     pub api: &'static str,
     pub method: Method,
+    /// The endpoint's path, or for a path with a parameter (`/labels/v3/label/{trackingNumber}`)
+    /// the template, which names the endpoint in logs and the quota ledger.
     pub path: &'static str,
-    /// Query parameters of a GET, and the path parameters of any request. Other pairs of a
-    /// POST carry values that the kind reads back to interpret the answer (a rate-shop
-    /// deadline). They never leave the runner and take no part in [`ApiRequest::key`].
+    /// The path to send when it differs from `path`, with its parameter filled in.
+    pub path_filled: Option<String>,
+    /// Query parameters of a GET. A POST sends its body only: its query carries values that
+    /// the kind reads back to interpret the answer (a rate-shop deadline). They never leave
+    /// the runner and take no part in [`ApiRequest::key`].
     pub query: Vec<(&'static str, String)>,
+    /// Extra headers, such as `X-Idempotency-Key`. They are not part of [`ApiRequest::key`].
+    pub headers: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
+    /// Stem of the files that the response produces (label images), from the row's id. Never
+    /// sent.
+    pub file_stem: Option<String>,
 }
 
 impl ApiRequest {
     /// Builds the HTTP request against `base_url`. reqwest percent-encodes the query values.
     pub fn build(&self, http: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
-        let mut path = String::with_capacity(self.path.len());
-        for segment in self.path.split('/').skip(1) {
-            path.push('/');
-            match segment
-                .strip_prefix('{')
-                .and_then(|name| name.strip_suffix('}'))
-            {
-                Some(name) => {
-                    let value = self.query_value(name).unwrap_or_default();
-                    path.push_str(&encode_path_segment(value));
-                }
-                None => path.push_str(segment),
-            }
-        }
-        let query: Vec<&(&'static str, String)> = self
-            .query
-            .iter()
-            .filter(|(name, _)| !self.is_path_parameter(name))
-            .collect();
-
+        let path = self.path_filled.as_deref().unwrap_or(self.path);
         let url = format!("{base_url}{path}");
         let builder = match self.method {
-            Method::Get => http.get(url).query(&query),
+            Method::Get => http.get(url).query(&self.query),
             Method::Post => http.post(url),
+            Method::Delete => http.delete(url).query(&self.query),
         };
-        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        let mut builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
         match &self.body {
             Some(body) => builder.json(body),
             None => builder,
         }
-    }
-
-    /// Reports whether `name` fills a `{name}` segment of the path.
-    fn is_path_parameter(&self, name: &str) -> bool {
-        self.path.split('/').any(|segment| {
-            segment
-                .strip_prefix('{')
-                .and_then(|rest| rest.strip_suffix('}'))
-                == Some(name)
-        })
-    }
-
-    /// Returns the value of the query pair `name`, if the request has one.
-    pub fn query_value(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.as_str())
     }
 
     /// Hashes the request into the key used for the cache and for sharing one answer among
@@ -90,13 +63,14 @@ impl ApiRequest {
         hasher.update(match self.method {
             Method::Get => b"GET ".as_slice(),
             Method::Post => b"POST ".as_slice(),
+            Method::Delete => b"DELETE ".as_slice(),
         });
-        hasher.update(self.path.as_bytes());
-        let mut query: Vec<&(&str, String)> = self
-            .query
-            .iter()
-            .filter(|(name, _)| self.method == Method::Get || self.is_path_parameter(name))
-            .collect();
+        hasher.update(self.path_filled.as_deref().unwrap_or(self.path).as_bytes());
+        let sent_query: &[(&str, String)] = match self.method {
+            Method::Get | Method::Delete => &self.query,
+            Method::Post => &[],
+        };
+        let mut query: Vec<&(&str, String)> = sent_query.iter().collect();
         query.sort();
         for (name, value) in query {
             hasher.update([0u8]);
@@ -115,20 +89,6 @@ impl ApiRequest {
     }
 }
 
-/// Percent-encodes every byte of `value` outside the unreserved set of RFC 3986, so that it
-/// stays one path segment.
-fn encode_path_segment(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,8 +98,11 @@ mod tests {
             api: "addresses",
             method: Method::Get,
             path: "/addresses/v3/address",
+            path_filled: None,
             query,
+            headers: Vec::new(),
             body: None,
+            file_stem: None,
         }
     }
 
@@ -170,28 +133,6 @@ mod tests {
     }
 
     #[test]
-    fn path_parameter_fills_segment() {
-        let request = ApiRequest {
-            api: "tracking",
-            method: Method::Get,
-            path: "/tracking/v3/tracking/{trackingNumber}",
-            query: vec![
-                ("trackingNumber", "9400 1/2".into()),
-                ("expand", "DETAIL".into()),
-            ],
-            body: None,
-        };
-        let built = request
-            .build(&reqwest::Client::new(), "http://127.0.0.1:9")
-            .build()
-            .unwrap();
-        assert_eq!(
-            built.url().as_str(),
-            "http://127.0.0.1:9/tracking/v3/tracking/9400%201%2F2?expand=DETAIL"
-        );
-    }
-
-    #[test]
     fn post_query_is_not_in_key() {
         let post = |query: Vec<(&'static str, String)>| ApiRequest {
             api: "shipments",
@@ -199,6 +140,9 @@ mod tests {
             path: "/shipments/v3/options/search",
             query,
             body: Some(serde_json::json!({"originZIPCode": "10001"})),
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         };
         let first = post(vec![("deliverBy", "2026-03-12".into())]);
         let second = post(Vec::new());

@@ -5,9 +5,11 @@
 //! overrides applied. Later code does not depend on clap or TOML.
 
 mod environment;
+pub mod labels;
 pub mod settings;
 
 pub use environment::{Credentials, Environment};
+pub use labels::LabelSettings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,8 +48,12 @@ pub struct JobFile {
     pub sandbox: SandboxOptions,
     /// Units of the manifest's weight and dimension columns; required by price jobs.
     pub units: Option<UnitsOptions>,
-    /// Extra service codes to price with each package; price jobs only.
+    /// Extra service codes to price with each package, or to buy with each label.
     pub extra_services: Option<Vec<u16>>,
+    /// Label settings; label jobs only.
+    pub label: Option<labels::LabelOptions>,
+    /// The payer and label owner; label jobs only.
+    pub payment: Option<crate::usps::payments::PaymentAccount>,
     /// Mail classes a `rate-shop` job compares; every outbound class when absent.
     pub services: Option<Vec<String>>,
 }
@@ -71,6 +77,8 @@ pub struct SandboxOptions {
     pub token_ttl: Option<String>,
     pub latency_ms: Option<u64>,
     pub seed: Option<u64>,
+    /// Starting balance of each payer account, in dollars (`"250.00"`); unlimited when absent.
+    pub balance: Option<String>,
     #[serde(flatten)]
     pub faults: Faults,
 }
@@ -86,6 +94,7 @@ pub enum JobKind {
     InternationalPrice,
     RateShop,
     ServiceStandard,
+    Labels,
     Tracking,
 }
 
@@ -99,6 +108,7 @@ impl JobKind {
         "international-price",
         "rate-shop",
         "service-standard",
+        "labels",
         "tracking",
     ];
 
@@ -112,6 +122,7 @@ impl JobKind {
             "international-price" => Some(JobKind::InternationalPrice),
             "rate-shop" => Some(JobKind::RateShop),
             "service-standard" => Some(JobKind::ServiceStandard),
+            "labels" => Some(JobKind::Labels),
             "tracking" => Some(JobKind::Tracking),
             _ => None,
         }
@@ -127,6 +138,7 @@ impl JobKind {
             JobKind::InternationalPrice => "international-price",
             JobKind::RateShop => "rate-shop",
             JobKind::ServiceStandard => "service-standard",
+            JobKind::Labels => "labels",
             JobKind::Tracking => "tracking",
         }
     }
@@ -155,6 +167,7 @@ impl JobKind {
                 | JobKind::InternationalPrice
                 | JobKind::RateShop
                 | JobKind::ServiceStandard
+                | JobKind::Labels
         )
     }
 }
@@ -203,8 +216,10 @@ pub struct JobConfig {
     /// Units of the weight and dimension columns; set for price jobs only.
     pub units: Option<Units>,
     /// Extra service codes priced with each package, such as 920 (USPS Tracking); empty for
-    /// base prices only.
+    /// base prices only. Label jobs buy them with each label.
     pub extra_services: Vec<u16>,
+    /// Settings of a label job; set for label jobs only.
+    pub labels: Option<LabelSettings>,
     /// Mail classes that a `rate-shop` job compares; empty for every outbound class.
     pub services: Vec<String>,
 }
@@ -365,6 +380,28 @@ impl JobConfig {
         check_extra_services(kind, &extra_services).map_err(invalid)?;
         let services = check_services(kind, file.services).map_err(invalid)?;
 
+        if let Some(text) = &file.sandbox.balance {
+            text.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+                invalid(format!(
+                    "invalid [sandbox] balance {text:?}: write dollars as a decimal, such as \"250.00\""
+                ))
+            })?;
+        }
+        let labels = if kind == JobKind::Labels {
+            Some(
+                labels::check_label_settings(file.label.as_ref(), file.payment.as_ref())
+                    .map_err(invalid)?,
+            )
+        } else {
+            if file.label.is_some() || file.payment.is_some() {
+                return Err(invalid(format!(
+                    "`[label]` and `[payment]` apply to label jobs only; remove them from this {} job",
+                    kind.name()
+                )));
+            }
+            None
+        };
+
         Ok(JobConfig {
             name: file.name,
             kind,
@@ -385,6 +422,7 @@ impl JobConfig {
             sandbox: file.sandbox,
             units,
             extra_services,
+            labels,
             services,
         })
     }
@@ -396,9 +434,12 @@ fn check_extra_services(kind: JobKind, codes: &[u16]) -> Result<(), String> {
     if codes.is_empty() {
         return Ok(());
     }
-    if !matches!(kind, JobKind::DomesticPrice | JobKind::InternationalPrice) {
+    if !matches!(
+        kind,
+        JobKind::DomesticPrice | JobKind::InternationalPrice | JobKind::Labels
+    ) {
         return Err(format!(
-            "`extra_services` applies to price jobs only; remove it from this {} job",
+            "`extra_services` applies to price and label jobs only; remove it from this {} job",
             kind.name()
         ));
     }
@@ -608,7 +649,7 @@ mod tests {
 
     #[test]
     fn unknown_kind_lists_kinds() {
-        let error = load_text("name = \"a\"\nkind = \"labels\"\ninput = \"x.csv\"\n")
+        let error = load_text("name = \"a\"\nkind = \"label\"\ninput = \"x.csv\"\n")
             .unwrap_err()
             .to_string();
         assert!(error.contains("address, city-state, zipcode"), "{error}");
@@ -689,6 +730,6 @@ mod tests {
         let error = load_text(&format!("{address}extra_services = [920]\n"))
             .unwrap_err()
             .to_string();
-        assert!(error.contains("price jobs only"), "{error}");
+        assert!(error.contains("price and label jobs only"), "{error}");
     }
 }

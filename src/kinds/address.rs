@@ -90,8 +90,11 @@ pub fn request_for(query: &AddressQuery) -> ApiRequest {
         api: "addresses",
         method: Method::Get,
         path: paths::ADDRESS,
+        path_filled: None,
         query: pairs,
         body: None,
+        headers: Vec::new(),
+        file_stem: None,
     }
 }
 
@@ -244,8 +247,11 @@ mod tests {
             api: "addresses",
             method: Method::Get,
             path: paths::ADDRESS,
+            path_filled: None,
             query: pairs.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             body: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 
@@ -253,6 +259,7 @@ mod tests {
         Answer {
             status,
             body: body.to_string(),
+            content_type: None,
         }
     }
 

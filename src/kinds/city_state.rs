@@ -35,6 +35,9 @@ impl Kind for CityStateKind {
                 path: paths::CITY_STATE,
                 query: vec![("ZIPCode", prepared.query.zip_code.clone())],
                 body: None,
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })

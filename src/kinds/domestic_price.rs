@@ -76,6 +76,9 @@ impl Kind for DomesticPriceKind {
                 path,
                 query: Vec::new(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -408,6 +411,7 @@ mod tests {
         Answer {
             status,
             body: body.to_string(),
+            content_type: None,
         }
     }
 
@@ -428,6 +432,9 @@ mod tests {
             path: paths::BASE_RATES,
             query: Vec::new(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 

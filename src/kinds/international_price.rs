@@ -67,6 +67,9 @@ impl Kind for InternationalPriceKind {
                 path,
                 query: Vec::new(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })

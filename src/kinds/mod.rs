@@ -6,6 +6,9 @@ mod city_state;
 mod dates;
 mod domestic_price;
 mod international_price;
+mod label_address;
+mod label_fields;
+pub mod labels;
 mod outcome;
 mod rate_shop;
 mod service_standard;
@@ -42,6 +45,49 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+
+    /// Returns whether each row is a purchase of its own. Such a row never shares a request with an
+    /// identical row and never reads a cached response, because two identical orders are two
+    /// labels. Its request is pinned in the state file with an idempotency key before its
+    /// first attempt.
+    fn exactly_once(&self) -> bool {
+        false
+    }
+
+    /// Fills the values of a request that depend on the day it is first sent, such as a
+    /// mailing date of today. Called before the request is pinned.
+    fn complete_request(&self, _request: &mut ApiRequest) {}
+
+    /// Returns a lookup to send before an exactly-once row's request is pinned, such as the
+    /// validation of a label's destination. It is cached and shared like any lookup.
+    fn check_request(&self, _request: &ApiRequest) -> Option<ApiRequest> {
+        None
+    }
+
+    /// Applies the response of [`Kind::check_request`] to the row's request. Returns the
+    /// row's outcome when the check rules the row out, else `None`.
+    fn apply_check(
+        &self,
+        _request: &mut ApiRequest,
+        _check: &ApiRequest,
+        _answer: &Answer,
+    ) -> Option<RowOutcome> {
+        None
+    }
+
+    /// Adapts the outcome of a request that kept failing with 5xx responses or transport
+    /// errors. An exactly-once kind marks it in doubt, because the request may have been
+    /// charged before the failure.
+    fn transient_outcome(&self, _request: &ApiRequest, outcome: RowOutcome) -> RowOutcome {
+        outcome
+    }
+
+    /// Returns the reason to stop the whole run that `outcome` shows, such as a payer account
+    /// without funds, where every later row would fail the same way.
+    fn stop_reason(&self, _outcome: &RowOutcome) -> Option<crate::scheduler::Stop> {
+        None
+    }
+
     /// Checks the column mapping against the job's settings before any row is read, so that
     /// a job-file mistake stops the run once instead of failing every row. Returns what to
     /// change in the job file.
@@ -100,6 +146,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 .units
                 .expect("the job file check requires [units] for shipping-options jobs"),
         )),
+        JobKind::Labels => Box::new(labels::LabelsKind::new(config)),
         JobKind::InternationalPrice => Box::new(international_price::InternationalPriceKind::new(
             config
                 .units
@@ -183,6 +230,9 @@ fn with_next_step(message: String, status: RowStatus) -> String {
             "add the missing detail (usually a unit number) and rerun with --retry-errors"
         }
         RowStatus::Error => "rerun later with --retry-errors; if it persists, see raw_response",
+        RowStatus::InDoubt => {
+            "rerun the same command, which resolves the row with its idempotency key"
+        }
         RowStatus::Ok | RowStatus::Corrected | RowStatus::Deferred => return message,
     };
     let message = message.trim_end();
@@ -252,5 +302,9 @@ fn zip_plus4(zip: &Option<String>, plus4: &Option<String>) -> String {
 }
 
 fn query_value<'r>(request: &'r ApiRequest, name: &str) -> Option<&'r str> {
-    request.query_value(name)
+    request
+        .query
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.as_str())
 }

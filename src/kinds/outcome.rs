@@ -21,6 +21,9 @@ pub enum RowStatus {
     Error,
     /// Not processed yet: the run stopped before this row. A rerun processes it.
     Deferred,
+    /// A purchase that may or may not have happened: the request was sent and no answer
+    /// confirmed it either way. A rerun resolves it with the same idempotency key.
+    InDoubt,
 }
 
 impl RowStatus {
@@ -33,6 +36,7 @@ impl RowStatus {
             RowStatus::InvalidInput => "invalid_input",
             RowStatus::Error => "error",
             RowStatus::Deferred => "deferred",
+            RowStatus::InDoubt => "in_doubt",
         }
     }
 
@@ -143,6 +147,21 @@ impl RowOutcome {
                 raw,
             },
         )
+    }
+
+    /// Turns a transient failure of a purchase into an in-doubt outcome: the request may have
+    /// been charged before the failure.
+    pub fn into_in_doubt(mut self, idempotency_key: &str) -> RowOutcome {
+        self.status = RowStatus::InDoubt;
+        if let Some(error) = self.error.as_mut() {
+            error.message = format!(
+                "not confirmed either way, the label may have been bought ({}); rerun to resolve it with the same idempotency key {idempotency_key}",
+                error.message
+            );
+            error.code = "in_doubt".into();
+            error.retryable = true;
+        }
+        self
     }
 
     pub fn is_retryable(&self) -> bool {

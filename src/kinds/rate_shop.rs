@@ -106,6 +106,9 @@ impl Kind for RateShopKind {
                     .map(|date| vec![(DEADLINE, date.to_string())])
                     .unwrap_or_default(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -295,6 +298,9 @@ mod tests {
                 .map(|d| vec![(DEADLINE, d.to_string())])
                 .unwrap_or_default(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 
@@ -311,6 +317,7 @@ mod tests {
         Answer {
             status: 200,
             body: BODY.to_owned(),
+            content_type: None,
         }
     }
 

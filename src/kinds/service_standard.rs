@@ -57,6 +57,9 @@ impl Kind for ServiceStandardKind {
                 path: paths::SERVICE_STANDARDS,
                 query: prepared.query,
                 body: None,
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -177,6 +180,7 @@ mod tests {
         Answer {
             status,
             body: body.to_owned(),
+            content_type: None,
         }
     }
 
@@ -187,6 +191,9 @@ mod tests {
             path: paths::SERVICE_STANDARDS,
             query: Vec::new(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 

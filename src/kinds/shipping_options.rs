@@ -59,6 +59,9 @@ impl Kind for ShippingOptionsKind {
                 path: paths::SHIPPING_OPTIONS,
                 query: Vec::new(),
                 body: Some(body),
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -182,6 +185,9 @@ mod tests {
             path: paths::SHIPPING_OPTIONS,
             query: Vec::new(),
             body: None,
+            path_filled: None,
+            headers: Vec::new(),
+            file_stem: None,
         }
     }
 
@@ -189,6 +195,7 @@ mod tests {
         Answer {
             status,
             body: body.to_string(),
+            content_type: None,
         }
     }
 

@@ -67,8 +67,11 @@ impl Kind for TrackingKind {
                 api: API,
                 method: Method::Post,
                 path: paths::TRACKING_BATCH,
+                path_filled: None,
                 query: Vec::new(),
+                headers: Vec::new(),
                 body: Some(body),
+                file_stem: None,
             },
             notes: prepared.notes,
         })
@@ -119,8 +122,11 @@ impl Batching for TrackingKind {
             api: API,
             method: Method::Post,
             path: paths::TRACKING_BATCH,
+            path_filled: None,
             query: Vec::new(),
+            headers: Vec::new(),
             body: Some(Value::Array(items)),
+            file_stem: None,
         }
     }
 
@@ -177,22 +183,25 @@ impl Batching for TrackingKind {
             .and_then(|body| body.get(0))
             .and_then(|item| serde_json::from_value::<TrackingRequestItem>(item.clone()).ok())
             .expect("prepare builds a batch of one valid item");
-        let mut query = vec![
-            ("trackingNumber", item.tracking_number),
-            ("expand", "DETAIL".to_string()),
-        ];
+        let mut query = vec![("expand", "DETAIL".to_string())];
         if let Some(date) = item.mailing_date {
             query.push(("mailingDate", date));
         }
         if let Some(zip) = item.destination_zip_code {
             query.push(("destinationZIPCode", zip));
         }
+        // The local checks leave only letters and digits in a tracking number, so it goes
+        // into the path as it is.
+        let path_filled = paths::TRACKING_SINGLE.replace("{trackingNumber}", &item.tracking_number);
         ApiRequest {
             api: API,
             method: Method::Get,
             path: paths::TRACKING_SINGLE,
+            path_filled: Some(path_filled),
             query,
+            headers: Vec::new(),
             body: None,
+            file_stem: None,
         }
     }
 }
@@ -208,6 +217,7 @@ fn item_answer(item: Value) -> Answer {
     Answer {
         status,
         body: item.to_string(),
+        content_type: None,
     }
 }
 
@@ -312,8 +322,11 @@ mod tests {
             api: API,
             method: Method::Post,
             path: paths::TRACKING_BATCH,
+            path_filled: None,
             query: Vec::new(),
+            headers: Vec::new(),
             body: Some(serde_json::json!([{ "trackingNumber": number }])),
+            file_stem: None,
         }])
     }
 
@@ -339,6 +352,7 @@ mod tests {
             body: r#"[{"statusCode":"404","trackingNumber":"B","error":{"code":"404","message":"gone"}},
                       {"statusCode":"200","trackingNumber":"A","status":"Delivered"}]"#
                 .into(),
+            content_type: None,
         };
         let BatchAnswer::PerRow(answers) = TrackingKind.split(&[&first, &second, &third], &answer)
         else {
@@ -358,6 +372,7 @@ mod tests {
         let answer = Answer {
             status: 200,
             body: r#"[{"status":"Delivered"},{"status":"Out for Delivery"}]"#.into(),
+            content_type: None,
         };
         let BatchAnswer::PerRow(answers) = TrackingKind.split(&[&first, &second], &answer) else {
             panic!("a 200 splits per row");
@@ -377,6 +392,7 @@ mod tests {
             let answer = Answer {
                 status,
                 body: String::new(),
+                content_type: None,
             };
             assert_eq!(
                 TrackingKind.split(&[&first], &answer),
@@ -392,10 +408,13 @@ mod tests {
         assert_eq!(request.method, Method::Get);
         assert_eq!(request.path, paths::TRACKING_SINGLE);
         assert_eq!(
-            request.query_value("trackingNumber"),
-            Some("9400100000000000000000")
+            request.path_filled.as_deref(),
+            Some("/tracking/v3/tracking/9400100000000000000000")
         );
-        assert_eq!(request.query_value("expand"), Some("DETAIL"));
+        assert_eq!(
+            super::super::query_value(&request, "expand"),
+            Some("DETAIL")
+        );
     }
 
     #[test]
@@ -403,6 +422,7 @@ mod tests {
         let answer = Answer {
             status: 400,
             body: r#"{"apiVersion":"/tracking/v3","error":{"code":"400","message":"7: The tracking number may be incorrect or the status update is not yet available.","errors":[{"code":"150002"}]}}"#.into(),
+            content_type: None,
         };
         let outcome = TrackingKind.interpret(&row_request("A"), &answer);
         assert_eq!(outcome.status, RowStatus::NotFound);
@@ -417,6 +437,7 @@ mod tests {
         let answer = Answer {
             status: 200,
             body: "{}".into(),
+            content_type: None,
         };
         let outcome = TrackingKind.interpret(&row_request("A"), &answer);
         assert_eq!(outcome.status, RowStatus::Error);
@@ -430,6 +451,7 @@ mod tests {
         let answer = Answer {
             status: 400,
             body: r#"{"error":{"code":"400","message":"The tracking number may belong to another shipper.","errors":[{"code":"150010"}]}}"#.into(),
+            content_type: None,
         };
         let outcome = TrackingKind.interpret(&row_request("A"), &answer);
         assert_eq!(outcome.status, RowStatus::NotFound);
@@ -450,6 +472,7 @@ mod tests {
         let answer = Answer {
             status: 200,
             body: body.into(),
+            content_type: None,
         };
         let outcome = TrackingKind.interpret(&row_request("9400100000000000000000"), &answer);
         assert_eq!(outcome.status, RowStatus::Ok);

@@ -57,6 +57,9 @@ impl Kind for ZipCodeKind {
                 path: paths::ZIPCODE,
                 query: pairs,
                 body: None,
+                path_filled: None,
+                headers: Vec::new(),
+                file_stem: None,
             },
             notes: prepared.notes,
         })

@@ -131,6 +131,24 @@ impl ColumnMap {
             .map(|mapping| (mapping.field, mapping.column.as_str()))
     }
 
+    /// Builds the map of the fields named `prefix` + name, keyed by the name alone, so that
+    /// the checks written for `streetAddress` can read `toAddress.streetAddress`.
+    pub fn scoped(&self, prefix: &str) -> ColumnMap {
+        let mappings = self
+            .mappings
+            .iter()
+            .filter_map(|mapping| {
+                let field = mapping.field.strip_prefix(prefix)?;
+                Some(Mapping {
+                    field,
+                    column: mapping.column.clone(),
+                    index: mapping.index,
+                })
+            })
+            .collect();
+        ColumnMap { mappings }
+    }
+
     fn mapping(&self, field: &str) -> Option<&Mapping> {
         self.mappings.iter().find(|mapping| mapping.field == field)
     }

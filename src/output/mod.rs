@@ -1,8 +1,10 @@
-//! Outputs of a run: the enriched file, the error report, the summary and the progress
-//! display.
+//! Outputs of a run: the enriched file, the error report, the summary, the progress
+//! display, and the label files of label jobs.
 
 pub mod atomic;
 pub mod csv_safe;
+pub mod file_names;
+pub mod labels;
 pub mod progress;
 pub mod report;
 pub mod shipments;

@@ -51,6 +51,9 @@ pub struct Summary {
     pub state_file: String,
     pub output: String,
     pub error_report: String,
+    /// Label counts, postage total and label files; label jobs only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<crate::output::labels::LabelTotals>,
 }
 
 impl Summary {

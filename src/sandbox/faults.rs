@@ -32,6 +32,13 @@ pub struct Faults {
     pub slow_rate: f64,
     /// Delay of a slow response, in milliseconds.
     pub slow_ms: u64,
+    /// Share of label purchases that are charged and then cut off before the response, drawn
+    /// by the label service from a generator of its own.
+    pub label_drop_rate: f64,
+    /// Length of a label outage, in milliseconds: after the first label is charged, every
+    /// label request gets 503 for this long. With `label_drop_rate` it leaves a purchase
+    /// unconfirmed either way until the outage ends.
+    pub label_outage_ms: u64,
 }
 
 impl Faults {
@@ -41,6 +48,7 @@ impl Faults {
             ("error_rate", self.error_rate),
             ("drop_rate", self.drop_rate),
             ("slow_rate", self.slow_rate),
+            ("label_drop_rate", self.label_drop_rate),
         ] {
             ensure!(
                 (0.0..=1.0).contains(&rate),
@@ -169,6 +177,8 @@ mod tests {
             drop_rate,
             slow_rate,
             slow_ms: 250,
+            label_drop_rate: 0.0,
+            label_outage_ms: 0,
         }
     }
 

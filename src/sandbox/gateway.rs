@@ -1,6 +1,6 @@
-//! The steps that the USPS API gateway takes before and after the Addresses service, in its
-//! order: access token, quota, then the service; plus the sandbox's injected faults, latency
-//! and counters.
+//! The steps that the USPS API gateway takes before and after each service, in its order:
+//! access token, quota, then the service. The sandbox adds its injected faults, latency and
+//! counters.
 //!
 //! A request with a bad token is rejected before the quota is charged, because the gateway
 //! cannot tell whose quota it would be. Injected faults come after the quota, so a faulty
@@ -22,6 +22,7 @@ use crate::usps::oauth::OAuthError;
 use crate::usps::paths;
 
 use super::faults::dropped_connection;
+use super::labels::LabelEnding;
 use super::oauth::{parse_token_request, TokenError};
 use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
@@ -44,6 +45,11 @@ enum Endpoint {
     InternationalBaseRates,
     InternationalTotalRates,
     ServiceStandards,
+    PaymentAuthorization,
+    Label,
+    /// `DELETE /labels/v3/label/{trackingNumber}`; the tracking number comes as the query pair
+    /// `trackingNumber`.
+    CancelLabel,
     TrackingBatch,
     TrackingSingle,
 }
@@ -60,6 +66,9 @@ impl Endpoint {
             Endpoint::InternationalBaseRates => paths::INTERNATIONAL_BASE_RATES,
             Endpoint::InternationalTotalRates => paths::INTERNATIONAL_TOTAL_RATES,
             Endpoint::ServiceStandards => paths::SERVICE_STANDARDS,
+            Endpoint::PaymentAuthorization => paths::PAYMENT_AUTHORIZATION,
+            Endpoint::Label => paths::LABEL,
+            Endpoint::CancelLabel => paths::LABEL_BY_TRACKING,
             Endpoint::TrackingBatch => paths::TRACKING_BATCH,
             Endpoint::TrackingSingle => paths::TRACKING_SINGLE,
         }
@@ -72,7 +81,10 @@ impl Endpoint {
             | Endpoint::ShippingOptions
             | Endpoint::InternationalBaseRates
             | Endpoint::InternationalTotalRates
+            | Endpoint::PaymentAuthorization
+            | Endpoint::Label
             | Endpoint::TrackingBatch => "POST",
+            Endpoint::CancelLabel => "DELETE",
             _ => "GET",
         }
     }
@@ -183,6 +195,42 @@ pub(crate) async fn service_standards(
     .await
 }
 
+/// Handles `POST /payments/v3/payment-authorization`.
+pub(crate) async fn payment_authorization(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(
+        &state,
+        Endpoint::PaymentAuthorization,
+        &headers,
+        None,
+        &body,
+    )
+    .await
+}
+
+/// Handles `POST /labels/v3/label`.
+pub(crate) async fn label(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::Label, &headers, None, &body).await
+}
+
+/// Handles `DELETE /labels/v3/label/{trackingNumber}`.
+pub(crate) async fn cancel_label(
+    State(state): State<SandboxState>,
+    Path(tracking_number): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let query = serde_urlencoded::to_string([("trackingNumber", tracking_number.as_str())])
+        .unwrap_or_default();
+    serve_api(&state, Endpoint::CancelLabel, &headers, Some(&query), &[]).await
+}
+
 /// Handles `POST /tracking/v3r2/tracking`.
 pub(crate) async fn tracking_batch(
     State(state): State<SandboxState>,
@@ -280,9 +328,12 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
     if request.client_secret != config.client_secret {
         return rejected_token(TokenError::BadSecret);
     }
-    let token = shared
+    let mut token = shared
         .tokens
         .issue(&request.client_id, config.token_ttl, now);
+    if let Some(scope) = &config.token_scope {
+        token.scope = Some(scope.clone());
+    }
     shared.stats.record_token_issued();
     debug!(expires_in = token.expires_in, "issued an access token");
     (StatusCode::OK, Json(token)).into_response()
@@ -346,7 +397,7 @@ async fn serve_api(
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
             Err(wait) => Ending::Respond(rate_limited(state, path, wait)),
-            Ok(()) => run_with_faults(state, endpoint, &pairs, body).await,
+            Ok(()) => run_with_faults(state, endpoint, headers, &pairs, body).await,
         },
     };
 
@@ -404,6 +455,7 @@ fn rate_limited(state: &SandboxState, path: &str, wait: Duration) -> Response {
 async fn run_with_faults(
     state: &SandboxState,
     endpoint: Endpoint,
+    headers: &HeaderMap,
     pairs: &Pairs,
     body: &[u8],
 ) -> Ending {
@@ -420,15 +472,13 @@ async fn run_with_faults(
             );
             Ending::Respond(error.into_response(API_VERSION))
         }
-        None => {
-            let response = dispatch(endpoint, pairs, body, shared.config.seed);
-            if draw.drop {
+        None => match dispatch(state, endpoint, headers, pairs, body) {
+            Ending::Respond(_) if draw.drop => {
                 info!(path, "injected a dropped connection");
                 Ending::Drop
-            } else {
-                Ending::Respond(response)
             }
-        }
+            ending => ending,
+        },
     };
     if let Some(delay) = draw.slow {
         info!(
@@ -441,7 +491,15 @@ async fn run_with_faults(
     ending
 }
 
-fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Response {
+fn dispatch(
+    state: &SandboxState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    pairs: &Pairs,
+    body: &[u8],
+) -> Ending {
+    let seed = state.shared.config.seed;
+    let desk = &state.shared.labels;
     let result = match endpoint {
         Endpoint::Address => params::address_query(pairs)
             .and_then(|query| addresses::address(&query, seed))
@@ -471,12 +529,27 @@ fn dispatch(endpoint: Endpoint, pairs: &Pairs, body: &[u8], seed: u64) -> Respon
         Endpoint::ServiceStandards => {
             standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
         }
+        Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
+        Endpoint::Label => {
+            return match desk.create_label(headers, body, rates_today()) {
+                LabelEnding::Respond(response) => Ending::Respond(response),
+                LabelEnding::ChargedThenDropped => Ending::Drop,
+            }
+        }
+        Endpoint::CancelLabel => {
+            let tracking_number = pairs
+                .iter()
+                .find(|(name, _)| name == "trackingNumber")
+                .map(|(_, value)| value.as_str())
+                .unwrap_or_default();
+            Ok(desk.cancel_label(headers, tracking_number))
+        }
         Endpoint::TrackingBatch => {
             tracking::batch(body).map(|(status, body)| (status, Json(body)).into_response())
         }
         Endpoint::TrackingSingle => tracking::single(pairs).map(|body| Json(body).into_response()),
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    Ending::Respond(result.unwrap_or_else(IntoResponse::into_response))
 }
 
 /// Today's date in New York, against which the sandbox checks mailing dates. A client in an

@@ -1,11 +1,16 @@
-//! A local server that behaves like the USPS v3 APIs that usps-batch calls: OAuth client
-//! credentials at `/oauth2/v3/token`, Addresses 3.0 at `/addresses/v3/...` and the domestic
-//! base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
-//! International Prices 3.0 at `/international-prices/v3/...`, domestic Shipping Options
-//! 3.0 at `/shipments/v3/options/search`, Service Standards 3.0 estimates at
-//! `/service-standards/v3/estimates`, and Package Tracking 3.0 at `/tracking/v3r2/tracking`
-//! and `/tracking/v3/tracking/{trackingNumber}`, under the same paths, bodies, status codes
-//! and headers as USPS.
+//! A local server that behaves like the USPS v3 APIs that usps-batch calls, under the same
+//! paths, bodies, status codes and headers as USPS:
+//!
+//! - OAuth client credentials at `/oauth2/v3/token`;
+//! - Addresses 3.0 at `/addresses/v3/...`;
+//! - the base-rates and total-rates searches of Domestic Prices 3.0 at `/prices/v3/...` and of
+//!   International Prices 3.0 at `/international-prices/v3/...`;
+//! - domestic Shipping Options 3.0 at `/shipments/v3/options/search`;
+//! - Service Standards 3.0 estimates at `/service-standards/v3/estimates`;
+//! - payment authorization of Payments 3.0 at `/payments/v3/payment-authorization`;
+//! - label purchase and cancel of Domestic Labels 3.0 at `/labels/v3/label`;
+//! - Package Tracking 3.0 at `/tracking/v3r2/tracking` (batch) and
+//!   `/tracking/v3/tracking/{trackingNumber}`.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -23,9 +28,12 @@ mod directory;
 pub mod faults;
 mod gateway;
 mod international;
+mod label_pdf;
+mod labels;
 mod oauth;
 mod options;
 mod params;
+mod payments;
 mod places;
 mod pub28;
 mod quota;
@@ -42,7 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -51,6 +59,7 @@ use crate::quota::Quota;
 use crate::usps::paths;
 
 pub use faults::Faults;
+pub use labels::LabelAccountStats;
 pub use stats::StatsSnapshot;
 
 /// Client id that the sandbox accepts unless configured otherwise.
@@ -82,6 +91,11 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Injected faults. Default: none.
     pub faults: Faults,
+    /// Starting balance of every payer account, in dollars. Default: unlimited.
+    pub balance: Option<rust_decimal::Decimal>,
+    /// `scope` of issued tokens. Default: every API the sandbox serves, as in
+    /// `oauth::TOKEN_SCOPE`. A test sets a narrower one to play an app without label access.
+    pub token_scope: Option<String>,
     /// Whether the stats count repeated requests, which keeps the identity of every distinct
     /// request that got a final response, 16 bytes each for the sandbox's lifetime. Default:
     /// true. The runner's in-process sandbox turns it off, because nothing reads its stats and
@@ -103,6 +117,8 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             seed: 0,
             faults: Faults::default(),
+            balance: None,
+            token_scope: None,
             record_repeats: true,
             build_index_at_start: true,
         }
@@ -120,6 +136,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("balance", &self.balance)
+            .field("token_scope", &self.token_scope)
             .field("record_repeats", &self.record_repeats)
             .field("build_index_at_start", &self.build_index_at_start)
             .finish()
@@ -154,6 +172,7 @@ struct Shared {
     quotas: quota::QuotaBook,
     faults: faults::FaultInjector,
     stats: stats::StatsRecorder,
+    labels: labels::LabelDesk,
 }
 
 impl SandboxState {
@@ -165,6 +184,7 @@ impl SandboxState {
             quotas: quota::QuotaBook::new(config.quota),
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
             stats: stats::StatsRecorder::new(config.record_repeats),
+            labels: labels::LabelDesk::new(config.balance, &config.faults, config.seed),
             config,
         };
         Ok(SandboxState {
@@ -174,13 +194,22 @@ impl SandboxState {
 
     /// Returns the counters, as `GET /__sandbox/stats` does.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
+        let mut snapshot = self.shared.stats.snapshot();
+        snapshot.labels = self.shared.labels.snapshot();
+        snapshot
     }
 
-    /// Expires every issued token at once, and returns how many were still valid.
+    /// Expires every issued access token and payment authorization token at once, and
+    /// returns how many access tokens were still valid.
     pub fn expire_tokens(&self) -> usize {
-        let expired = self.shared.tokens.expire_all(tokio::time::Instant::now());
-        tracing::info!(expired, "expired every issued access token");
+        let now = tokio::time::Instant::now();
+        let expired = self.shared.tokens.expire_all(now);
+        let payment_tokens = self.shared.labels.expire_grants(now);
+        tracing::info!(
+            expired,
+            payment_tokens,
+            "expired every issued access and payment token"
+        );
         expired
     }
 }
@@ -195,6 +224,12 @@ pub fn router(state: SandboxState) -> Router {
         .route(paths::BASE_RATES, post(gateway::base_rates))
         .route(paths::TOTAL_RATES, post(gateway::total_rates))
         .route(paths::SHIPPING_OPTIONS, post(gateway::shipping_options))
+        .route(
+            paths::PAYMENT_AUTHORIZATION,
+            post(gateway::payment_authorization),
+        )
+        .route(paths::LABEL, post(gateway::label))
+        .route(paths::LABEL_BY_TRACKING, delete(gateway::cancel_label))
         .route(
             paths::INTERNATIONAL_BASE_RATES,
             post(gateway::international_base_rates),

@@ -23,7 +23,7 @@ use crate::usps::oauth::{OAuthError, TokenRequest, TokenResponse};
 
 /// `scope` of issued tokens: the APIs of the default "Public Access I" product.
 pub const TOKEN_SCOPE: &str =
-    "addresses prices international-prices service-standards shipments locations";
+    "addresses prices international-prices service-standards shipments locations payments labels";
 /// `issuer` of issued tokens. USPS sends a URL of its key server. The sandbox sends a URN, so
 /// that it cannot be mistaken for a host to contact.
 pub const TOKEN_ISSUER: &str = "urn:usps-batch:sandbox";

@@ -21,9 +21,12 @@ pub struct StatsSnapshot {
     /// the sandbox was configured not to record repeats.
     pub repeated_requests: u64,
     pub tokens_issued: u64,
-    /// API requests cut off by the `drop_rate` fault.
+    /// API requests cut off by the `drop_rate` or `label_drop_rate` fault.
     #[serde(default)]
     pub dropped: u64,
+    /// Label counters and running postage total per payer account number.
+    #[serde(default)]
+    pub labels: BTreeMap<String, super::labels::LabelAccountStats>,
 }
 
 /// The live counters behind [`StatsSnapshot`].

@@ -53,7 +53,7 @@ impl Dispatcher {
         // concurrency permit, so the fallback runs slower than single-row kinds would.
         for work in &unsent {
             let single = batching.single(&work.request);
-            let settled = self.send_one(work, &single, in_flight).await?;
+            let settled = self.send_single(work, &single, in_flight).await?;
             self.commit(work, settled, in_flight).await?;
         }
         Ok(())
@@ -103,8 +103,9 @@ impl Dispatcher {
                 for (work, row_answer) in works.iter().zip(answers) {
                     let settled = match row_answer {
                         Some(row_answer) => {
+                            let outcome = self.kind.interpret(&work.request, &row_answer);
                             let (settled, usable) =
-                                self.interpret_and_cache(work, row_answer).await?;
+                                self.keep(work, outcome, row_answer, true).await?;
                             any_usable |= usable;
                             settled
                         }

@@ -71,7 +71,7 @@ pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
 /// (see [`Waiter::request`]) interpret that answer again.
 pub(super) struct Settled {
     pub outcome: RowOutcome,
-    /// The answer when it is final (cached or fetched and cached), `None` otherwise.
+    /// The answer when it is final, `None` otherwise.
     pub answer: Option<Answer>,
 }
 
@@ -87,7 +87,7 @@ impl Settled {
 
 /// The work of one spawned task: one request, or a batch of distinct requests sent together.
 enum Task {
-    Single(WorkItem),
+    Single(Box<WorkItem>),
     Batch(Vec<WorkItem>),
 }
 
@@ -165,8 +165,10 @@ impl Dispatcher {
                     }
                     // A POST's query holds values that are not sent, such as a rate-shop
                     // deadline. An empty query is a value too (no deadline), so every POST
-                    // row interprets the shared answer with its own request.
-                    let own_request = work.request.method == Method::Post;
+                    // row interprets the shared answer with its own request. An exactly-once
+                    // row shares nothing, and its outcome comes from the pinned request.
+                    let own_request =
+                        work.request.method == Method::Post && !this.kind.exactly_once();
                     let waiter = Waiter {
                         row: work.row,
                         content_hash: work.content_hash,
@@ -184,7 +186,7 @@ impl Dispatcher {
                         map.insert(work.key, vec![waiter]);
                     }
                     match max_batch_rows {
-                        None => spawner.spawn(Task::Single(work)).await,
+                        None => spawner.spawn(Task::Single(Box::new(work))).await,
                         Some(max_rows) => {
                             gathered.push(work);
                             if gathered.len() >= max_rows {
@@ -236,9 +238,61 @@ impl Dispatcher {
 
     /// Sends one request and commits the outcome of every row that waits for it.
     async fn process(&self, work: &WorkItem, in_flight: &InFlight) -> Result<(), Stop> {
-        let settled = match self.cached_outcome(work).await? {
+        let exactly_once = self.kind.exactly_once();
+        let pinned = if exactly_once {
+            match self.pin_request(work).await? {
+                Ok(pinned) => Some(pinned),
+                Err(outcome) => {
+                    // The check ruled the row out: nothing was bought, so it is final.
+                    self.release_with(work, in_flight, &outcome).await?;
+                    return Ok(());
+                }
+            }
+        } else {
+            None
+        };
+        let request = pinned
+            .as_ref()
+            .map(|(request, _)| request)
+            .unwrap_or(&work.request);
+
+        // An exactly-once row never reads a cached response.
+        let cached = if exactly_once {
+            None
+        } else {
+            self.cached_outcome(work).await?
+        };
+        let settled = match cached {
             Some(settled) => settled,
-            None => self.send_one(work, &work.request, in_flight).await?,
+            None => {
+                let rows = self.waiting_rows(&[work], in_flight);
+                match self.client.call(request, &rows).await? {
+                    CallResult::Answer(answer) => {
+                        let outcome = self.kind.interpret(request, &answer);
+                        if exactly_once && (400..500).contains(&answer.status) {
+                            self.forget_rejected(work).await?;
+                        }
+                        if let Some(stop) = self.kind.stop_reason(&outcome) {
+                            // The row goes back to pending, so a rerun sends it again with
+                            // the same pinned key once the cause is fixed.
+                            self.release(work, in_flight).await?;
+                            return Err(stop);
+                        }
+                        self.settle(work, outcome, answer, !exactly_once).await?
+                    }
+                    CallResult::Transient {
+                        message,
+                        status,
+                        body,
+                    } => {
+                        let outcome = RowOutcome::transient(message, status, body);
+                        if let Some((_, idempotency_key)) = &pinned {
+                            tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
+                        }
+                        Settled::alone(self.kind.transient_outcome(request, outcome))
+                    }
+                }
+            }
         };
         self.commit(work, settled, in_flight).await
     }
@@ -258,6 +312,7 @@ impl Dispatcher {
             let answer = Answer {
                 status: entry.status,
                 body: entry.body,
+                content_type: None,
             };
             Settled {
                 outcome: self.kind.interpret(&work.request, &answer),
@@ -276,9 +331,9 @@ impl Dispatcher {
             .collect()
     }
 
-    /// Sends `request` on behalf of `work`'s rows and returns their outcome. `request` is
-    /// `work.request` itself, or the single-row form of a rejected batch.
-    pub(super) async fn send_one(
+    /// Sends `request`, the single-row form of a rejected batch, on behalf of `work`'s rows
+    /// and returns their outcome, interpreted with the row's own request.
+    pub(super) async fn send_single(
         &self,
         work: &WorkItem,
         request: &ApiRequest,
@@ -286,7 +341,10 @@ impl Dispatcher {
     ) -> Result<Settled, Stop> {
         let rows = self.waiting_rows(&[work], in_flight);
         match self.client.call(request, &rows).await? {
-            CallResult::Answer(answer) => self.settle(work, answer).await,
+            CallResult::Answer(answer) => {
+                let outcome = self.kind.interpret(&work.request, &answer);
+                self.settle(work, outcome, answer, true).await
+            }
             CallResult::Transient {
                 message,
                 status,
@@ -295,10 +353,16 @@ impl Dispatcher {
         }
     }
 
-    /// Interprets the answer to `work`'s request, caches it when it is final, and tells the
-    /// client whether the API responded usefully.
-    pub(super) async fn settle(&self, work: &WorkItem, answer: Answer) -> Result<Settled, Stop> {
-        let (settled, usable) = self.interpret_and_cache(work, answer).await?;
+    /// Keeps the answer behind `outcome` as `keep` does, and tells the client whether the API
+    /// responded usefully.
+    pub(super) async fn settle(
+        &self,
+        work: &WorkItem,
+        outcome: RowOutcome,
+        answer: Answer,
+        cacheable: bool,
+    ) -> Result<Settled, Stop> {
+        let (settled, usable) = self.keep(work, outcome, answer, cacheable).await?;
         if usable {
             self.client.note_usable_response();
         } else {
@@ -307,20 +371,23 @@ impl Dispatcher {
         Ok(settled)
     }
 
-    /// Interprets the answer to `work`'s request and caches it when it is final. Returns the
-    /// outcome and whether the response was usable: a 2xx whose body breaks the spec (an HTML
-    /// error page, say) is not, and counts towards an outage like a 5xx.
-    pub(super) async fn interpret_and_cache(
+    /// Caches the answer behind `outcome` when it is final and `cacheable`, and returns the
+    /// settled outcome with whether the response was usable. A 2xx whose body breaks the spec
+    /// (an HTML error page, say) is not usable, and counts towards an outage like a 5xx.
+    pub(super) async fn keep(
         &self,
         work: &WorkItem,
+        outcome: RowOutcome,
         answer: Answer,
+        cacheable: bool,
     ) -> Result<(Settled, bool), Stop> {
-        let outcome = self.kind.interpret(&work.request, &answer);
         let usable = !(outcome.is_retryable() && (200..300).contains(&answer.status));
-        // Answers that depend on the input alone (2xx, 4xx row errors) are cached. A
-        // retryable 4xx, such as a tracking number that USPS does not know yet, is not.
+        // Answers that depend on the input alone (2xx, 4xx row errors) are final and cached.
+        // A retryable 4xx, such as a tracking number that USPS does not know yet, is not.
         let shared = if usable && !outcome.is_retryable() {
-            self.cache_answer(work, answer.clone()).await?;
+            if cacheable {
+                self.cache_answer(work, answer.clone()).await?;
+            }
             Some(answer)
         } else {
             None

@@ -3,10 +3,12 @@
 //! manifest to the state file.
 
 mod batch;
+pub mod cancel;
 pub mod counters;
 pub mod dispatch;
 pub mod fingerprint;
 pub mod limiter;
+mod purchase;
 pub mod run;
 pub mod scan;
 pub mod signals;
@@ -28,6 +30,10 @@ pub enum Stop {
     /// The credentials or the app's access were rejected; a person must act.
     #[error("{message}")]
     Auth { message: String },
+    /// The payer's account cannot pay (insufficient funds, an inactive account, a rejected
+    /// payment). Someone must fix the account, after which a rerun goes on where it stopped.
+    #[error("{message}")]
+    Account { message: String },
     /// The state file failed; without checkpoints the run cannot go on safely.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -82,7 +88,10 @@ impl Stop {
     pub fn is_resumable(&self) -> bool {
         matches!(
             self,
-            Stop::QuotaExhausted { .. } | Stop::Outage { .. } | Stop::Interrupted
+            Stop::QuotaExhausted { .. }
+                | Stop::Outage { .. }
+                | Stop::Interrupted
+                | Stop::Account { .. }
         )
     }
 }

@@ -11,16 +11,17 @@ use tokio::sync::mpsc;
 use crate::client::UspsClient;
 use crate::exit::Exit;
 use crate::job::settings::settings_digest;
-use crate::job::{Credentials, Environment, JobConfig};
+use crate::job::{Credentials, Environment, JobConfig, JobKind};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
+use crate::output::labels::write_label_outputs;
 use crate::output::progress::{Progress, ProgressMode};
 use crate::output::report::{write_reports, OutputFiles, ReportInput};
 use crate::output::summary::Summary;
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::scheduler::dispatch::Dispatcher;
+use crate::scheduler::dispatch::{DispatchEnd, Dispatcher};
 use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
@@ -74,7 +75,7 @@ pub fn server_key(config: &JobConfig) -> String {
 
 /// Takes the job's lock beside the state file, so that two runs of one job cannot send the
 /// same rows twice. The lock is released when the process ends, however it ends.
-fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
+pub(crate) fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
     let mut name = config.state.as_os_str().to_owned();
     name.push(format!(".{job_id}.lock"));
     let path = std::path::PathBuf::from(name);
@@ -88,9 +89,43 @@ fn lock_job(config: &JobConfig, job_id: &str) -> anyhow::Result<std::fs::File> {
     })
 }
 
+/// Builds the quota limiter and the HTTP client of a job, with payment authorization for a
+/// label job.
+pub(crate) fn build_client(
+    config: &JobConfig,
+    store: &Store,
+    connection: &Connection,
+    job_id: &str,
+    counters: &Arc<Counters>,
+) -> (Arc<Limiter>, UspsClient) {
+    let env = server_key(config);
+    let limiter = Arc::new(Limiter::new(
+        store.clone(),
+        LimiterConfig {
+            credential: credential_hash(&env, &connection.credentials.client_id),
+            quota: config.quota,
+            pool: config.quota_pool,
+            burst: config.burst,
+            max_wait: config.max_wait,
+            job_id: job_id.to_string(),
+        },
+        counters.clone(),
+    ));
+    let mut client = UspsClient::new(
+        connection.base_url.clone(),
+        connection.credentials.clone(),
+        limiter.clone(),
+        counters.clone(),
+    );
+    if let Some(labels) = &config.labels {
+        client = client.with_payments(labels.payment.roles());
+    }
+    (limiter, client)
+}
+
 /// Takes the lock of the job's output files. Runs of one job file on two inputs are two jobs
 /// in the state file, but they write the same output files.
-fn lock_outputs(config: &JobConfig) -> anyhow::Result<std::fs::File> {
+pub(crate) fn lock_outputs(config: &JobConfig) -> anyhow::Result<std::fs::File> {
     let path = config.output_dir.join(format!(".{}.lock", config.name));
     lock_file(&path, || {
         format!(
@@ -214,6 +249,12 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
             .unwrap_or(defaults.latency),
         seed: options.seed.unwrap_or(defaults.seed),
         faults: options.faults.clone(),
+        balance: options
+            .balance
+            .as_deref()
+            .map(|text| text.trim().parse())
+            .transpose()
+            .context("invalid [sandbox] balance")?,
         ..defaults
     })
 }
@@ -261,25 +302,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 
     let counters = Arc::new(Counters::default());
     let env = server_key(config);
-    let limiter = Limiter::new(
-        store.clone(),
-        LimiterConfig {
-            credential: credential_hash(&env, &connection.credentials.client_id),
-            quota: config.quota,
-            pool: config.quota_pool,
-            burst: config.burst,
-            max_wait: config.max_wait,
-            job_id: job_id.clone(),
-        },
-        counters.clone(),
-    );
-    let limiter = Arc::new(limiter);
-    let client = Arc::new(UspsClient::new(
-        connection.base_url.clone(),
-        connection.credentials.clone(),
-        limiter.clone(),
-        counters.clone(),
-    ));
+    let (limiter, client) = build_client(config, &store, &connection, &job_id, &counters);
+    let client = Arc::new(client);
     let stop = Arc::new(StopFlag::new(limiter));
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
 
@@ -304,7 +328,12 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         rescan_from_byte,
         counters: counters.clone(),
     };
-    let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+    // A label job checks its access and payment account before any row, so that a missing
+    // scope or an account without funds stops the run with every row untouched.
+    let preflight = match &config.labels {
+        Some(_) => client.preflight_payments().await.err(),
+        None => None,
+    };
     let dispatcher = Dispatcher {
         store: store.clone(),
         client,
@@ -317,8 +346,21 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         concurrency: config.concurrency,
         stop,
     };
-    let end = dispatcher.run(receiver).await;
-    scanner.await.context("the manifest scan failed")?;
+    let end = match preflight {
+        Some(stop) => {
+            tracing::error!(error = %stop, "label preflight failed; no row was sent");
+            DispatchEnd {
+                stop: Some(stop),
+                fatal: None,
+            }
+        }
+        None => {
+            let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+            let end = dispatcher.run(receiver).await;
+            scanner.await.context("the manifest scan failed")?;
+            end
+        }
+    };
     signals.abort();
     progress.finish().await;
 
@@ -377,6 +419,27 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
             }
         }
     };
+    let label_totals = match config.kind {
+        JobKind::Labels => {
+            let config = config.clone();
+            let job_id = job_id.clone();
+            let written =
+                tokio::task::spawn_blocking(move || write_label_outputs(&config, &job_id))
+                    .await
+                    .context("writing the label outputs failed")
+                    .and_then(|written| written);
+            match written {
+                Ok(totals) => Some(totals),
+                Err(error) => {
+                    // As for the other outputs, the run record must not stay open.
+                    let message = format!("{error:#}");
+                    finish_run(&store, run_id, Exit::Fatal, &counters, &message).await;
+                    return Err(error);
+                }
+            }
+        }
+        _ => None,
+    };
 
     let failed_rows = counts.error_rows;
     let remaining = counts.by_status.get("deferred").copied().unwrap_or(0);
@@ -426,12 +489,16 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         state_file: config.state.display().to_string(),
         output: files.output.display().to_string(),
         error_report: files.errors.display().to_string(),
+        labels: label_totals,
     };
     summary
         .write(&files.summary)
         .with_context(|| format!("cannot write {}", files.summary.display()))?;
 
-    let message = describe_end(&summary, end.stop.as_ref(), remaining, &files);
+    let mut message = describe_end(&summary, end.stop.as_ref(), remaining, &files);
+    if let Some(totals) = &summary.labels {
+        message.push_str(&describe_labels(totals));
+    }
     finish_run(&store, run_id, exit, &counters, &message).await;
     tracing::info!(
         job_id = %job_id,
@@ -635,6 +702,24 @@ async fn finish_run(store: &Store, run_id: i64, exit: Exit, counters: &Counters,
     if let Err(error) = result {
         tracing::error!(run_id, %error, "cannot record the end of the run");
     }
+}
+
+/// Builds the label part of the closing message.
+fn describe_labels(totals: &crate::output::labels::LabelTotals) -> String {
+    let mut message = format!(
+        "\n  labels: {} bought ({} cancelled), total postage ${}",
+        totals.labels_bought, totals.labels_cancelled, totals.total_postage
+    );
+    if !totals.merged_pdf.is_empty() {
+        message.push_str(&format!("\n  print: {}", totals.merged_pdf));
+    }
+    if totals.labels_in_doubt > 0 {
+        message.push_str(&format!(
+            "\n  IN DOUBT: {} labels may or may not have been bought; see {}. Run the same command again to resolve them with their idempotency keys; never delete the state file before that.",
+            totals.labels_in_doubt, totals.in_doubt_report
+        ));
+    }
+    message
 }
 
 /// Builds the closing message: counts, files, and what to do next.

@@ -8,13 +8,16 @@
 //! [`open_reader`]; WAL mode lets them read while the writer commits.
 
 pub mod cache;
+pub mod cancels;
 pub mod jobs;
 pub mod ledger;
+pub mod pins;
 pub mod rows;
 mod schema;
 
 pub use cache::{CacheEntry, CacheLookup};
 pub use ledger::{credential_hash, LedgerUse, Reservation};
+pub use pins::Pin;
 pub use rows::{RowCursor, RowKey, RowState, StoredRow};
 
 use std::path::{Path, PathBuf};

@@ -68,7 +68,8 @@ pub fn mark_in_flight(
     for key in rows {
         statement.execute(params![job_id, key.row as i64, &key.content_hash[..], now])?;
     }
-    Ok(())
+    // A pinned purchase counts the attempt in the same commit, before the request is sent.
+    super::pins::count_attempt(connection, job_id, rows)
 }
 
 /// A row's checkpoint as stored.

@@ -72,6 +72,29 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
             run_id INTEGER,
             PRIMARY KEY (env, request_key)
         ) WITHOUT ROWID;
+        -- Idempotency key and exact body of each purchase row, committed before its first
+        -- attempt; see src/state/pins.rs.
+        CREATE TABLE IF NOT EXISTS pinned_requests (
+            job_id TEXT NOT NULL,
+            row INTEGER NOT NULL,
+            content_hash BLOB NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (job_id, row, content_hash)
+        ) WITHOUT ROWID;
+        -- Results of `usps-batch cancel`, one per row.
+        CREATE TABLE IF NOT EXISTS label_cancels (
+            job_id TEXT NOT NULL,
+            row INTEGER NOT NULL,
+            tracking_number TEXT NOT NULL,
+            status TEXT NOT NULL,
+            dispute_id TEXT,
+            message TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (job_id, row)
+        ) WITHOUT ROWID;
         ",
     )?;
     let version: Option<i64> = connection

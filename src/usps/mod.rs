@@ -8,7 +8,9 @@
 pub mod addresses;
 pub mod error;
 pub mod international_prices;
+pub mod labels;
 pub mod oauth;
+pub mod payments;
 mod price_rules;
 pub mod prices;
 pub mod service_standards;
@@ -27,6 +29,10 @@ pub mod paths {
     pub const INTERNATIONAL_BASE_RATES: &str = "/international-prices/v3/base-rates/search";
     pub const INTERNATIONAL_TOTAL_RATES: &str = "/international-prices/v3/total-rates/search";
     pub const SERVICE_STANDARDS: &str = "/service-standards/v3/estimates";
+    pub const PAYMENT_AUTHORIZATION: &str = "/payments/v3/payment-authorization";
+    pub const LABEL: &str = "/labels/v3/label";
+    /// `DELETE` of one label; the runner appends the tracking number.
+    pub const LABEL_BY_TRACKING: &str = "/labels/v3/label/{trackingNumber}";
     pub const TRACKING_BATCH: &str = "/tracking/v3r2/tracking";
     pub const TRACKING_SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";

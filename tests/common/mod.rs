@@ -150,6 +150,22 @@ impl Run {
     }
 }
 
+/// Starts `usps-batch` with `args` in `dir` once per delay, sends SIGKILL after the delay to
+/// a run still going, and returns how many runs were killed.
+pub fn kill_runs(dir: &Path, args: &[&str], delays_ms: &[u64]) -> u64 {
+    let mut kills = 0;
+    for delay in delays_ms {
+        let mut child = command_in(dir, args).spawn().expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(*delay));
+        if child.try_wait().expect("poll").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+    }
+    kills
+}
+
 /// Fetches the stats of a sandbox over HTTP.
 pub fn sandbox_stats(base_url: &str) -> serde_json::Value {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,110 @@
+//! Results of `usps-batch cancel`, one per row, so that a cancel run can resume and later
+//! reports leave cancelled labels out of the print file and the postage total.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// The result of cancelling one row's label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRecord {
+    pub row: u64,
+    pub tracking_number: String,
+    /// `CANCELED` or `DISPUTED` (a refund request) from USPS, or `failed`.
+    pub status: String,
+    pub dispute_id: Option<String>,
+    pub message: String,
+}
+
+impl CancelRecord {
+    /// Returns whether USPS accepted the cancel or the refund request.
+    pub fn is_done(&self) -> bool {
+        matches!(self.status.as_str(), "CANCELED" | "DISPUTED")
+    }
+}
+
+/// Records the result of a cancel, replacing an earlier one of the row.
+pub fn record(
+    connection: &Connection,
+    job_id: &str,
+    cancel: &CancelRecord,
+    now: i64,
+) -> rusqlite::Result<()> {
+    connection.execute(
+        "INSERT INTO label_cancels (job_id, row, tracking_number, status, dispute_id, message, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (job_id, row) DO UPDATE SET tracking_number = excluded.tracking_number,
+             status = excluded.status, dispute_id = excluded.dispute_id,
+             message = excluded.message, updated_at = excluded.updated_at",
+        params![
+            job_id,
+            cancel.row as i64,
+            cancel.tracking_number,
+            cancel.status,
+            cancel.dispute_id,
+            cancel.message,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Returns the recorded cancel of a row, if any.
+pub fn get(
+    connection: &Connection,
+    job_id: &str,
+    row: u64,
+) -> rusqlite::Result<Option<CancelRecord>> {
+    connection
+        .query_row(
+            "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
+             WHERE job_id = ?1 AND row = ?2",
+            params![job_id, row as i64],
+            |found| {
+                Ok(CancelRecord {
+                    row: found.get::<_, i64>(0)? as u64,
+                    tracking_number: found.get(1)?,
+                    status: found.get(2)?,
+                    dispute_id: found.get(3)?,
+                    message: found.get(4)?,
+                })
+            },
+        )
+        .optional()
+}
+
+/// Returns the rows whose label was cancelled or whose refund was requested.
+pub fn cancelled_rows(connection: &Connection, job_id: &str) -> rusqlite::Result<HashSet<u64>> {
+    let mut statement = connection.prepare(
+        "SELECT row FROM label_cancels WHERE job_id = ?1 AND status IN ('CANCELED', 'DISPUTED')",
+    )?;
+    let rows = statement.query_map([job_id], |found| Ok(found.get::<_, i64>(0)? as u64))?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_accepted_cancels_count() {
+        let connection = Connection::open_in_memory().unwrap();
+        crate::state::schema::migrate(&connection).unwrap();
+        let mut cancel = CancelRecord {
+            row: 3,
+            tracking_number: "9205".into(),
+            status: "failed".into(),
+            dispute_id: None,
+            message: "HTTP 503".into(),
+        };
+        record(&connection, "job", &cancel, 0).unwrap();
+        assert!(cancelled_rows(&connection, "job").unwrap().is_empty());
+        cancel.status = "CANCELED".into();
+        record(&connection, "job", &cancel, 1).unwrap();
+        assert_eq!(
+            cancelled_rows(&connection, "job").unwrap(),
+            HashSet::from([3])
+        );
+        assert!(get(&connection, "job", 3).unwrap().unwrap().is_done());
+    }
+}
