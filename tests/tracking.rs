@@ -37,12 +37,12 @@ fn rows(count: u64, scenario: u32) -> Vec<(String, String)> {
         .collect()
 }
 
-fn run(workspace: &Workspace, job: &Path, sandbox: &TestSandbox) -> common::Run {
+fn run(workspace: &Workspace, job: &Path, base_url: &str) -> common::Run {
     workspace.run(&[
         "run",
         job.to_str().unwrap(),
         "--base-url",
-        &sandbox.base_url,
+        base_url,
         "--quiet",
     ])
 }
@@ -60,7 +60,7 @@ fn batch_calls_are_ceil_of_rows() {
         let sandbox = TestSandbox::start(sandbox_config("600/m"));
         let input = manifest(&workspace, &rows(count, 91));
         let job = workspace.job("batch", "tracking", &input, "quota = \"600/m\"");
-        run(&workspace, &job, &sandbox).expect_code(0);
+        run(&workspace, &job, &sandbox.base_url).expect_code(0);
 
         let summary = workspace.summary("batch");
         assert_eq!(summary["api_calls"], calls, "{count} rows");
@@ -100,7 +100,7 @@ fn multi_status_splits_per_row() {
     );
     let job = workspace.job("mixed", "tracking", &input, "quota = \"600/m\"");
     // Exit 3: two rows are errors.
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
 
     let stats = sandbox.stats();
     assert_eq!(stats.requests[BATCH], 1);
@@ -155,7 +155,7 @@ fn not_yet_known_is_retried_next_run() {
     let input = manifest(&workspace, &manifest_rows);
     let job = workspace.job("later", "tracking", &input, "quota = \"600/m\"");
 
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
     let summary = workspace.summary("later");
     assert_eq!(summary["api_calls"], 2);
     assert_eq!(summary["by_status"]["ok"], 40);
@@ -163,7 +163,7 @@ fn not_yet_known_is_retried_next_run() {
 
     // The next run sends only the two unknown numbers, in one call, and does not take their
     // responses from the cache.
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
     let summary = workspace.summary("later");
     assert_eq!(summary["api_calls"], 1);
     assert_eq!(summary["cache_hits"], 0);
@@ -194,7 +194,7 @@ fn invalid_check_digit_costs_no_call() {
         ],
     );
     let job = workspace.job("bad", "tracking", &input, "quota = \"600/m\"");
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
 
     let summary = workspace.summary("bad");
     assert_eq!(summary["api_calls"], 0);
@@ -230,7 +230,7 @@ fn quota_stop_resumes_remaining_batch() {
         "quota = \"3/5s\"\nmax_wait = \"0\"\nconcurrency = 1",
     );
 
-    run(&workspace, &job, &sandbox).expect_code(75);
+    run(&workspace, &job, &sandbox.base_url).expect_code(75);
     let summary = workspace.summary("resume");
     assert_eq!(summary["token_calls"], 1);
     assert_eq!(summary["api_calls"], 2);
@@ -244,7 +244,7 @@ fn quota_stop_resumes_remaining_batch() {
     assert_eq!(deferred, 30);
 
     std::thread::sleep(Duration::from_millis(5300));
-    run(&workspace, &job, &sandbox).expect_code(0);
+    run(&workspace, &job, &sandbox.base_url).expect_code(0);
     let summary = workspace.summary("resume");
     assert_eq!(summary["api_calls"], 1, "only the remaining rows are sent");
     assert_eq!(summary["resumed_rows"], 70);
@@ -272,7 +272,7 @@ fn sample_job_runs() {
     assert_eq!(plan["calls_needed"], 3, "95 numbers fit in 3 batches of 35");
 
     // Exit 3: the sample has invalid and unknown numbers on purpose.
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
 
     let summary = workspace.summary("sample");
     assert_eq!(summary["rows"], 102);
@@ -340,15 +340,7 @@ fn rejected_batch_falls_back_to_single() {
             &input,
             "quota = \"600/m\"\nconcurrency = 1",
         );
-        workspace
-            .run(&[
-                "run",
-                job.to_str().unwrap(),
-                "--base-url",
-                &server.base_url,
-                "--quiet",
-            ])
-            .expect_code(3);
+        run(&workspace, &job, &server.base_url).expect_code(3);
 
         let summary = workspace.summary("fallback");
         assert_eq!(summary["api_calls"], batch_calls + 40, "status {status}");
@@ -381,7 +373,7 @@ fn json_number_loses_digits() {
         ),
     );
     let job = workspace.job("json", "tracking", &input, "quota = \"600/m\"");
-    run(&workspace, &job, &sandbox).expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
 
     let errors = by_id(workspace.csv("json.errors.csv"));
     assert_eq!(errors.len(), 1);
@@ -405,15 +397,7 @@ fn unusable_batch_is_retried() {
     );
     let input = manifest(&workspace, &rows(3, 91));
     let job = workspace.job("broken", "tracking", &input, "quota = \"600/m\"");
-    workspace
-        .run(&[
-            "run",
-            job.to_str().unwrap(),
-            "--base-url",
-            &sandbox.base_url,
-            "--quiet",
-        ])
-        .expect_code(3);
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
 
     assert_eq!(workspace.summary("broken")["api_calls"], 1);
     let errors = workspace.csv("broken.errors.csv");
@@ -452,7 +436,7 @@ fn killed_runs_resume_identically() {
     let reference = Workspace::new();
     let reference_sandbox = slow_sandbox();
     let job = job_for(&reference);
-    run(&reference, &job, &reference_sandbox).expect_code(0);
+    run(&reference, &job, &reference_sandbox.base_url).expect_code(0);
     assert_eq!(reference_sandbox.stats().requests[BATCH], 6);
 
     let workspace = Workspace::new();
@@ -507,7 +491,7 @@ fn server_errors_stop_as_outage() {
         "quota = \"600/m\"\nconcurrency = 1",
     );
     // Exit 75: eight failed calls in a row count as an outage, and a rerun resumes.
-    run(&workspace, &job, &sandbox).expect_code(75);
+    run(&workspace, &job, &sandbox.base_url).expect_code(75);
 
     // The first batch is tried four times and gives up; the fourth attempt of the second
     // batch is the eighth failure in a row, so the run stops with those rows still pending.
