@@ -208,7 +208,7 @@ fn contract_fallback_is_noted() {
     );
     run(&workspace, &job, &sandbox.base_url).expect_code(0);
     let rows = workspace.csv("contract.csv");
-    // No contract rate: USPS answers with the published Commercial Base price and warning 001.
+    // No contract rate: USPS returns the published Commercial Base price and warning 001.
     assert_eq!(rows[0]["usps_price_type"], "COMMERCIAL_BASE");
     assert!(
         rows[0]["usps_notes"].contains("USPS warning 001"),

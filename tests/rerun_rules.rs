@@ -1,4 +1,4 @@
-//! What a rerun may reuse: finished rows only under the same settings, cached answers only
+//! What a rerun may reuse: finished rows only under the same settings, cached responses only
 //! when they came from the API, and retried final errors only from the API. Also the
 //! manifest and command-line rules that decide what a rerun sees.
 
@@ -55,11 +55,15 @@ fn settings_change_requires_fresh() {
         &input,
         "quota = \"unlimited\"\n[columns]\nstreetAddress = \"street\"",
     );
-    let refused = run_against(&workspace, &remapped, &sandbox.base_url, &[]);
-    refused.expect_code(1);
-    assert!(refused.stderr().contains("--fresh"), "{}", refused.stderr());
+    let rejected = run_against(&workspace, &remapped, &sandbox.base_url, &[]);
+    rejected.expect_code(1);
+    assert!(
+        rejected.stderr().contains("--fresh"),
+        "{}",
+        rejected.stderr()
+    );
 
-    // Answers from the sandbox must not stand for answers from USPS.
+    // Responses from the sandbox must not stand for responses from USPS.
     let credentials = [
         ("USPS_CLIENT_ID", usps_batch::sandbox::DEFAULT_CLIENT_ID),
         (
@@ -80,14 +84,18 @@ fn settings_change_requires_fresh() {
         args.extend_from_slice(extra);
         workspace.run_with_env(&args, &credentials)
     };
-    let refused = tem(&[]);
-    refused.expect_code(1);
+    let rejected = tem(&[]);
+    rejected.expect_code(1);
     assert!(
-        refused.stderr().contains("settings"),
+        rejected.stderr().contains("settings"),
         "{}",
-        refused.stderr()
+        rejected.stderr()
     );
-    assert!(refused.stderr().contains("--fresh"), "{}", refused.stderr());
+    assert!(
+        rejected.stderr().contains("--fresh"),
+        "{}",
+        rejected.stderr()
+    );
     assert_eq!(sandbox.stats().requests["/addresses/v3/address"], 2);
 
     tem(&["--fresh"]).expect_code(0);
@@ -246,6 +254,7 @@ fn early_sigterm_stops_cleanly() {
         &sandbox.base_url,
         "--quiet",
     ];
+
     let mut child = command_in(workspace.dir.path(), &args)
         .spawn()
         .expect("spawn");
@@ -256,6 +265,7 @@ fn early_sigterm_stops_cleanly() {
         .status()
         .expect("kill -TERM");
     assert!(signal.success());
+
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(75), "a stopped run is resumable");
     assert_eq!(workspace.csv("term.csv").len(), 40);

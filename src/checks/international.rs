@@ -186,8 +186,8 @@ fn prepare_country(input: &Input, notes: &mut Vec<String>) -> Result<&'static st
     }
 }
 
-/// Checks that a row priced with extra services asks for nothing that the international
-/// total-rates search cannot take: like its domestic peer, its body has no rate indicator,
+/// Checks that a row priced with extra services requests nothing that the international
+/// total-rates search cannot take. Like its domestic peer, its body has no rate indicator,
 /// processing category or entry facility.
 pub fn check_international_total_rates_fields(
     record: &Record,

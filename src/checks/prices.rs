@@ -106,7 +106,7 @@ pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
     applies_to: "domestic packages",
 };
 
-/// Checks that a row priced with extra services asks for nothing that the total-rates search
+/// Checks that a row priced with extra services requests nothing that the total-rates search
 /// cannot take. Its body (`TotalRatesQuery` in Domestic Prices 3.0) has no rate indicator,
 /// processing category or entry facility, so USPS prices the package as a machinable single
 /// piece without destination entry, and a row that sets another value would get the price of

@@ -46,7 +46,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub fresh: bool,
     /// Send rows that failed with a final error in an earlier run again. Their requests skip
-    /// the cache, which would only return the same answer.
+    /// the cache, which would only return the same response.
     #[arg(long)]
     pub retry_errors: bool,
     /// Ignore responses cached by earlier runs; identical rows of this run still share one call.

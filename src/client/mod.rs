@@ -281,10 +281,10 @@ impl UspsClient {
                     },
                     400..=499 if serde_json::from_str::<serde_json::Value>(&body).is_err() => {
                         // USPS sends every 4xx with a JSON error body, so this one came from
-                        // something else on the way (a proxy, or a wrong base URL). It says
-                        // nothing about the row: the row stays retryable, the answer is not
-                        // cached, and a run of them stops the run as an outage. Repeating
-                        // the request at once would only spend more quota.
+                        // something else on the way (a proxy, or a wrong base URL) and tells
+                        // nothing about the row. The row stays retryable, the response is not
+                        // cached, and a run of them stops the run as an outage. Repeating the
+                        // request at once would only spend more quota.
                         let message = format!(
                             "HTTP {status} from {} with a body that is not a USPS error (not JSON); check base_url, or a proxy between usps-batch and USPS",
                             request.path
@@ -411,8 +411,8 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
                 .unwrap_or(Duration::ZERO)
         }
     };
-    // USPS windows are an hour or a day; a longer wait is a broken header, and would put
-    // the free time past what the summary can print.
+    // USPS windows are an hour or a day, so a longer wait is a broken header. It would also
+    // put the free time past what the summary can print.
     Some(wait.min(MAX_RETRY_AFTER))
 }
 

@@ -219,7 +219,7 @@ fn generic_error(answer: &Answer, status: RowStatus, code: &str) -> RowOutcome {
 }
 
 /// Appends what the user can do about a row error of `status` to USPS's own message, which
-/// only says what is wrong.
+/// only states what is wrong.
 fn with_next_step(message: String, status: RowStatus) -> String {
     let step = match status {
         RowStatus::InvalidInput => "correct the row and rerun",
@@ -268,8 +268,8 @@ fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
     )
 }
 
-/// Builds the outcome of a 2xx answer that parses but lacks a field every answer of its API
-/// carries, such as `{}`. It is retryable and never cached, like an unparsable answer.
+/// Builds the outcome of a 2xx response that parses but lacks a field that every response of
+/// its API carries, such as `{}`. It is retryable and never cached, like an unparsable one.
 fn incomplete_answer(answer: &Answer, missing: &str) -> RowOutcome {
     RowOutcome::retry_later(
         "invalid_response",
@@ -281,7 +281,7 @@ fn incomplete_answer(answer: &Answer, missing: &str) -> RowOutcome {
     )
 }
 
-/// Returns whether `value` holds text other than white space.
+/// Returns whether `value` contains text other than white space.
 fn has_text(value: &Option<String>) -> bool {
     value
         .as_deref()

@@ -222,8 +222,8 @@ fn deferred_outcome((code, message): (&str, &str)) -> RowOutcome {
     }
 }
 
-/// Where an error row points in the input: the row's id, and the column and value that the
-/// error concerns, empty when unknown.
+/// Place of an error row in the input: the row's id, and the column and value that the error
+/// concerns, empty when unknown.
 struct ErrorPlace<'a> {
     id: Option<&'a str>,
     column: &'a str,

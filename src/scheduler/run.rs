@@ -193,7 +193,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
         }),
         Environment::Sandbox { base_url: None } => {
             // Nothing reads this sandbox's stats, and a run served from the cache needs no ZIP
-            // Code index, so neither is kept; both would count in the runner's memory.
+            // Code index. Both would count in the runner's memory, so neither is kept.
             let sandbox_config = SandboxConfig {
                 record_repeats: false,
                 build_index_at_start: false,
@@ -309,7 +309,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 
     let cache = CacheLookup {
         fresh_after: now_millis() - config.cache_ttl.as_millis() as i64,
-        // A retried final error would only get its cached answer back, so --retry-errors
+        // A retried final error would only get its cached response back, so --retry-errors
         // reads the cache as --no-cache does.
         only_run: (options.no_cache || options.retry_errors).then_some(run_id),
     };
@@ -569,7 +569,7 @@ fn read_settings_digest(config: &JobConfig) -> anyhow::Result<[u8; 16]> {
         .with_context(|| format!("invalid job file {}", config.job_file.display()))
 }
 
-/// What [`compare_with_last_run`] found.
+/// Result of [`compare_with_last_run`].
 pub struct InputCheck {
     /// Bytes of the input that the last scan read, when the rows may be resumed.
     prefix: Option<u64>,
@@ -577,10 +577,10 @@ pub struct InputCheck {
     settings: [u8; 16],
 }
 
-/// Compares the input and the job's settings with those of the job's last run, and fails
-/// with what to do when finished rows would no longer match them: the file was rewritten
-/// rather than appended to, or a setting that changes requests was changed. `plan` runs the
-/// same comparison, so that it predicts what `run` does.
+/// Compares the input and the job's settings with those of the job's last run. Fails, with
+/// what to do, when finished rows would no longer match them because the file was rewritten
+/// rather than appended to, or because a setting that changes requests was changed. `plan`
+/// runs the same comparison, so that it predicts what `run` does.
 pub async fn compare_with_last_run(
     store: &Store,
     config: &JobConfig,
@@ -752,7 +752,7 @@ fn describe_end(
     );
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
-            // A 429 means the server's count ran out, whatever the job's own quota says.
+            // A 429 means the server's count ran out, whatever the job's own quota allows.
             let whose = if summary.rate_limited > 0 || summary.quota == "unlimited" {
                 "the server's quota (it answered 429)".to_string()
             } else {

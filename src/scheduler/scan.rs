@@ -496,7 +496,7 @@ fn look_up_row(
                     content_type: None,
                 },
             );
-            // The row's own notes come first, then those that the answer brought.
+            // The row's own notes come first, then those that the response brought.
             let answer_notes = std::mem::replace(&mut outcome.notes, prepared.notes);
             outcome.notes.extend(answer_notes);
             if entry.run_id == Some(stage.run_id) {
