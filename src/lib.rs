@@ -9,6 +9,7 @@
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod doctor;
 pub mod exit;
 pub mod job;
 pub mod kinds;

@@ -2,10 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
-use common::{command_in, repo, sample_rows, Workspace};
+use common::{repo, sample_rows, Workspace};
 
 fn sample_args<'a>(workspace: &'a Workspace, command: &'a str, job: &'a str) -> Vec<String> {
     vec![
@@ -118,27 +115,7 @@ fn status_lists_jobs_and_quota() {
 #[test]
 fn sandbox_command_serves_a_run() {
     let workspace = Workspace::new();
-    let mut sandbox = KillOnDrop(
-        command_in(
-            workspace.dir.path(),
-            &["sandbox", "--listen", "127.0.0.1:0", "--quota", "100/m"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sandbox"),
-    );
-    let stderr = sandbox.0.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let base_url = loop {
-        let line = lines
-            .next()
-            .expect("the sandbox prints its address")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("sandbox listening on ") {
-            break url.trim().to_string();
-        }
-    };
+    let (_sandbox, base_url) = common::spawn_sandbox(workspace.dir.path(), &["--quota", "100/m"]);
 
     let input = workspace.write("in.csv", sample_rows(3));
     let job = workspace.job("apart", "address", &input, "quota = \"100/m\"");
@@ -155,17 +132,6 @@ fn sandbox_command_serves_a_run() {
     let stats = common::sandbox_stats(&base_url);
     assert_eq!(stats["requests"]["/addresses/v3/address"], 3);
     assert_eq!(stats["tokens_issued"], 1);
-}
-
-/// Kills a child process when dropped, also when a test panics: a sandbox left running
-/// would keep the test's output pipe open and hang the test run.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -223,4 +189,55 @@ fn json_objects_in_fields_cost_no_call() {
         summary["api_calls"], 1,
         "a numeric ZIP is sent as text; the object is not"
     );
+}
+
+#[test]
+fn sandbox_survives_closed_stderr() {
+    let workspace = Workspace::new();
+    let mut sandbox = common::KillOnDrop(
+        common::command_in(
+            workspace.dir.path(),
+            &[
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--disable-api",
+                "prices",
+            ],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sandbox"),
+    );
+    let stderr = sandbox.0.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let base_url = loop {
+        let line = lines
+            .next()
+            .expect("the sandbox prints its address")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("sandbox listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Closing the read end makes every later log line of the sandbox fail to write.
+    drop(lines);
+
+    // The 401 of a disabled API is logged at info, the sandbox's default level.
+    let state = workspace.state();
+    let run = workspace.run(&[
+        "doctor",
+        "--base-url",
+        &base_url,
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let stdout = run.stdout();
+    let prices = stdout
+        .lines()
+        .find(|line| line.contains("access prices"))
+        .unwrap_or_else(|| panic!("no prices check in:\n{stdout}"));
+    assert!(prices.contains("HTTP 401"), "{prices}");
+    assert!(stdout.contains("doctor made 7 calls"), "{stdout}");
 }

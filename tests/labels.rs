@@ -729,3 +729,34 @@ fn bundled_label_job_runs() {
     let summary = workspace.summary("labels");
     assert_eq!(summary["labels"]["labels_bought"], 53);
 }
+
+#[test]
+fn moved_orders_are_not_bought_again() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let ids = numbered(6);
+    let manifest = orders(&ids);
+    let job = label_job(&workspace, &manifest, "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 6);
+
+    // The same orders in reverse order, one removed: --fresh reuses every key.
+    let mut lines: Vec<&str> = manifest.lines().skip(1).collect();
+    lines.reverse();
+    lines.pop();
+    workspace.write("orders.csv", format!("{HEADER}\n{}\n", lines.join("\n")));
+    let mut fresh = run_args(&job, &sandbox).to_vec();
+    fresh.push("--fresh");
+    workspace.run(&fresh).expect_code(0);
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 6);
+
+    // The same file at another path is the same orders of the same job.
+    let copy = workspace.write("copy.csv", &manifest);
+    let mut elsewhere = run_args(&job, &sandbox).to_vec();
+    elsewhere.extend(["--input", copy.to_str().unwrap()]);
+    workspace.run(&elsewhere).expect_code(0);
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 6);
+    let output = read_csv(&workspace.out().join("labels.csv"));
+    assert_eq!(output.len(), 6);
+    assert!(output.iter().all(|row| row["usps_status"] == "ok"));
+}

@@ -10,6 +10,7 @@
 mod country;
 mod deadline;
 mod international;
+mod location;
 mod prices;
 mod standards;
 mod state;
@@ -26,6 +27,7 @@ use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 pub use country::{parse_country, Country, CountryFault};
 pub use deadline::prepare_deadline;
 pub use international::{check_international_total_rates_fields, prepare_international};
+pub use location::{prepare_location, LocationQuery};
 pub use prices::{
     check_total_rates_fields, prepare_label_package, prepare_options, prepare_price, today_at,
     LabelDefaults, LabelPackage, LengthUnit, PreparedPrice, Units, WeightUnit,

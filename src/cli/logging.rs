@@ -36,7 +36,11 @@ pub fn init(format: LogFormat, verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(StderrAboveBar)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
+        .with_target(false)
+        // tracing-subscriber reports a failed write with `eprintln!`, which panics when
+        // stderr is closed (a cron job's, or a parent that stopped reading); the panic would
+        // kill the task that logged, such as a sandbox request handler.
+        .log_internal_errors(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -2,6 +2,7 @@
 //! Arguments become a checked [`crate::job::JobConfig`] before any work starts.
 
 pub mod cancel;
+pub mod doctor;
 pub mod logging;
 pub mod plan;
 pub mod run;
@@ -33,6 +34,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Serve the local USPS sandbox until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
+    /// Check credentials, token, API access and quota for an environment or a job.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the command line and runs the command. Returns the exit code; `main` is the only
@@ -56,6 +59,7 @@ pub fn main() -> Exit {
             Command::Cancel(args) => cancel::run(args).await,
             Command::Status(args) => status::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Doctor(args) => doctor::run(args).await,
         }
     });
     match result {

@@ -32,6 +32,9 @@ pub struct RunArgs {
     /// Server to call instead of the environment's host, such as a sandbox started apart.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Server of the token requests, when it is not the API server (such as a proxy).
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
     /// Call quota as a count per period: 60/h, 1000/d, 20/5s, or unlimited.
     #[arg(long, value_name = "N/PERIOD", value_parser = parse_quota)]
     pub quota: Option<Quota>,
@@ -81,6 +84,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         state: args.state,
         env: args.env,
         base_url: args.base_url,
+        token_url: args.token_url,
         quota: args.quota,
         concurrency: args.concurrency.map(usize::from),
         max_wait: args.max_wait,

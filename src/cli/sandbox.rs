@@ -59,6 +59,10 @@ pub struct SandboxArgs {
     /// left out. Label purchases beyond it fail with insufficient funds.
     #[arg(long)]
     pub balance: Option<rust_decimal::Decimal>,
+    /// API the client application has no access to, such as locations or labels: its calls
+    /// get a 401 and tokens leave it out of their scope. Repeat for several APIs.
+    #[arg(long = "disable-api", value_name = "API")]
+    pub disabled_apis: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -88,6 +92,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         faults,
         balance: args.balance,
+        disabled_apis: args.disabled_apis.into_iter().collect(),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config, args.listen).await?;

@@ -17,6 +17,10 @@ use crate::usps::paths;
 pub struct Bearer {
     pub value: Arc<str>,
     pub scope: Option<String>,
+    /// `expires_in` of the token response, in seconds.
+    pub expires_in: u64,
+    /// `api_products` of the token response, such as `[Public Access I]`.
+    pub api_products: Option<String>,
 }
 
 struct Current {
@@ -138,6 +142,7 @@ impl TokenManager {
                 _ => {
                     let error = parse_error(status, &body);
                     return Err(Stop::Auth {
+                        status: Some(status),
                         message: format!(
                             "the token request to {url} was rejected (HTTP {status}, {}): {}; check USPS_CLIENT_ID and USPS_CLIENT_SECRET, and that --env or --base-url names the host the app was registered for",
                             error.code,
@@ -154,6 +159,7 @@ impl TokenManager {
 
     fn accept(&self, url: &str, body: &str) -> Result<Current, Stop> {
         let token: TokenResponse = serde_json::from_str(body).map_err(|error| Stop::Auth {
+            status: None,
             message: format!(
                 "the token endpoint {url} answered with something that is not a token ({error}); check --base-url"
             ),
@@ -162,6 +168,7 @@ impl TokenManager {
         // every call fail with 401, so it is caught here, before any row.
         if !looks_like_jwt(&token.access_token) {
             return Err(Stop::Auth {
+                status: None,
                 message: format!(
                     "the token endpoint {url} returned an access token that is not a JWT; check --base-url"
                 ),
@@ -179,6 +186,8 @@ impl TokenManager {
             bearer: Bearer {
                 value: Arc::from(token.access_token.as_str()),
                 scope: token.scope,
+                expires_in: token.expires_in,
+                api_products: token.api_products,
             },
             refresh_at: Instant::now() + lifetime.saturating_sub(margin),
         })

@@ -71,6 +71,8 @@ pub struct UspsClient {
     payments: Option<PaymentAuthorizer>,
     counters: Arc<Counters>,
     failures_in_row: AtomicU32,
+    /// Whether a 401 gets a new token and one repeat of the request.
+    refresh_on_401: bool,
 }
 
 /// Builds the HTTP client with the timeouts that reqwest leaves unset by default.
@@ -84,8 +86,11 @@ pub fn http_client() -> reqwest::Client {
 }
 
 impl UspsClient {
+    /// Builds the client of `base_url`, which requests its tokens from `token_url` (the same
+    /// server unless the job sets `token_url`).
     pub fn new(
         base_url: String,
+        token_url: String,
         credentials: Credentials,
         limiter: Arc<Limiter>,
         counters: Arc<Counters>,
@@ -93,7 +98,7 @@ impl UspsClient {
         let http = http_client();
         let tokens = TokenManager::new(
             http.clone(),
-            base_url.clone(),
+            token_url,
             credentials,
             limiter.clone(),
             counters.clone(),
@@ -106,7 +111,20 @@ impl UspsClient {
             payments: None,
             counters,
             failures_in_row: AtomicU32::new(0),
+            refresh_on_401: true,
         }
+    }
+
+    /// Makes a 401 final instead of fetching a new token and repeating the request. A caller
+    /// that has just obtained its token knows that a 401 cannot mean an expired one, and
+    /// saves the two calls of the repeat.
+    pub fn without_token_refresh(mut self) -> UspsClient {
+        self.refresh_on_401 = false;
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Adds payment authorization with `roles`, for jobs that call the Labels API.
@@ -133,6 +151,7 @@ impl UspsClient {
             tracing::warn!("the access token has no scope; cannot check Labels and Payments access before the first row");
         } else if !missing.is_empty() {
             return Err(Stop::Auth {
+                status: None,
                 message: format!(
                     "the access token's scope ({scope:?}) lacks {}; request Domestic Labels and Payments access for the app from USPS, then refresh its claims in the customer onboarding portal",
                     missing.join(" and ")
@@ -141,6 +160,7 @@ impl UspsClient {
         }
         let Some(payments) = &self.payments else {
             return Err(Stop::Auth {
+                status: None,
                 message: "no payment account is configured for this label job".into(),
             });
         };
@@ -239,7 +259,7 @@ impl UspsClient {
             let failure = match received {
                 Err(failure) => failure,
                 Ok((status, retry_after, body, content_type)) => match status {
-                    401 if !refreshed_token => {
+                    401 if self.refresh_on_401 && !refreshed_token => {
                         // USPS tokens can die before `expires_in`: get a new one and repeat
                         // the request once. A label call may have been rejected for its payment
                         // token instead, so that one is renewed too.
@@ -366,8 +386,10 @@ impl UspsClient {
         let error = parse_error(status, body);
         let hint = if status == 401 && error.message.contains("empty") {
             "an empty 401 usually means the token came from another host: check --base-url and the credentials"
-        } else if status == 401 {
+        } else if status == 401 && self.refresh_on_401 {
             "the app's credentials or access were rejected even with a new token: check the credentials and the app's API products in the USPS developer portal"
+        } else if status == 401 {
+            "the app's access to this API or its token was rejected: check the app's API products in the USPS developer portal"
         } else {
             "the app has no access to this API: request it from USPS, and refresh the app's claims in the customer onboarding portal"
         };
@@ -376,6 +398,7 @@ impl UspsClient {
                 "HTTP {status} from {}{} ({}: {}); {hint}",
                 self.base_url, request.path, error.code, error.message
             ),
+            status: Some(status),
         }
     }
 }

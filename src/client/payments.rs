@@ -200,7 +200,12 @@ impl PaymentAuthorizer {
                     });
                 }
                 Err(error) => {
+                    let status = match &error {
+                        PaymentError::Rejected(rejected) => Some(rejected.status),
+                        _ => None,
+                    };
                     return Err(Stop::Auth {
+                        status,
                         message: format!(
                             "{error}; check the [payment] table of the job file (CRID, MID, manifest MID, account type and number) or the USPS_CRID, USPS_MID, USPS_ACCOUNT_NUMBER variables"
                         ),

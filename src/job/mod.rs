@@ -36,6 +36,8 @@ pub struct JobFile {
     pub state: Option<PathBuf>,
     pub env: Option<String>,
     pub base_url: Option<String>,
+    /// Server of the token requests, when it is not `base_url`.
+    pub token_url: Option<String>,
     pub quota: Option<String>,
     pub quota_pool: Option<String>,
     pub burst: Option<u32>,
@@ -50,12 +52,75 @@ pub struct JobFile {
     pub units: Option<UnitsOptions>,
     /// Extra service codes to price with each package, or to buy with each label.
     pub extra_services: Option<Vec<u16>>,
+    /// What a locations job searches for; locations jobs only.
+    pub locations: Option<LocationsOptions>,
     /// Label settings; label jobs only.
     pub label: Option<labels::LabelOptions>,
     /// The payer and label owner; label jobs only.
     pub payment: Option<crate::usps::payments::PaymentAccount>,
     /// Mail classes a `rate-shop` job compares; every outbound class when absent.
     pub services: Option<Vec<String>>,
+}
+
+/// The `[locations]` table as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationsOptions {
+    /// `post-office`, `dropoff` or `parcel-locker`.
+    #[serde(rename = "type")]
+    pub location_type: Option<String>,
+    pub count: Option<u32>,
+    pub radius: Option<u32>,
+}
+
+/// The kind of place a locations job searches for, with its Locations 3.0 endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationType {
+    /// `GET /post-office-locations`, nearest first within the radius.
+    PostOffice,
+    /// `GET /dropoff-locations`: destination entry facilities of a ZIP Code.
+    Dropoff,
+    /// `GET /parcel-locker-locations`: parcel lockers of a ZIP Code or city.
+    ParcelLocker,
+}
+
+impl LocationType {
+    pub fn parse(text: &str) -> Option<LocationType> {
+        match text {
+            "post-office" => Some(LocationType::PostOffice),
+            "dropoff" => Some(LocationType::Dropoff),
+            "parcel-locker" => Some(LocationType::ParcelLocker),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LocationType::PostOffice => "post-office",
+            LocationType::Dropoff => "dropoff",
+            LocationType::ParcelLocker => "parcel-locker",
+        }
+    }
+}
+
+/// The checked `[locations]` settings of a locations job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationSettings {
+    pub location_type: LocationType,
+    /// Locations requested per row, each with its own output columns.
+    pub count: u32,
+    /// Search radius in miles; sent for post offices only, as the other endpoints take none.
+    pub radius: u32,
+}
+
+impl LocationSettings {
+    /// Maximum `count`: each location adds four output columns.
+    pub const MAX_COUNT: u32 = 10;
+    /// Maximum `radius` in Locations 3.0, in miles.
+    pub const MAX_RADIUS: u32 = 100;
+    pub const DEFAULT_COUNT: u32 = 3;
+    /// Default `radius` of Locations 3.0, in miles.
+    pub const DEFAULT_RADIUS: u32 = 20;
 }
 
 /// The `[units]` table as written: `weight = "oz" | "lb" | "g" | "kg"` and
@@ -77,6 +142,9 @@ pub struct SandboxOptions {
     pub token_ttl: Option<String>,
     pub latency_ms: Option<u64>,
     pub seed: Option<u64>,
+    /// APIs the sandbox's client application has no access to, such as `["locations"]`.
+    #[serde(default)]
+    pub disabled_apis: Vec<String>,
     /// Starting balance of each payer account, in dollars (`"250.00"`); unlimited when absent.
     pub balance: Option<String>,
     #[serde(flatten)]
@@ -94,6 +162,7 @@ pub enum JobKind {
     InternationalPrice,
     RateShop,
     ServiceStandard,
+    Locations,
     Labels,
     Tracking,
 }
@@ -108,6 +177,7 @@ impl JobKind {
         "international-price",
         "rate-shop",
         "service-standard",
+        "locations",
         "labels",
         "tracking",
     ];
@@ -122,6 +192,7 @@ impl JobKind {
             "international-price" => Some(JobKind::InternationalPrice),
             "rate-shop" => Some(JobKind::RateShop),
             "service-standard" => Some(JobKind::ServiceStandard),
+            "locations" => Some(JobKind::Locations),
             "labels" => Some(JobKind::Labels),
             "tracking" => Some(JobKind::Tracking),
             _ => None,
@@ -138,6 +209,21 @@ impl JobKind {
             JobKind::InternationalPrice => "international-price",
             JobKind::RateShop => "rate-shop",
             JobKind::ServiceStandard => "service-standard",
+            JobKind::Locations => "locations",
+            JobKind::Labels => "labels",
+            JobKind::Tracking => "tracking",
+        }
+    }
+
+    /// Returns the USPS API this kind calls, by the scope name USPS uses for it.
+    pub fn api(self) -> &'static str {
+        match self {
+            JobKind::Address | JobKind::CityState | JobKind::ZipCode => "addresses",
+            JobKind::DomesticPrice => "prices",
+            JobKind::ShippingOptions | JobKind::RateShop => "shipments",
+            JobKind::InternationalPrice => "international-prices",
+            JobKind::ServiceStandard => "service-standards",
+            JobKind::Locations => "locations",
             JobKind::Labels => "labels",
             JobKind::Tracking => "tracking",
         }
@@ -146,13 +232,16 @@ impl JobKind {
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
     /// slowly: USPS refreshes its address data monthly. A price or delivery estimate request
     /// carries its mailing date, so a cached answer is reused only for the same date, and a
-    /// day covers that date. A tracking status changes with every scan, so it is reused for an
-    /// hour at most.
+    /// day covers that date. Locations carry opening hours and temporary closures, which
+    /// change within a month. A tracking status changes with every scan, so it is reused for
+    /// an hour at most.
     pub fn default_cache_ttl(self) -> Duration {
         if self == JobKind::Tracking {
             Duration::from_secs(3_600)
         } else if self.is_shipment() {
             Duration::from_secs(86_400)
+        } else if self == JobKind::Locations {
+            Duration::from_secs(7 * 86_400)
         } else {
             Duration::from_secs(30 * 86_400)
         }
@@ -188,6 +277,7 @@ pub struct Overrides {
     pub state: Option<PathBuf>,
     pub env: Option<String>,
     pub base_url: Option<String>,
+    pub token_url: Option<String>,
     pub quota: Option<Quota>,
     pub concurrency: Option<usize>,
     pub max_wait: Option<Duration>,
@@ -205,6 +295,9 @@ pub struct JobConfig {
     pub output_dir: PathBuf,
     pub state: PathBuf,
     pub environment: Environment,
+    /// Server of the token requests, when it is not the environment's base URL. USPS
+    /// refuses a token from another host, which `doctor` points out.
+    pub token_url: Option<String>,
     pub quota: Quota,
     pub quota_pool: QuotaPool,
     pub burst: Option<u32>,
@@ -222,6 +315,8 @@ pub struct JobConfig {
     pub labels: Option<LabelSettings>,
     /// Mail classes that a `rate-shop` job compares; empty for every outbound class.
     pub services: Vec<String>,
+    /// What to search for; set for locations jobs only.
+    pub locations: Option<LocationSettings>,
 }
 
 /// A job file that cannot be used. Every variant names the file.
@@ -330,6 +425,11 @@ impl JobConfig {
             .unwrap_or_else(|| "sandbox".into());
         let base_url = overrides.base_url.clone().or(file.base_url.clone());
         let environment = Environment::parse(&env_name, base_url.as_deref()).map_err(invalid)?;
+        let token_url = overrides
+            .token_url
+            .clone()
+            .or(file.token_url.clone())
+            .map(|url| url.trim_end_matches('/').to_string());
 
         let quota = match (&overrides.quota, &file.quota) {
             (Some(quota), _) => *quota,
@@ -375,11 +475,17 @@ impl JobConfig {
             })?;
         }
 
+        let disabled: std::collections::BTreeSet<String> =
+            file.sandbox.disabled_apis.iter().cloned().collect();
+        crate::sandbox::access::validate(&disabled)
+            .map_err(|error| invalid(format!("[sandbox] {error}")))?;
+
         let units = check_units(kind, file.units.as_ref()).map_err(invalid)?;
         let extra_services = file.extra_services.unwrap_or_default();
         check_extra_services(kind, &extra_services).map_err(invalid)?;
         let services = check_services(kind, file.services).map_err(invalid)?;
 
+        let locations = check_locations(kind, file.locations.as_ref()).map_err(invalid)?;
         if let Some(text) = &file.sandbox.balance {
             text.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
                 invalid(format!(
@@ -412,6 +518,7 @@ impl JobConfig {
             output_dir,
             state,
             environment,
+            token_url,
             quota,
             quota_pool,
             burst: file.burst,
@@ -424,8 +531,61 @@ impl JobConfig {
             extra_services,
             labels,
             services,
+            locations,
         })
     }
+}
+
+/// Checks the `[locations]` table: a locations job takes it, with defaults for missing keys,
+/// and other kinds reject it.
+fn check_locations(
+    kind: JobKind,
+    options: Option<&LocationsOptions>,
+) -> Result<Option<LocationSettings>, String> {
+    if kind != JobKind::Locations {
+        return match options {
+            Some(_) => Err(format!(
+                "`[locations]` applies to locations jobs only; remove it from this {} job",
+                kind.name()
+            )),
+            None => Ok(None),
+        };
+    }
+    let options = options.cloned().unwrap_or_default();
+    let location_type = match options.location_type.as_deref() {
+        None => LocationType::PostOffice,
+        Some(text) => LocationType::parse(text).ok_or_else(|| {
+            format!(
+                "unknown [locations] type {text:?}; use \"post-office\", \"dropoff\" or \"parcel-locker\""
+            )
+        })?,
+    };
+    let count = options.count.unwrap_or(LocationSettings::DEFAULT_COUNT);
+    if !(1..=LocationSettings::MAX_COUNT).contains(&count) {
+        return Err(format!(
+            "[locations] count {count} is out of range; use 1 to {}",
+            LocationSettings::MAX_COUNT
+        ));
+    }
+    let radius = options.radius.unwrap_or(LocationSettings::DEFAULT_RADIUS);
+    if !(1..=LocationSettings::MAX_RADIUS).contains(&radius) {
+        return Err(format!(
+            "[locations] radius {radius} is out of range; use 1 to {} miles",
+            LocationSettings::MAX_RADIUS
+        ));
+    }
+    if options.radius.is_some() && location_type != LocationType::PostOffice {
+        return Err(format!(
+            "[locations] radius applies to type \"post-office\" only; the {} search of \
+             Locations 3.0 takes no radius, so remove it",
+            location_type.name()
+        ));
+    }
+    Ok(Some(LocationSettings {
+        location_type,
+        count,
+        radius,
+    }))
 }
 
 /// Checks `extra_services`: price jobs only, three-digit codes, and for international jobs
@@ -674,6 +834,30 @@ mod tests {
     }
 
     #[test]
+    fn locations_table_is_checked() {
+        let base = "name = \"a\"\nkind = \"locations\"\ninput = \"x.csv\"\n";
+        let settings = load_text(base).unwrap().locations.unwrap();
+        assert_eq!(settings.location_type, LocationType::PostOffice);
+        assert_eq!(settings.count, 3);
+        assert_eq!(settings.radius, 20);
+        let error = load_text(&format!("{base}[locations]\ncount = 11\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("count 11 is out of range"), "{error}");
+        let error = load_text(&format!(
+            "{base}[locations]\ntype = \"dropoff\"\nradius = 5\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("takes no radius"), "{error}");
+        let address = "name = \"a\"\nkind = \"address\"\ninput = \"x.csv\"\n";
+        let error = load_text(&format!("{address}[locations]\ncount = 2\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("locations jobs only"), "{error}");
+    }
+
+    #[test]
     fn bundled_job_files_load() {
         let jobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
         let mut kinds = Vec::new();
@@ -690,6 +874,7 @@ mod tests {
             "shipping-options",
             "rate-shop",
             "service-standard",
+            "locations",
         ] {
             assert!(kinds.contains(&kind), "no job file of kind {kind}");
         }

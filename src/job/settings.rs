@@ -16,6 +16,7 @@ const OPERATIONAL_KEYS: &[&str] = &[
     "state",
     "env",
     "base_url",
+    "token_url",
     "quota",
     "quota_pool",
     "burst",

@@ -185,6 +185,7 @@ fn interpret_match(request: &ApiRequest, found: &AddressResponse) -> RowOutcome 
                 http_status: None,
                 raw: None,
             }),
+            response: None,
         };
     }
 

@@ -9,6 +9,7 @@ mod international_price;
 mod label_address;
 mod label_fields;
 pub mod labels;
+mod locations;
 mod outcome;
 mod rate_shop;
 mod service_standard;
@@ -45,6 +46,11 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
+    /// Reports whether the kind keeps each row's whole answer in [`RowOutcome::response`],
+    /// to be written to `<job>.responses.jsonl` beside the output.
+    fn writes_responses(&self) -> bool {
+        false
+    }
 
     /// Returns whether each row is a purchase of its own. Such a row never shares a request with an
     /// identical row and never reads a cached response, because two identical orders are two
@@ -161,6 +167,11 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
         )),
         JobKind::ServiceStandard => {
             Box::new(service_standard::ServiceStandardKind::new(config.units))
+        }
+        JobKind::Locations => {
+            Box::new(locations::LocationsKind::new(config.locations.expect(
+                "the job file check sets [locations] for locations jobs",
+            )))
         }
         JobKind::Tracking => Box::new(tracking::TrackingKind),
     }

@@ -79,6 +79,10 @@ pub struct RowOutcome {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RowError>,
+    /// The whole API answer, kept for kinds whose answer does not fit in columns; see
+    /// [`crate::kinds::Kind::writes_responses`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
 }
 
 impl RowOutcome {
@@ -88,6 +92,7 @@ impl RowOutcome {
             values,
             notes: Vec::new(),
             error: None,
+            response: None,
         }
     }
 
@@ -97,6 +102,7 @@ impl RowOutcome {
             values: Vec::new(),
             notes: Vec::new(),
             error: Some(error),
+            response: None,
         }
     }
 

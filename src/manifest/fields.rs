@@ -146,6 +146,35 @@ pub const ADDRESS_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Fields of the Locations 3.0 searches. None is required on its own: a row needs a ZIP
+/// Code, a city and state, or a street address, as its search type allows.
+pub const LOCATIONS_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        field: "streetAddress",
+        required: false,
+        aliases: STREET,
+    },
+    SECONDARY,
+    FieldSpec {
+        field: "city",
+        required: false,
+        aliases: CITY,
+    },
+    FieldSpec {
+        field: "state",
+        required: false,
+        aliases: STATE,
+    },
+    URBANIZATION,
+    FieldSpec {
+        field: "ZIPCode",
+        required: false,
+        aliases: ZIP,
+    },
+    ZIP_PLUS4,
+    ID,
+];
+
 /// Fields of `GET /addresses/v3/city-state`.
 pub const CITY_STATE_FIELDS: &[FieldSpec] = &[
     FieldSpec {

@@ -388,7 +388,12 @@ account_number = "1000012345"
             .call(move |connection| {
                 for (index, key) in keys.iter().enumerate() {
                     let body = format!("{{\"row\":{index}}}");
-                    pins::pin(connection, &id, *key, &format!("k{}", index + 1), &body, 0)?;
+                    let identity = pins::PinIdentity {
+                        scope: "labels",
+                        occurrence: 1,
+                    };
+                    let number = format!("k{}", index + 1);
+                    pins::pin(connection, &id, *key, identity, &number, &body, 0)?;
                 }
                 pins::count_attempt(connection, &id, &[keys[0], keys[1], keys[1], keys[2]])?;
                 rows::upsert_rows(connection, &id, &checkpoints, 0)

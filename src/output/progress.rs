@@ -140,7 +140,7 @@ fn describe(counters: &Counters, quota: Quota, started: Instant) -> String {
     )
 }
 
-fn format_eta(eta: Duration) -> String {
+pub(crate) fn format_eta(eta: Duration) -> String {
     let seconds = eta.as_secs();
     if seconds >= 3600 {
         format!("{}h{:02}m", seconds / 3600, (seconds % 3600) / 60)

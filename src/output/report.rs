@@ -22,6 +22,8 @@ pub struct OutputFiles {
     pub output: PathBuf,
     pub errors: PathBuf,
     pub summary: PathBuf,
+    /// `<job>.responses.jsonl`, for kinds that keep each row's whole answer.
+    pub responses: Option<PathBuf>,
     /// Totals of multi-piece shipments, written only by price jobs that map `shipmentId`.
     pub shipments: PathBuf,
 }
@@ -38,8 +40,17 @@ impl OutputFiles {
             output: dir.join(format!("{name}.{extension}")),
             errors: dir.join(format!("{name}.errors.csv")),
             summary: dir.join(format!("{name}.summary.json")),
+            responses: None,
             shipments: dir.join(format!("{name}.shipments.csv")),
         }
+    }
+
+    /// Adds `<job>.responses.jsonl` beside the output when `kind` keeps whole answers.
+    pub fn with_responses(mut self, dir: &Path, name: &str, kind: &dyn Kind) -> OutputFiles {
+        if kind.writes_responses() {
+            self.responses = Some(dir.join(format!("{name}.responses.jsonl")));
+        }
+        self
     }
 }
 
@@ -121,6 +132,13 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     errors
         .write_record(ERROR_COLUMNS)
         .map_err(|error| fail(&files.errors, error.to_string()))?;
+    let mut responses = match &files.responses {
+        Some(path) => Some((
+            path,
+            AtomicFile::create(path).map_err(|error| fail(path, error.to_string()))?,
+        )),
+        None => None,
+    };
 
     let mut shipments = ShipmentTotals::for_job(input.kind, &columns);
     let mut counts = ReportCounts::default();
@@ -138,6 +156,11 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         output
             .write(&record, &outcome)
             .map_err(|error| fail(&files.output, error))?;
+        if let Some((path, file)) = responses.as_mut() {
+            let id = columns.value("id", &record).map(|id| id.to_string());
+            write_response_line(file, &record, id.as_deref(), &outcome)
+                .map_err(|error| fail(path, error.to_string()))?;
+        }
         if let Some(totals) = shipments.as_mut() {
             if let Some(shipment) = columns.value(SHIPMENT_FIELD, &record) {
                 let id = columns.value("id", &record);
@@ -190,6 +213,10 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     errors_file
         .commit()
         .map_err(|error| fail(&files.errors, error.to_string()))?;
+    if let Some((path, file)) = responses {
+        file.commit()
+            .map_err(|error| fail(path, error.to_string()))?;
+    }
     match shipments {
         Some(totals) => totals
             .write(&files.shipments)
@@ -203,6 +230,26 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         },
     }
     Ok(counts)
+}
+
+/// Writes one line of `<job>.responses.jsonl`: the row's number, line, id and status, and
+/// the whole answer, or `null` when the row got none. Every input row has a line, so the
+/// file lines up with the output.
+fn write_response_line(
+    file: &mut AtomicFile,
+    record: &Record,
+    id: Option<&str>,
+    outcome: &RowOutcome,
+) -> std::io::Result<()> {
+    let line = serde_json::json!({
+        "row": record.row,
+        "line": record.line,
+        "id": id,
+        "status": outcome.status.as_str(),
+        "response": outcome.response,
+    });
+    serde_json::to_writer(&mut *file, &line)?;
+    file.write_all(b"\n")
 }
 
 fn deferred_outcome((code, message): (&str, &str)) -> RowOutcome {
@@ -219,6 +266,7 @@ fn deferred_outcome((code, message): (&str, &str)) -> RowOutcome {
             http_status: None,
             raw: None,
         }),
+        response: None,
     }
 }
 

@@ -51,6 +51,9 @@ pub struct Summary {
     pub state_file: String,
     pub output: String,
     pub error_report: String,
+    /// `<job>.responses.jsonl`, for kinds that keep each row's whole response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<String>,
     /// Label counts, postage total and label files; label jobs only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<crate::output::labels::LabelTotals>,

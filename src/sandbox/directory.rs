@@ -50,6 +50,11 @@ impl Directory {
         Directory { by_zip, by_place }
     }
 
+    /// Iterates over the active ZIP Codes, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &'static Zipcode> + '_ {
+        self.by_zip.values().copied()
+    }
+
     /// Returns the active ZIP Code `zip`, if the directory has it.
     pub fn zip(&self, zip: &str) -> Option<&'static Zipcode> {
         self.by_zip.get(zip).copied()

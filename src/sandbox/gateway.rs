@@ -1,6 +1,6 @@
 //! The steps that the USPS API gateway takes before and after each service, in its order:
-//! access token, quota, then the service. The sandbox adds its injected faults, latency and
-//! counters.
+//! access token, the application's access to the API, quota, then the service. The sandbox
+//! adds its injected faults, latency and counters.
 //!
 //! A request with a bad token is rejected before the quota is charged, because the gateway
 //! cannot tell whose quota it would be. Injected faults come after the quota, so a faulty
@@ -28,12 +28,14 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{addresses, international, options, rates, standards, tracking, SandboxState};
+use super::{
+    access, addresses, international, locations, options, rates, standards, tracking, SandboxState,
+};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
 
-/// The Addresses endpoints.
+/// The API endpoints the sandbox serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
     Address,
@@ -45,6 +47,9 @@ enum Endpoint {
     InternationalBaseRates,
     InternationalTotalRates,
     ServiceStandards,
+    PostOfficeLocations,
+    DropoffLocations,
+    ParcelLockerLocations,
     PaymentAuthorization,
     Label,
     /// `DELETE /labels/v3/label/{trackingNumber}`; the tracking number comes as the query pair
@@ -66,6 +71,9 @@ impl Endpoint {
             Endpoint::InternationalBaseRates => paths::INTERNATIONAL_BASE_RATES,
             Endpoint::InternationalTotalRates => paths::INTERNATIONAL_TOTAL_RATES,
             Endpoint::ServiceStandards => paths::SERVICE_STANDARDS,
+            Endpoint::PostOfficeLocations => paths::POST_OFFICE_LOCATIONS,
+            Endpoint::DropoffLocations => paths::DROPOFF_LOCATIONS,
+            Endpoint::ParcelLockerLocations => paths::PARCEL_LOCKER_LOCATIONS,
             Endpoint::PaymentAuthorization => paths::PAYMENT_AUTHORIZATION,
             Endpoint::Label => paths::LABEL,
             Endpoint::CancelLabel => paths::LABEL_BY_TRACKING,
@@ -118,6 +126,36 @@ pub(crate) async fn zipcode(
     RawQuery(query): RawQuery,
 ) -> Response {
     serve_api(&state, Endpoint::ZipCode, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/post-office-locations`.
+pub(crate) async fn post_office_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::PostOfficeLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/dropoff-locations`.
+pub(crate) async fn dropoff_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::DropoffLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
+}
+
+/// Handles `GET /locations/v3/parcel-locker-locations`.
+pub(crate) async fn parcel_locker_locations(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let endpoint = Endpoint::ParcelLockerLocations;
+    serve_api(&state, endpoint, &headers, query.as_deref(), &[]).await
 }
 
 /// Handles `POST /prices/v3/base-rates/search`.
@@ -328,12 +366,12 @@ fn issue_token(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Respon
     if request.client_secret != config.client_secret {
         return rejected_token(TokenError::BadSecret);
     }
-    let mut token = shared
-        .tokens
-        .issue(&request.client_id, config.token_ttl, now);
-    if let Some(scope) = &config.token_scope {
-        token.scope = Some(scope.clone());
-    }
+    let token = shared.tokens.issue(
+        &request.client_id,
+        &shared.token_scope,
+        config.token_ttl,
+        now,
+    );
     shared.stats.record_token_issued();
     debug!(expires_in = token.expires_in, "issued an access token");
     (StatusCode::OK, Json(token)).into_response()
@@ -390,10 +428,17 @@ async fn serve_api(
         debug!(path, "repeated request");
     }
 
+    // The gateway checks the application's products after the token and before the quota,
+    // so a call of an API outside them costs no quota.
+    let api = access::api_of_path(path).unwrap_or_default();
     let ending = match authenticated {
         Err(error) => {
             debug!(path, ?error, "rejected the access token");
             Ending::Respond(error.into_response(API_VERSION))
+        }
+        Ok(client_id) if shared.config.disabled_apis.contains(api) => {
+            info!(path, api, client_id = %client_id, "the client has no access to this API; responded 401");
+            Ending::Respond(access::no_access_response(api, path))
         }
         Ok(client_id) => match shared.quotas.try_acquire(&client_id, now) {
             Err(wait) => Ending::Respond(rate_limited(state, path, wait)),
@@ -528,6 +573,15 @@ fn dispatch(
         }
         Endpoint::ServiceStandards => {
             standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::PostOfficeLocations => {
+            locations::post_offices(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::DropoffLocations => {
+            locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::ParcelLockerLocations => {
+            locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
         }
         Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
         Endpoint::Label => {

@@ -9,8 +9,11 @@
 //! - Service Standards 3.0 estimates at `/service-standards/v3/estimates`;
 //! - payment authorization of Payments 3.0 at `/payments/v3/payment-authorization`;
 //! - label purchase and cancel of Domestic Labels 3.0 at `/labels/v3/label`;
+//! - Locations 3.0 at `/locations/v3/...`;
 //! - Package Tracking 3.0 at `/tracking/v3r2/tracking` (batch) and
 //!   `/tracking/v3/tracking/{trackingNumber}`.
+//!
+//! Access to each API can be switched off, as for an application without that product.
 //!
 //! It is not a mock. Addresses are standardized per Publication 28 and checked against the
 //! real US ZIP Code directory. Tokens expire, and the quota is enforced with `Retry-After`.
@@ -22,6 +25,7 @@
 //! `POST /__sandbox/expire-tokens` expires every issued token at once. Neither counts in the
 //! stats or the quota.
 
+pub mod access;
 mod addresses;
 mod box_lines;
 mod directory;
@@ -30,6 +34,7 @@ mod gateway;
 mod international;
 mod label_pdf;
 mod labels;
+mod locations;
 mod oauth;
 mod options;
 mod params;
@@ -45,6 +50,7 @@ mod standards;
 mod stats;
 mod tracking;
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,10 +97,14 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Injected faults. Default: none.
     pub faults: Faults,
+    /// APIs of [`access::APIS`] that the client application has no access to: their calls
+    /// get a 401 and the token's scope leaves them out. Default: none.
+    pub disabled_apis: BTreeSet<String>,
     /// Starting balance of every payer account, in dollars. Default: unlimited.
     pub balance: Option<rust_decimal::Decimal>,
-    /// `scope` of issued tokens. Default: every API the sandbox serves, as in
-    /// `oauth::TOKEN_SCOPE`. A test sets a narrower one to play an app without label access.
+    /// `scope` of issued tokens, in place of the one `disabled_apis` gives. Default: every API
+    /// of [`access::APIS`] that is not disabled. A test sets a narrower one to play an app
+    /// whose token lacks label access.
     pub token_scope: Option<String>,
     /// Whether the stats count repeated requests, which keeps the identity of every distinct
     /// request that got a final response, 16 bytes each for the sandbox's lifetime. Default:
@@ -117,6 +127,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             seed: 0,
             faults: Faults::default(),
+            disabled_apis: BTreeSet::new(),
             balance: None,
             token_scope: None,
             record_repeats: true,
@@ -136,6 +147,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("disabled_apis", &self.disabled_apis)
             .field("balance", &self.balance)
             .field("token_scope", &self.token_scope)
             .field("record_repeats", &self.record_repeats)
@@ -155,7 +167,8 @@ impl SandboxConfig {
             !self.client_secret.is_empty(),
             "invalid sandbox configuration: the client secret is empty"
         );
-        self.faults.validate()
+        self.faults.validate()?;
+        access::validate(&self.disabled_apis)
     }
 }
 
@@ -168,6 +181,8 @@ pub struct SandboxState {
 
 struct Shared {
     config: SandboxConfig,
+    /// `scope` of issued tokens: the APIs the client has access to.
+    token_scope: String,
     tokens: oauth::TokenStore,
     quotas: quota::QuotaBook,
     faults: faults::FaultInjector,
@@ -185,6 +200,10 @@ impl SandboxState {
             faults: faults::FaultInjector::new(config.faults.clone(), config.seed),
             stats: stats::StatsRecorder::new(config.record_repeats),
             labels: labels::LabelDesk::new(config.balance, &config.faults, config.seed),
+            token_scope: config
+                .token_scope
+                .clone()
+                .unwrap_or_else(|| access::token_scope(&config.disabled_apis)),
             config,
         };
         Ok(SandboxState {
@@ -239,6 +258,15 @@ pub fn router(state: SandboxState) -> Router {
             post(gateway::international_total_rates),
         )
         .route(paths::SERVICE_STANDARDS, get(gateway::service_standards))
+        .route(
+            paths::POST_OFFICE_LOCATIONS,
+            get(gateway::post_office_locations),
+        )
+        .route(paths::DROPOFF_LOCATIONS, get(gateway::dropoff_locations))
+        .route(
+            paths::PARCEL_LOCKER_LOCATIONS,
+            get(gateway::parcel_locker_locations),
+        )
         .route(paths::TRACKING_BATCH, post(gateway::tracking_batch))
         .route(paths::TRACKING_SINGLE, get(gateway::tracking_single))
         .route(paths::SANDBOX_STATS, get(gateway::stats))

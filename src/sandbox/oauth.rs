@@ -21,9 +21,6 @@ use tokio::time::Instant;
 use crate::usps::error::{ErrorDetail, ErrorMessage};
 use crate::usps::oauth::{OAuthError, TokenRequest, TokenResponse};
 
-/// `scope` of issued tokens: the APIs of the default "Public Access I" product.
-pub const TOKEN_SCOPE: &str =
-    "addresses prices international-prices service-standards shipments locations payments labels";
 /// `issuer` of issued tokens. USPS sends a URL of its key server. The sandbox sends a URN, so
 /// that it cannot be mistaken for a host to contact.
 pub const TOKEN_ISSUER: &str = "urn:usps-batch:sandbox";
@@ -62,12 +59,19 @@ pub(crate) enum BearerError {
 }
 
 impl TokenStore {
-    /// Issues a token for `client_id` that expires after `ttl`.
-    pub fn issue(&self, client_id: &str, ttl: Duration, now: Instant) -> TokenResponse {
+    /// Issues a token for `client_id` that expires after `ttl` and grants `scope`, the
+    /// space-separated names of the APIs the client has access to.
+    pub fn issue(
+        &self,
+        client_id: &str,
+        scope: &str,
+        ttl: Duration,
+        now: Instant,
+    ) -> TokenResponse {
         let issued_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let access_token = make_jwt(client_id, issued_at, ttl);
+        let access_token = make_jwt(client_id, scope, issued_at, ttl);
 
         let mut tokens = self.lock();
         // Forget tokens that expired long ago, so a long run with a short TTL does not grow the
@@ -89,7 +93,7 @@ impl TokenStore {
             expires_in: ttl.as_secs(),
             issued_at: Some(u64::try_from(issued_at.as_millis()).unwrap_or(u64::MAX)),
             status: Some("approved".to_string()),
-            scope: Some(TOKEN_SCOPE.to_string()),
+            scope: Some(scope.to_string()),
             issuer: Some(TOKEN_ISSUER.to_string()),
             client_id: Some(client_id.to_string()),
             application_name: Some(APPLICATION_NAME.to_string()),
@@ -136,12 +140,12 @@ impl TokenStore {
 /// Builds a JWT-shaped token: an RS256 header, a payload with the client id, the issue and
 /// expiry times in epoch seconds and a unique id, and a random 256-byte signature (the size of
 /// an RS256 signature with a 2048-bit key).
-fn make_jwt(client_id: &str, issued_at: Duration, ttl: Duration) -> String {
+fn make_jwt(client_id: &str, scope: &str, issued_at: Duration, ttl: Duration) -> String {
     let header = json!({"kid": "sandbox", "typ": "JWT", "alg": "RS256"});
     let issued_seconds = issued_at.as_secs();
     let payload = json!({
         "sub": "",
-        "aud": TOKEN_SCOPE,
+        "aud": scope,
         "azp": client_id,
         "client_id": client_id,
         "iss": TOKEN_ISSUER,
@@ -367,7 +371,12 @@ mod tests {
     #[test]
     fn issued_token_is_jwt_shaped() {
         let store = TokenStore::default();
-        let token = store.issue("client", Duration::from_secs(60), Instant::now());
+        let token = store.issue(
+            "client",
+            "addresses",
+            Duration::from_secs(60),
+            Instant::now(),
+        );
         assert!(is_jwt_shaped(&token.access_token));
         let payload = token.access_token.split('.').nth(1).unwrap();
         let claims: Value =
@@ -384,8 +393,8 @@ mod tests {
     fn tokens_are_unique() {
         let store = TokenStore::default();
         let now = Instant::now();
-        let first = store.issue("client", Duration::from_secs(60), now);
-        let second = store.issue("client", Duration::from_secs(60), now);
+        let first = store.issue("client", "addresses", Duration::from_secs(60), now);
+        let second = store.issue("client", "addresses", Duration::from_secs(60), now);
         assert_ne!(first.access_token, second.access_token);
     }
 
@@ -393,7 +402,7 @@ mod tests {
     fn authenticate_checks_expiry() {
         let store = TokenStore::default();
         let now = Instant::now();
-        let token = store.issue("client", Duration::from_secs(60), now);
+        let token = store.issue("client", "addresses", Duration::from_secs(60), now);
         let headers = bearer(&token.access_token);
         assert_eq!(store.authenticate(&headers, now), Ok("client".to_string()));
         assert_eq!(
@@ -408,7 +417,7 @@ mod tests {
     fn expire_all_expires_at_once() {
         let store = TokenStore::default();
         let now = Instant::now();
-        let token = store.issue("client", Duration::from_secs(3600), now);
+        let token = store.issue("client", "addresses", Duration::from_secs(3600), now);
         assert_eq!(store.expire_all(now), 1);
         assert!(matches!(
             store.authenticate(&bearer(&token.access_token), now),

@@ -98,7 +98,7 @@ pub(crate) fn city_state_query(pairs: &Pairs) -> Result<CityStateQuery, Rejectio
     finish(query, problems)
 }
 
-fn value(pairs: &Pairs, name: &str) -> Option<String> {
+pub(crate) fn value(pairs: &Pairs, name: &str) -> Option<String> {
     pairs
         .iter()
         .find(|(key, _)| key == name)

@@ -38,6 +38,8 @@ pub struct Dispatcher {
     pub kind: Arc<dyn Kind>,
     pub counters: Arc<Counters>,
     pub job_id: String,
+    /// The job's name, which scopes the pins of exactly-once rows (see `state::pins`).
+    pub job_name: String,
     pub env: String,
     pub run_id: i64,
     pub cache: CacheLookup,

@@ -27,9 +27,13 @@ pub enum Stop {
     /// Too many 5xx responses or connection failures in a row.
     #[error("the API looks unavailable: {message}")]
     Outage { message: String },
-    /// The credentials or the app's access were rejected; a person must act.
+    /// The credentials or the app's access were rejected; a person must act. `status` is the
+    /// HTTP status of the rejection, when the server sent one.
     #[error("{message}")]
-    Auth { message: String },
+    Auth {
+        message: String,
+        status: Option<u16>,
+    },
     /// The payer's account cannot pay (insufficient funds, an inactive account, a rejected
     /// payment). Someone must fix the account, after which a rerun goes on where it stopped.
     #[error("{message}")]

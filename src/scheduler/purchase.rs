@@ -7,6 +7,7 @@ use crate::kinds::RowOutcome;
 use crate::scheduler::dispatch::{stored_row, Dispatcher, InFlight};
 use crate::scheduler::scan::WorkItem;
 use crate::scheduler::{Counters, Stop};
+use crate::state::pins::PinIdentity;
 use crate::state::{cache, now_millis, pins, rows, CacheEntry, RowKey, RowState, StoredRow};
 use crate::usps::labels::IDEMPOTENCY_KEY_HEADER;
 
@@ -24,10 +25,18 @@ impl Dispatcher {
             content_hash: work.content_hash,
         };
         // A request that may have been sent is fixed; only a row never sent is checked.
-        let job_id = self.job_id.clone();
+        let scope = self.job_name.clone();
+        let occurrence = work.occurrence;
+        let content_hash = work.content_hash;
         let existing = self
             .store
-            .call(move |connection| pins::get(connection, &job_id, row))
+            .call(move |connection| {
+                let identity = PinIdentity {
+                    scope: &scope,
+                    occurrence,
+                };
+                pins::get(connection, identity, content_hash)
+            })
             .await?;
         if existing.is_none_or(|pin| pin.attempts == 0) {
             if let Some(check) = self.kind.check_request(&request) {
@@ -49,10 +58,23 @@ impl Dispatcher {
             .unwrap_or_default();
         let candidate = uuid::Uuid::new_v4().hyphenated().to_string();
         let job_id = self.job_id.clone();
+        let scope = self.job_name.clone();
         let pin = self
             .store
             .call(move |connection| {
-                pins::pin(connection, &job_id, row, &candidate, &body, now_millis())
+                let identity = PinIdentity {
+                    scope: &scope,
+                    occurrence,
+                };
+                pins::pin(
+                    connection,
+                    &job_id,
+                    row,
+                    identity,
+                    &candidate,
+                    &body,
+                    now_millis(),
+                )
             })
             .await?;
 
@@ -123,14 +145,18 @@ impl Dispatcher {
     /// Drops the pin of a purchase whose only attempt the API rejected, so that a later
     /// attempt (after the input or the account is fixed) is dated on its own day.
     pub(super) async fn forget_rejected(&self, work: &WorkItem) -> Result<(), Stop> {
-        let job_id = self.job_id.clone();
-        let row = RowKey {
-            row: work.row,
-            content_hash: work.content_hash,
-        };
+        let scope = self.job_name.clone();
+        let occurrence = work.occurrence;
+        let content_hash = work.content_hash;
         let forgotten = self
             .store
-            .call(move |connection| pins::forget_rejected(connection, &job_id, row))
+            .call(move |connection| {
+                let identity = PinIdentity {
+                    scope: &scope,
+                    occurrence,
+                };
+                pins::forget_rejected(connection, identity, content_hash)
+            })
             .await?;
         if forgotten {
             tracing::debug!(

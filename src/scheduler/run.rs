@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::client::UspsClient;
 use crate::exit::Exit;
 use crate::job::settings::settings_digest;
-use crate::job::{Credentials, Environment, JobConfig, JobKind};
+use crate::job::{Credentials, Environment, JobConfig, JobKind, SandboxOptions};
 use crate::kinds::{kind_for, Kind};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::labels::write_label_outputs;
@@ -61,9 +61,15 @@ pub fn job_id(config: &JobConfig) -> String {
 /// sandbox behind `--base-url` never serve a run against USPS, and two sandboxes with
 /// different seeds never share responses.
 pub fn server_key(config: &JobConfig) -> String {
-    match &config.environment {
+    server_key_of(&config.environment, &config.sandbox)
+}
+
+/// Returns the server key of `environment`; `sandbox` gives the seed of an in-process
+/// sandbox.
+pub fn server_key_of(environment: &Environment, sandbox: &SandboxOptions) -> String {
+    match environment {
         Environment::Sandbox { base_url: None } => {
-            let seed = config.sandbox.seed.unwrap_or(SandboxConfig::default().seed);
+            let seed = sandbox.seed.unwrap_or(SandboxConfig::default().seed);
             format!("sandbox:in-process:seed={seed}")
         }
         Environment::Sandbox {
@@ -113,6 +119,7 @@ pub(crate) fn build_client(
     ));
     let mut client = UspsClient::new(
         connection.base_url.clone(),
+        connection.token_url.clone(),
         connection.credentials.clone(),
         limiter.clone(),
         counters.clone(),
@@ -176,6 +183,8 @@ fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 /// The server a run talks to, and the sandbox it started, if any.
 pub struct Connection {
     pub base_url: String,
+    /// Server of the token requests: `base_url` unless the job sets `token_url`.
+    pub token_url: String,
     pub credentials: Credentials,
     pub sandbox: Option<Sandbox>,
 }
@@ -183,11 +192,30 @@ pub struct Connection {
 /// Resolves the environment: starts the in-process sandbox, or reads the credentials of a
 /// remote environment. Fails before any row is read when credentials are missing.
 pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
-    match &config.environment {
+    connect_to(
+        &config.environment,
+        config.token_url.as_deref(),
+        &config.sandbox,
+        config.quota,
+    )
+    .await
+}
+
+/// Resolves `environment` as [`connect`] does, for callers without a job: `sandbox` and
+/// `quota` configure an in-process sandbox.
+pub async fn connect_to(
+    environment: &Environment,
+    token_url: Option<&str>,
+    sandbox: &SandboxOptions,
+    quota: Quota,
+) -> anyhow::Result<Connection> {
+    let token_url_or = |base_url: &str| token_url.unwrap_or(base_url).to_string();
+    match environment {
         Environment::Sandbox {
             base_url: Some(base_url),
         } => Ok(Connection {
             base_url: base_url.clone(),
+            token_url: token_url_or(base_url),
             credentials: sandbox_credentials(),
             sandbox: None,
         }),
@@ -197,7 +225,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             let sandbox_config = SandboxConfig {
                 record_repeats: false,
                 build_index_at_start: false,
-                ..sandbox_config(config)?
+                ..sandbox_config_of(sandbox, quota)?
             };
             let listen = SocketAddr::from(([127, 0, 0, 1], 0));
             let sandbox = Sandbox::start(sandbox_config, listen)
@@ -206,6 +234,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             tracing::info!(address = %sandbox.local_addr(), "sandbox started in-process");
             Ok(Connection {
                 base_url: sandbox.base_url(),
+                token_url: token_url_or(&sandbox.base_url()),
                 credentials: Credentials::sandbox(),
                 sandbox: Some(sandbox),
             })
@@ -214,6 +243,7 @@ pub async fn connect(config: &JobConfig) -> anyhow::Result<Connection> {
             let credentials = Credentials::from_env().map_err(anyhow::Error::msg)?;
             Ok(Connection {
                 base_url: base_url.clone(),
+                token_url: token_url_or(base_url),
                 credentials,
                 sandbox: None,
             })
@@ -230,11 +260,18 @@ fn sandbox_credentials() -> Credentials {
 /// Builds the in-process sandbox's settings from the job's `[sandbox]` table. Its quota
 /// defaults to the job's, so a runner that keeps its quota meets no 429.
 pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
-    let options = &config.sandbox;
+    sandbox_config_of(&config.sandbox, config.quota)
+}
+
+/// Builds an in-process sandbox's settings from a `[sandbox]` table and the job's quota.
+pub fn sandbox_config_of(
+    options: &SandboxOptions,
+    job_quota: Quota,
+) -> anyhow::Result<SandboxConfig> {
     let defaults = SandboxConfig::default();
     let quota = match &options.quota {
         Some(text) => text.parse::<Quota>()?,
-        None => config.quota,
+        None => job_quota,
     };
     let token_ttl = match &options.token_ttl {
         Some(text) => parse_duration(text).map_err(anyhow::Error::msg)?,
@@ -249,6 +286,7 @@ pub fn sandbox_config(config: &JobConfig) -> anyhow::Result<SandboxConfig> {
             .unwrap_or(defaults.latency),
         seed: options.seed.unwrap_or(defaults.seed),
         faults: options.faults.clone(),
+        disabled_apis: options.disabled_apis.iter().cloned().collect(),
         balance: options
             .balance
             .as_deref()
@@ -340,6 +378,7 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         kind: kind.clone(),
         counters: counters.clone(),
         job_id: job_id.clone(),
+        job_name: config.name.clone(),
         env,
         run_id,
         cache,
@@ -380,7 +419,8 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     }
 
     // Outputs cover every row: finished ones with their results, the rest as deferred.
-    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format);
+    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format)
+        .with_responses(&config.output_dir, &config.name, kind.as_ref());
     let (deferred_code, deferred_message) = match &end.stop {
         Some(Stop::QuotaExhausted { next_free_at }) => (
             "deferred_quota",
@@ -489,6 +529,10 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         state_file: config.state.display().to_string(),
         output: files.output.display().to_string(),
         error_report: files.errors.display().to_string(),
+        responses: files
+            .responses
+            .as_ref()
+            .map(|path| path.display().to_string()),
         labels: label_totals,
     };
     summary
@@ -750,6 +794,9 @@ fn describe_end(
         files.errors.display(),
         files.summary.display()
     );
+    if let Some(responses) = &files.responses {
+        message.push_str(&format!("\n  responses: {}", responses.display()));
+    }
     match stop {
         Some(Stop::QuotaExhausted { next_free_at }) => {
             // A 429 means the server's count ran out, whatever the job's own quota allows.

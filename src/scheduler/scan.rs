@@ -9,6 +9,7 @@
 //! and checking lets the two halves run on two cores.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ pub enum ScanItem {
 pub struct WorkItem {
     pub row: u64,
     pub content_hash: [u8; 16],
+    /// For exactly-once kinds, the row's occurrence among rows with its content, counted in
+    /// manifest order from 1; 0 for other kinds.
+    pub occurrence: u32,
     pub request: ApiRequest,
     pub key: [u8; 16],
     pub notes: Vec<String>,
@@ -229,6 +233,7 @@ enum Checked {
     Prepared {
         row: u64,
         content_hash: [u8; 16],
+        occurrence: u32,
         prepared: Prepared,
         key: [u8; 16],
     },
@@ -281,6 +286,10 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
         }
     };
     let mut cursor = RowCursor::new(&connection, &job_id);
+    // Occurrences of each row content, counted over every row (finished ones too), so that the
+    // n-th of several identical orders is the same purchase in every run. Only exactly-once
+    // kinds keep it: it holds an entry per distinct row.
+    let mut occurrences: Option<HashMap<[u8; 16], u32>> = kind.exactly_once().then(HashMap::new);
 
     while let Some(record) = reader.next_record() {
         let record = match record {
@@ -291,6 +300,14 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
             }
         };
         Counters::add(&counters.rows_read, 1);
+        let occurrence = match occurrences.as_mut() {
+            Some(seen) => {
+                let count = seen.entry(record.content_hash).or_insert(0);
+                *count += 1;
+                *count
+            }
+            None => 0,
+        };
 
         let stored = match cursor.get(record.row) {
             Ok(stored) => stored,
@@ -364,6 +381,7 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
                 Checked::Prepared {
                     row: record.row,
                     content_hash: record.content_hash,
+                    occurrence,
                     prepared,
                     key,
                 }
@@ -460,7 +478,7 @@ fn look_up_row(
     output: &mut Output<'_>,
     checked: Checked,
 ) -> bool {
-    let (row, content_hash, prepared, key) = match checked {
+    let (row, content_hash, occurrence, prepared, key) = match checked {
         Checked::Ready(item) => {
             let fatal = matches!(item, ScanItem::Fatal(_));
             return output.send(item) && !fatal;
@@ -468,9 +486,10 @@ fn look_up_row(
         Checked::Prepared {
             row,
             content_hash,
+            occurrence,
             prepared,
             key,
-        } => (row, content_hash, prepared, key),
+        } => (row, content_hash, occurrence, prepared, key),
     };
 
     if let Err(error) = output.transaction.next_row() {
@@ -521,6 +540,7 @@ fn look_up_row(
             output.send(ScanItem::Work(WorkItem {
                 row,
                 content_hash,
+                occurrence,
                 request: prepared.request,
                 key,
                 notes: prepared.notes,

@@ -1,8 +1,14 @@
-//! Pinned requests of exactly-once kinds (label purchases): each row's idempotency key and
-//! exact request body, committed before the row's first attempt and reused unchanged on every
-//! retry and rerun. Pins are never deleted, `--fresh` included, so that a row is never bought
-//! again under a new key. A changed row (another content hash) is another purchase and gets
-//! its own pin.
+//! Pinned requests of exactly-once kinds (label purchases): each purchase's idempotency key
+//! and exact request body, committed before its first attempt and reused unchanged on every
+//! retry and rerun. Pins are never deleted, `--fresh` included, so that an order is never
+//! bought again under a new key.
+//!
+//! A pin belongs to the order, not to a line of one file: it is found by the job's name, the
+//! row's content hash and the row's occurrence among identical rows of the manifest (the
+//! second of two identical orders is a second purchase). An order therefore keeps its key when
+//! the file is reordered, shortened, rewritten around it or read from another path. A changed
+//! row is another purchase and gets its own pin. The pin also records where its row was last
+//! seen (job id and row number), which the attempt count and the reports use.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -19,24 +25,49 @@ pub struct Pin {
     pub attempts: u64,
 }
 
-/// Returns the row's pin, creating it from `key` and `body` when the row has none. A pin that
-/// was never attempted takes the new body, so that a date filled in on an earlier day is
-/// replaced by today's; its key stays.
+/// Identity of a purchase apart from the row's content hash: the job's name and the row's
+/// occurrence (1 for the first row with its content, 2 for the next identical one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinIdentity<'a> {
+    pub scope: &'a str,
+    pub occurrence: u32,
+}
+
+/// Returns the purchase's pin, creating it from `key` and `body` when it has none, and records
+/// `row` of `job_id` as its place. A pin that was never attempted takes the new body, so that
+/// a date filled in on an earlier day is replaced by today's, and its key stays.
 pub fn pin(
     connection: &Connection,
     job_id: &str,
     row: RowKey,
+    identity: PinIdentity<'_>,
     key: &str,
     body: &str,
     now: i64,
 ) -> rusqlite::Result<Pin> {
-    let existing = get(connection, job_id, row)?;
+    let hash = &row.content_hash[..];
+    let existing = get(connection, identity, row.content_hash)?;
+    if existing.is_some() {
+        connection.execute(
+            "UPDATE purchase_pins SET job_id = ?4, row = ?5,
+                 placed = (SELECT COALESCE(MAX(placed), 0) + 1 FROM purchase_pins)
+             WHERE scope = ?1 AND content_hash = ?2 AND occurrence = ?3",
+            params![
+                identity.scope,
+                hash,
+                identity.occurrence,
+                job_id,
+                row.row as i64
+            ],
+        )?;
+    }
     match existing {
         Some(pin) if pin.attempts > 0 => Ok(pin),
         Some(pin) => {
             connection.execute(
-                "UPDATE pinned_requests SET body = ?4 WHERE job_id = ?1 AND row = ?2 AND content_hash = ?3",
-                params![job_id, row.row as i64, &row.content_hash[..], body],
+                "UPDATE purchase_pins SET body = ?4
+                 WHERE scope = ?1 AND content_hash = ?2 AND occurrence = ?3",
+                params![identity.scope, hash, identity.occurrence, body],
             )?;
             Ok(Pin {
                 body: body.to_string(),
@@ -45,9 +76,20 @@ pub fn pin(
         }
         None => {
             connection.execute(
-                "INSERT INTO pinned_requests (job_id, row, content_hash, idempotency_key, body, attempts, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
-                params![job_id, row.row as i64, &row.content_hash[..], key, body, now],
+                "INSERT INTO purchase_pins (scope, content_hash, occurrence, job_id, row,
+                     idempotency_key, body, attempts, created_at, placed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8,
+                     (SELECT COALESCE(MAX(placed), 0) + 1 FROM purchase_pins))",
+                params![
+                    identity.scope,
+                    hash,
+                    identity.occurrence,
+                    job_id,
+                    row.row as i64,
+                    key,
+                    body,
+                    now
+                ],
             )?;
             Ok(Pin {
                 idempotency_key: key.to_string(),
@@ -58,15 +100,19 @@ pub fn pin(
     }
 }
 
-/// Returns the row's pin, if any.
-pub fn get(connection: &Connection, job_id: &str, row: RowKey) -> rusqlite::Result<Option<Pin>> {
+/// Returns the purchase's pin, if any.
+pub fn get(
+    connection: &Connection,
+    identity: PinIdentity<'_>,
+    content_hash: [u8; 16],
+) -> rusqlite::Result<Option<Pin>> {
     connection
         .prepare_cached(
-            "SELECT idempotency_key, body, attempts FROM pinned_requests
-             WHERE job_id = ?1 AND row = ?2 AND content_hash = ?3",
+            "SELECT idempotency_key, body, attempts FROM purchase_pins
+             WHERE scope = ?1 AND content_hash = ?2 AND occurrence = ?3",
         )?
         .query_row(
-            params![job_id, row.row as i64, &row.content_hash[..]],
+            params![identity.scope, &content_hash[..], identity.occurrence],
             |found| {
                 Ok(Pin {
                     idempotency_key: found.get(0)?,
@@ -86,7 +132,7 @@ pub fn count_attempt(
     rows: &[RowKey],
 ) -> rusqlite::Result<()> {
     let mut statement = connection.prepare_cached(
-        "UPDATE pinned_requests SET attempts = attempts + 1
+        "UPDATE purchase_pins SET attempts = attempts + 1
          WHERE job_id = ?1 AND row = ?2 AND content_hash = ?3",
     )?;
     for key in rows {
@@ -103,13 +149,13 @@ pub fn count_attempt(
 /// check the body (a mailing date now past) before it looks up the key, so the pin stays.
 pub fn forget_rejected(
     connection: &Connection,
-    job_id: &str,
-    row: RowKey,
+    identity: PinIdentity<'_>,
+    content_hash: [u8; 16],
 ) -> rusqlite::Result<bool> {
     let deleted = connection.execute(
-        "DELETE FROM pinned_requests
-         WHERE job_id = ?1 AND row = ?2 AND content_hash = ?3 AND attempts = 1",
-        params![job_id, row.row as i64, &row.content_hash[..]],
+        "DELETE FROM purchase_pins
+         WHERE scope = ?1 AND content_hash = ?2 AND occurrence = ?3 AND attempts = 1",
+        params![identity.scope, &content_hash[..], identity.occurrence],
     )?;
     Ok(deleted > 0)
 }
@@ -120,7 +166,10 @@ pub fn all(
     job_id: &str,
 ) -> rusqlite::Result<std::collections::HashMap<(u64, Vec<u8>), Pin>> {
     let mut statement = connection.prepare(
-        "SELECT row, content_hash, idempotency_key, body, attempts FROM pinned_requests WHERE job_id = ?1",
+        // The pin placed last wins where two recorded the same place, which only a reordered
+        // file can leave behind until its rows are pinned again.
+        "SELECT row, content_hash, idempotency_key, body, attempts FROM purchase_pins
+         WHERE job_id = ?1 ORDER BY placed",
     )?;
     let rows = statement.query_map([job_id], |found| {
         Ok((
@@ -146,21 +195,29 @@ mod tests {
         }
     }
 
+    fn first(scope: &str) -> PinIdentity<'_> {
+        PinIdentity {
+            scope,
+            occurrence: 1,
+        }
+    }
+
     #[test]
     fn attempted_pin_keeps_key_and_body() {
         let connection = Connection::open_in_memory().unwrap();
         crate::state::schema::migrate(&connection).unwrap();
-        let first = pin(&connection, "job", key(1), "k1", "{\"d\":1}", 0).unwrap();
-        assert_eq!(first.idempotency_key, "k1");
-        assert_eq!(first.attempts, 0);
+        let id = first("job");
+        let created = pin(&connection, "job-1", key(1), id, "k1", "{\"d\":1}", 0).unwrap();
+        assert_eq!(created.idempotency_key, "k1");
+        assert_eq!(created.attempts, 0);
 
         // Not sent yet: a later day's body replaces the first one, the key stays.
-        let moved = pin(&connection, "job", key(1), "k2", "{\"d\":2}", 0).unwrap();
+        let moved = pin(&connection, "job-1", key(1), id, "k2", "{\"d\":2}", 0).unwrap();
         assert_eq!(moved.idempotency_key, "k1");
         assert_eq!(moved.body, "{\"d\":2}");
 
-        count_attempt(&connection, "job", &[key(1)]).unwrap();
-        let kept = pin(&connection, "job", key(1), "k3", "{\"d\":3}", 0).unwrap();
+        count_attempt(&connection, "job-1", &[key(1)]).unwrap();
+        let kept = pin(&connection, "job-1", key(1), id, "k3", "{\"d\":3}", 0).unwrap();
         assert_eq!(kept.idempotency_key, "k1");
         assert_eq!(kept.body, "{\"d\":2}");
         assert_eq!(kept.attempts, 1);
@@ -170,29 +227,57 @@ mod tests {
     fn only_single_rejections_are_forgotten() {
         let connection = Connection::open_in_memory().unwrap();
         crate::state::schema::migrate(&connection).unwrap();
-        pin(&connection, "job", key(1), "k1", "{}", 0).unwrap();
-        pin(&connection, "job", key(2), "k2", "{}", 0).unwrap();
-        count_attempt(&connection, "job", &[key(1), key(2), key(2)]).unwrap();
-        assert!(forget_rejected(&connection, "job", key(1)).unwrap());
-        assert!(!forget_rejected(&connection, "job", key(2)).unwrap());
-        assert!(get(&connection, "job", key(1)).unwrap().is_none());
-        assert_eq!(
-            get(&connection, "job", key(2)).unwrap().unwrap().attempts,
-            2
-        );
+        pin(&connection, "job-1", key(1), first("job"), "k1", "{}", 0).unwrap();
+        pin(&connection, "job-1", key(2), first("job"), "k2", "{}", 0).unwrap();
+        count_attempt(&connection, "job-1", &[key(1), key(2), key(2)]).unwrap();
+        assert!(forget_rejected(&connection, first("job"), key(1).content_hash).unwrap());
+        assert!(!forget_rejected(&connection, first("job"), key(2).content_hash).unwrap());
+        assert!(get(&connection, first("job"), key(1).content_hash)
+            .unwrap()
+            .is_none());
+        let kept = get(&connection, first("job"), key(2).content_hash).unwrap();
+        assert_eq!(kept.unwrap().attempts, 2);
     }
 
     #[test]
     fn changed_row_gets_its_own_pin() {
         let connection = Connection::open_in_memory().unwrap();
         crate::state::schema::migrate(&connection).unwrap();
-        pin(&connection, "job", key(1), "k1", "{}", 0).unwrap();
+        pin(&connection, "job-1", key(1), first("job"), "k1", "{}", 0).unwrap();
         let changed = RowKey {
             row: 1,
             content_hash: [9; 16],
         };
-        let other = pin(&connection, "job", changed, "k2", "{}", 0).unwrap();
+        let other = pin(&connection, "job-1", changed, first("job"), "k2", "{}", 0).unwrap();
         assert_eq!(other.idempotency_key, "k2");
-        assert_eq!(all(&connection, "job").unwrap().len(), 2);
+        assert_eq!(all(&connection, "job-1").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn moved_order_keeps_its_key() {
+        let connection = Connection::open_in_memory().unwrap();
+        crate::state::schema::migrate(&connection).unwrap();
+        pin(&connection, "job-1", key(1), first("job"), "k1", "{}", 0).unwrap();
+        count_attempt(&connection, "job-1", &[key(1)]).unwrap();
+
+        // The same order on row 7 of a file at another path (another job id).
+        let moved = RowKey {
+            row: 7,
+            content_hash: key(1).content_hash,
+        };
+        let found = pin(&connection, "job-2", moved, first("job"), "k9", "{}", 0).unwrap();
+        assert_eq!(found.idempotency_key, "k1");
+        assert_eq!(found.attempts, 1);
+        assert!(all(&connection, "job-2")
+            .unwrap()
+            .contains_key(&(7, vec![1; 16])));
+
+        // A second identical order is a second purchase.
+        let second = PinIdentity {
+            scope: "job",
+            occurrence: 2,
+        };
+        let again = pin(&connection, "job-2", key(8), second, "k8", "{}", 0).unwrap();
+        assert_eq!(again.idempotency_key, "k8");
     }
 }

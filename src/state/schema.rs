@@ -74,16 +74,24 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         ) WITHOUT ROWID;
         -- Idempotency key and exact body of each purchase row, committed before its first
         -- attempt; see src/state/pins.rs.
-        CREATE TABLE IF NOT EXISTS pinned_requests (
+        CREATE TABLE IF NOT EXISTS purchase_pins (
+            -- The job's name, the row's content hash and its occurrence among identical rows
+            -- identify the order, wherever it sits in the file.
+            scope TEXT NOT NULL,
+            content_hash BLOB NOT NULL,
+            occurrence INTEGER NOT NULL,
+            -- Where the row was last seen, for attempt counts and reports.
             job_id TEXT NOT NULL,
             row INTEGER NOT NULL,
-            content_hash BLOB NOT NULL,
             idempotency_key TEXT NOT NULL,
             body TEXT NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0,
             created_at INTEGER NOT NULL,
-            PRIMARY KEY (job_id, row, content_hash)
+            -- Order in which pins were placed at their row, latest highest.
+            placed INTEGER NOT NULL,
+            PRIMARY KEY (scope, content_hash, occurrence)
         ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS purchase_pins_place ON purchase_pins (job_id, row, content_hash);
         -- Results of `usps-batch cancel`, one per row.
         CREATE TABLE IF NOT EXISTS label_cancels (
             job_id TEXT NOT NULL,

@@ -9,6 +9,7 @@ pub mod addresses;
 pub mod error;
 pub mod international_prices;
 pub mod labels;
+pub mod locations;
 pub mod oauth;
 pub mod payments;
 mod price_rules;
@@ -33,6 +34,9 @@ pub mod paths {
     pub const LABEL: &str = "/labels/v3/label";
     /// `DELETE` of one label; the runner appends the tracking number.
     pub const LABEL_BY_TRACKING: &str = "/labels/v3/label/{trackingNumber}";
+    pub const POST_OFFICE_LOCATIONS: &str = "/locations/v3/post-office-locations";
+    pub const DROPOFF_LOCATIONS: &str = "/locations/v3/dropoff-locations";
+    pub const PARCEL_LOCKER_LOCATIONS: &str = "/locations/v3/parcel-locker-locations";
     pub const TRACKING_BATCH: &str = "/tracking/v3r2/tracking";
     pub const TRACKING_SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";

@@ -324,6 +324,46 @@ impl Drop for PatchedSandbox {
     }
 }
 
+/// Kills a child process when dropped, also when a test panics: a sandbox left running
+/// would keep the test's output pipe open and hang the test run.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `usps-batch sandbox` with `args` on an ephemeral loopback port, and returns the
+/// process with the base URL it printed.
+pub fn spawn_sandbox(dir: &Path, args: &[&str]) -> (KillOnDrop, String) {
+    use std::io::{BufRead, BufReader};
+    let mut all = vec!["sandbox", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut sandbox = KillOnDrop(
+        command_in(dir, &all)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn sandbox"),
+    );
+    let stderr = sandbox.0.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let base_url = loop {
+        let line = lines
+            .next()
+            .expect("the sandbox prints its address")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("sandbox listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Keep reading the sandbox's log, so that its writes never meet a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (sandbox, base_url)
+}
+
 /// Serves HTTP on loopback the way a proxy or a wrong host might: a valid-looking token for
 /// `POST /oauth2/v3/token`, and `status` with `body` of `content_type` for every other
 /// request. Returns the base URL. The server lives until the test process ends.
