@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use common::{repo, sandbox_config, TestSandbox, Workspace};
+use common::{repo, sandbox_config, PatchedSandbox, TestSandbox, Workspace};
 use rust_decimal::Decimal;
 
 const BASE_RATES: &str = "/prices/v3/base-rates/search";
@@ -202,64 +202,19 @@ fn rerun_makes_no_calls() {
     );
 }
 
-/// A sandbox whose base-rates route returns 200 without any price; every other path goes
-/// to the real sandbox, so tokens work as usual.
-struct PricelessServer {
-    runtime: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    base_url: String,
-}
-
-impl PricelessServer {
-    fn start() -> PricelessServer {
-        use axum::routing::post;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
-        let app = axum::Router::new()
-            .route(
-                BASE_RATES,
-                post(|| async { axum::Json(serde_json::json!({"rates": []})) }),
-            )
-            .fallback_service(usps_batch::sandbox::router(state));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let base_url = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-            format!("http://{address}")
-        });
-        PricelessServer {
-            runtime,
-            stop: Some(stop),
-            base_url,
-        }
-    }
-}
-
-impl Drop for PricelessServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.runtime.block_on(tokio::task::yield_now());
-    }
+/// Starts a sandbox whose base-rates route returns 200 without any price.
+fn priceless_sandbox() -> PatchedSandbox {
+    use axum::routing::post;
+    PatchedSandbox::start(axum::Router::new().route(
+        BASE_RATES,
+        post(|| async { axum::Json(serde_json::json!({"rates": []})) }),
+    ))
 }
 
 #[test]
 fn answer_without_price_is_missing_price() {
     let workspace = Workspace::new();
-    let server = PricelessServer::start();
+    let server = priceless_sandbox();
     let input = workspace.write(
         "in.csv",
         "id,from_zip,to_zip,weight,service\nR1,10001,19103,12,Priority Mail\n",

@@ -16,6 +16,7 @@ mod standards;
 mod state;
 mod street;
 mod text;
+mod tracking;
 mod zip;
 
 use std::borrow::Cow;
@@ -33,6 +34,9 @@ pub use prices::{
 };
 pub use standards::{prepare_estimate, EstimateQuery};
 use text::{clean_text, one_line};
+pub use tracking::{
+    check_tracking_number, impb_check_digit, prepare_tracking, s10_check_digit, TrackingQuery,
+};
 use zip::{parse_plus4, parse_zip, ZipFault};
 
 /// Maximum `city` length in the Addresses 3.0 spec.

@@ -53,7 +53,8 @@ pub struct Plan {
     pub cache_hits: u64,
     /// Distinct requests among the rows that need a call.
     pub unique_requests: u64,
-    /// Calls a run needs (one per distinct request), token requests excluded.
+    /// Calls a run needs (one per distinct request, or per batch of distinct requests for a
+    /// kind that batches), token requests excluded.
     pub calls_needed: u64,
     /// Token requests a run needs: one when it makes calls, which the quota counts too.
     pub token_calls_needed: u64,
@@ -87,6 +88,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<Exit> {
 /// Scans the manifest as a run would, counting instead of calling.
 pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
     let kind: Arc<dyn Kind> = Arc::from(kind_for(config));
+    let rows_per_call = kind
+        .batching()
+        .map_or(1, |batching| batching.max_rows() as u64);
     let reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
     let columns = ColumnMap::resolve(
         kind.fields(),
@@ -155,7 +159,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
             .unwrap_or_default(),
     };
     let credential = credential_hash(&env, &client_id);
-    let calls_needed = unique.finish()?;
+    let unique_requests = unique.finish()?;
+    let calls_needed = unique_requests.div_ceil(rows_per_call);
     let token_calls_needed = u64::from(calls_needed > 0);
     let quota_calls = calls_needed + token_calls_needed;
     let (quota_free_now, expected_finish) = match config.quota.limit {
@@ -189,7 +194,7 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
         finished_rows: Counters::get(&counters.rows_skipped),
         invalid_rows,
         cache_hits: Counters::get(&counters.cache_hits),
-        unique_requests: calls_needed,
+        unique_requests,
         calls_needed,
         token_calls_needed,
         quota: config.quota.to_string(),

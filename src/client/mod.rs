@@ -176,6 +176,26 @@ impl UspsClient {
     /// Sends `request` for `rows` (marked in flight when the slot is reserved) and returns
     /// the final response, or the last transient failure once the attempts ran out.
     pub async fn call(&self, request: &ApiRequest, rows: &[RowKey]) -> Result<CallResult, Stop> {
+        self.send(request, rows, false).await
+    }
+
+    /// Sends `request` as [`UspsClient::call`] does, but returns a 401 that persists after a
+    /// new token, and a 403, as an [`Answer`] instead of stopping the run. The caller has another
+    /// endpoint to fall back on.
+    pub async fn call_allowing_denial(
+        &self,
+        request: &ApiRequest,
+        rows: &[RowKey],
+    ) -> Result<CallResult, Stop> {
+        self.send(request, rows, true).await
+    }
+
+    async fn send(
+        &self,
+        request: &ApiRequest,
+        rows: &[RowKey],
+        denial_is_answer: bool,
+    ) -> Result<CallResult, Stop> {
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(500))
             .with_max_delay(Duration::from_secs(8))
@@ -253,7 +273,9 @@ impl UspsClient {
                         Counters::add(&self.counters.retries, 1);
                         continue;
                     }
-                    401 | 403 => return Err(self.access_denied(request, status, &body)),
+                    401 | 403 if !denial_is_answer => {
+                        return Err(self.access_denied(request, status, &body))
+                    }
                     429 => {
                         Counters::add(&self.counters.rate_limited, 1);
                         Counters::add(&self.counters.retries, 1);

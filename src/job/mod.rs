@@ -164,6 +164,7 @@ pub enum JobKind {
     ServiceStandard,
     Locations,
     Labels,
+    Tracking,
 }
 
 impl JobKind {
@@ -178,6 +179,7 @@ impl JobKind {
         "service-standard",
         "locations",
         "labels",
+        "tracking",
     ];
 
     pub fn parse(text: &str) -> Option<JobKind> {
@@ -192,6 +194,7 @@ impl JobKind {
             "service-standard" => Some(JobKind::ServiceStandard),
             "locations" => Some(JobKind::Locations),
             "labels" => Some(JobKind::Labels),
+            "tracking" => Some(JobKind::Tracking),
             _ => None,
         }
     }
@@ -208,6 +211,7 @@ impl JobKind {
             JobKind::ServiceStandard => "service-standard",
             JobKind::Locations => "locations",
             JobKind::Labels => "labels",
+            JobKind::Tracking => "tracking",
         }
     }
 
@@ -221,6 +225,7 @@ impl JobKind {
             JobKind::ServiceStandard => "service-standards",
             JobKind::Locations => "locations",
             JobKind::Labels => "labels",
+            JobKind::Tracking => "tracking",
         }
     }
 
@@ -228,9 +233,12 @@ impl JobKind {
     /// slowly: USPS refreshes its address data monthly. A price or delivery estimate request
     /// carries its mailing date, so a cached answer is reused only for the same date, and a
     /// day covers that date. Locations carry opening hours and temporary closures, which
-    /// change within a month.
+    /// change within a month. A tracking status changes with every scan, so it is reused for
+    /// an hour at most.
     pub fn default_cache_ttl(self) -> Duration {
-        if self.is_shipment() {
+        if self == JobKind::Tracking {
+            Duration::from_secs(3_600)
+        } else if self.is_shipment() {
             Duration::from_secs(86_400)
         } else if self == JobKind::Locations {
             Duration::from_secs(7 * 86_400)

@@ -14,6 +14,7 @@ mod outcome;
 mod rate_shop;
 mod service_standard;
 mod shipping_options;
+mod tracking;
 mod zipcode;
 
 pub use dates::note_moved_default_date;
@@ -99,6 +100,39 @@ pub trait Kind: Send + Sync {
     fn check_columns(&self, _columns: &ColumnMap) -> Result<(), String> {
         Ok(())
     }
+    /// Returns how rows share one call, for kinds whose API takes many items per request.
+    /// Each row's own request (from `prepare`) stays its cache and deduplication key.
+    fn batching(&self) -> Option<&dyn Batching> {
+        None
+    }
+}
+
+/// Sending many rows in one call. The dispatcher combines the rows' requests, splits the
+/// response into one [`Answer`] per row, and caches and interprets each as if the row had been
+/// sent alone.
+pub trait Batching: Send + Sync {
+    /// Maximum rows per call.
+    fn max_rows(&self) -> usize;
+    /// Builds the one request that carries `requests`.
+    fn combine(&self, requests: &[&ApiRequest]) -> ApiRequest;
+    /// Splits the response to `combine(requests)` into one [`Answer`] per request.
+    fn split(&self, requests: &[&ApiRequest], answer: &Answer) -> BatchAnswer;
+    /// Builds the request that carries one row alone, for when the batch is rejected.
+    fn single(&self, request: &ApiRequest) -> ApiRequest;
+}
+
+/// A batch response, split per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAnswer {
+    /// One answer per request, in the order of the requests; `None` where the response left
+    /// the row out.
+    PerRow(Vec<Option<Answer>>),
+    /// The batch endpoint rejected the call, so each row goes alone. With `for_run` (no access
+    /// to the endpoint, or the endpoint is not served) the rest of the run skips the batch
+    /// endpoint too.
+    Rejected { for_run: bool },
+    /// A 2xx whose body does not match the spec: every row is retried on a later run.
+    Unusable(String),
 }
 
 /// Returns the implementation of the job's kind, with the job settings it needs.
@@ -139,6 +173,7 @@ pub fn kind_for(config: &JobConfig) -> Box<dyn Kind> {
                 "the job file check sets [locations] for locations jobs",
             )))
         }
+        JobKind::Tracking => Box::new(tracking::TrackingKind),
     }
 }
 
@@ -236,36 +271,24 @@ fn parameter_of(body: &str) -> Option<String> {
 
 /// Builds the outcome of a 2xx answer whose body does not parse.
 fn unreadable_answer(answer: &Answer, error: &serde_json::Error) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "invalid_response".into(),
-            usps_code: None,
-            field: None,
-            message: format!("the response does not match the USPS spec: {error}"),
-            retryable: true,
-            http_status: Some(answer.status),
-            raw: Some(answer.body.clone()),
-        },
+    RowOutcome::retry_later(
+        "invalid_response",
+        format!("the response does not match the USPS spec: {error}"),
+        Some(answer.status),
+        Some(answer.body.clone()),
     )
 }
 
 /// Builds the outcome of a 2xx response that parses but lacks a field that every response of
 /// its API carries, such as `{}`. It is retryable and never cached, like an unparsable one.
 fn incomplete_answer(answer: &Answer, missing: &str) -> RowOutcome {
-    RowOutcome::failure(
-        RowStatus::Error,
-        RowError {
-            code: "invalid_response".into(),
-            usps_code: None,
-            field: None,
-            message: format!(
-                "the response does not match the USPS spec: it has no {missing}; run again later, and check base_url if it persists"
-            ),
-            retryable: true,
-            http_status: Some(answer.status),
-            raw: Some(answer.body.clone()),
-        },
+    RowOutcome::retry_later(
+        "invalid_response",
+        format!(
+            "the response does not match the USPS spec: it has no {missing}; run again later, and check base_url if it persists"
+        ),
+        Some(answer.status),
+        Some(answer.body.clone()),
     )
 }
 

@@ -130,6 +130,17 @@ impl RowOutcome {
             Some(400..=499) => "invalid_response",
             _ => "transport_error",
         };
+        RowOutcome::retry_later(code, message, status, (!body.is_empty()).then_some(body))
+    }
+
+    /// Builds an `error` outcome that a rerun may fix without a change to the input, such
+    /// as a response that breaks the spec.
+    pub fn retry_later(
+        code: &str,
+        message: String,
+        http_status: Option<u16>,
+        raw: Option<String>,
+    ) -> RowOutcome {
         RowOutcome::failure(
             RowStatus::Error,
             RowError {
@@ -138,8 +149,8 @@ impl RowOutcome {
                 field: None,
                 message,
                 retryable: true,
-                http_status: status,
-                raw: (!body.is_empty()).then_some(body),
+                http_status,
+                raw,
             },
         )
     }

@@ -425,6 +425,35 @@ pub const SERVICE_STANDARD_FIELDS: &[FieldSpec] = &[
     ID,
 ];
 
+/// Fields of the `tracking` kind. The mailing date and destination ZIP Code are optional;
+/// USPS uses them to tell apart pieces that share one tracking number.
+pub const TRACKING_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        field: "trackingNumber",
+        required: true,
+        aliases: &[
+            "tracking_number",
+            "tracking",
+            "tracking_no",
+            "tracking_id",
+            "tracking_code",
+            "impb",
+            "barcode",
+        ],
+    },
+    FieldSpec {
+        field: "mailingDate",
+        required: false,
+        aliases: &["mailing_date", "ship_date"],
+    },
+    FieldSpec {
+        field: "destinationZIPCode",
+        required: false,
+        aliases: &["destination_zip", "destination_zip_code", "to_zip"],
+    },
+    ID,
+];
+
 /// Lowercases a column name and drops everything that is not a letter or digit, so that
 /// `ZIP Code`, `zip_code` and `Zip-Code` compare equal.
 pub fn normalize_name(name: &str) -> String {
@@ -457,6 +486,7 @@ mod tests {
             INTERNATIONAL_PRICE_FIELDS,
             RATE_SHOP_FIELDS,
             SERVICE_STANDARD_FIELDS,
+            TRACKING_FIELDS,
         ] {
             let mut seen: Vec<(String, &str)> = Vec::new();
             for spec in specs {

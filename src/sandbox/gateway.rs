@@ -28,7 +28,9 @@ use super::params::{self, Pairs};
 use super::quota::retry_after_seconds;
 use super::rejection::{Problem, Rejection, API_VERSION};
 use super::stats::{RequestIdentity, StatsSnapshot};
-use super::{access, addresses, international, locations, options, rates, standards, SandboxState};
+use super::{
+    access, addresses, international, locations, options, rates, standards, tracking, SandboxState,
+};
 
 /// `error.message` of a 429, as USPS sends it when a quota is spent.
 pub const QUOTA_MESSAGE: &str = "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a representative will assist.";
@@ -53,6 +55,8 @@ enum Endpoint {
     /// `DELETE /labels/v3/label/{trackingNumber}`; the tracking number comes as the query pair
     /// `trackingNumber`.
     CancelLabel,
+    TrackingBatch,
+    TrackingSingle,
 }
 
 impl Endpoint {
@@ -73,6 +77,8 @@ impl Endpoint {
             Endpoint::PaymentAuthorization => paths::PAYMENT_AUTHORIZATION,
             Endpoint::Label => paths::LABEL,
             Endpoint::CancelLabel => paths::LABEL_BY_TRACKING,
+            Endpoint::TrackingBatch => paths::TRACKING_BATCH,
+            Endpoint::TrackingSingle => paths::TRACKING_SINGLE,
         }
     }
 
@@ -84,7 +90,8 @@ impl Endpoint {
             | Endpoint::InternationalBaseRates
             | Endpoint::InternationalTotalRates
             | Endpoint::PaymentAuthorization
-            | Endpoint::Label => "POST",
+            | Endpoint::Label
+            | Endpoint::TrackingBatch => "POST",
             Endpoint::CancelLabel => "DELETE",
             _ => "GET",
         }
@@ -260,6 +267,40 @@ pub(crate) async fn cancel_label(
     let query = serde_urlencoded::to_string([("trackingNumber", tracking_number.as_str())])
         .unwrap_or_default();
     serve_api(&state, Endpoint::CancelLabel, &headers, Some(&query), &[]).await
+}
+
+/// Handles `POST /tracking/v3r2/tracking`.
+pub(crate) async fn tracking_batch(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_api(&state, Endpoint::TrackingBatch, &headers, None, &body).await
+}
+
+/// Handles `GET /tracking/v3/tracking/{trackingNumber}`. The path parameter joins the query
+/// pairs as `trackingNumber`, after any pair of that name in the query string, so the
+/// service and the repeat counter see it like a query parameter.
+pub(crate) async fn tracking_single(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    Path(tracking_number): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let parameter = serde_urlencoded::to_string([("trackingNumber", &tracking_number)])
+        .expect("a string pair encodes");
+    let query = match query.filter(|query| !query.is_empty()) {
+        Some(query) => format!("{query}&{parameter}"),
+        None => parameter,
+    };
+    serve_api(
+        &state,
+        Endpoint::TrackingSingle,
+        &headers,
+        Some(&query),
+        &[],
+    )
+    .await
 }
 
 pub(crate) async fn stats(State(state): State<SandboxState>) -> Json<StatsSnapshot> {
@@ -504,59 +545,64 @@ fn dispatch(
 ) -> Ending {
     let seed = state.shared.config.seed;
     let desk = &state.shared.labels;
-    let result =
-        match endpoint {
-            Endpoint::Address => params::address_query(pairs)
-                .and_then(|query| addresses::address(&query, seed))
-                .map(|body| Json(body).into_response()),
-            Endpoint::CityState => params::city_state_query(pairs)
-                .and_then(|query| addresses::city_state(&query))
-                .map(|body| Json(body).into_response()),
-            Endpoint::ZipCode => params::zipcode_query(pairs)
-                .and_then(|query| addresses::zipcode(&query, seed))
-                .map(|body| Json(body).into_response()),
-            // USPS checks mailing dates in its own time; the sandbox uses New York's.
-            Endpoint::BaseRates => {
-                rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+    let result = match endpoint {
+        Endpoint::Address => params::address_query(pairs)
+            .and_then(|query| addresses::address(&query, seed))
+            .map(|body| Json(body).into_response()),
+        Endpoint::CityState => params::city_state_query(pairs)
+            .and_then(|query| addresses::city_state(&query))
+            .map(|body| Json(body).into_response()),
+        Endpoint::ZipCode => params::zipcode_query(pairs)
+            .and_then(|query| addresses::zipcode(&query, seed))
+            .map(|body| Json(body).into_response()),
+        // USPS checks mailing dates in its own time; the sandbox uses New York's.
+        Endpoint::BaseRates => {
+            rates::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::TotalRates => {
+            rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::ShippingOptions => {
+            options::options(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::InternationalBaseRates => {
+            international::base_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::InternationalTotalRates => {
+            international::total_rates(body, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::ServiceStandards => {
+            standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
+        }
+        Endpoint::PostOfficeLocations => {
+            locations::post_offices(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::DropoffLocations => {
+            locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::ParcelLockerLocations => {
+            locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
+        }
+        Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
+        Endpoint::Label => {
+            return match desk.create_label(headers, body, rates_today()) {
+                LabelEnding::Respond(response) => Ending::Respond(response),
+                LabelEnding::ChargedThenDropped => Ending::Drop,
             }
-            Endpoint::TotalRates => {
-                rates::total_rates(body, rates_today()).map(|body| Json(body).into_response())
-            }
-            Endpoint::ShippingOptions => {
-                options::options(body, rates_today()).map(|body| Json(body).into_response())
-            }
-            Endpoint::InternationalBaseRates => international::base_rates(body, rates_today())
-                .map(|body| Json(body).into_response()),
-            Endpoint::InternationalTotalRates => international::total_rates(body, rates_today())
-                .map(|body| Json(body).into_response()),
-            Endpoint::ServiceStandards => {
-                standards::estimates(pairs, rates_today()).map(|body| Json(body).into_response())
-            }
-            Endpoint::PostOfficeLocations => {
-                locations::post_offices(pairs).map(|body| Json(body).into_response())
-            }
-            Endpoint::DropoffLocations => {
-                locations::dropoff_locations(pairs).map(|body| Json(body).into_response())
-            }
-            Endpoint::ParcelLockerLocations => {
-                locations::parcel_lockers(pairs).map(|body| Json(body).into_response())
-            }
-            Endpoint::PaymentAuthorization => Ok(desk.authorize(body)),
-            Endpoint::Label => {
-                return match desk.create_label(headers, body, rates_today()) {
-                    LabelEnding::Respond(response) => Ending::Respond(response),
-                    LabelEnding::ChargedThenDropped => Ending::Drop,
-                }
-            }
-            Endpoint::CancelLabel => {
-                let tracking_number = pairs
-                    .iter()
-                    .find(|(name, _)| name == "trackingNumber")
-                    .map(|(_, value)| value.as_str())
-                    .unwrap_or_default();
-                Ok(desk.cancel_label(headers, tracking_number))
-            }
-        };
+        }
+        Endpoint::CancelLabel => {
+            let tracking_number = pairs
+                .iter()
+                .find(|(name, _)| name == "trackingNumber")
+                .map(|(_, value)| value.as_str())
+                .unwrap_or_default();
+            Ok(desk.cancel_label(headers, tracking_number))
+        }
+        Endpoint::TrackingBatch => {
+            tracking::batch(body).map(|(status, body)| (status, Json(body)).into_response())
+        }
+        Endpoint::TrackingSingle => tracking::single(pairs).map(|body| Json(body).into_response()),
+    };
     Ending::Respond(result.unwrap_or_else(IntoResponse::into_response))
 }
 

@@ -9,7 +9,9 @@
 //! - Service Standards 3.0 estimates at `/service-standards/v3/estimates`;
 //! - payment authorization of Payments 3.0 at `/payments/v3/payment-authorization`;
 //! - label purchase and cancel of Domestic Labels 3.0 at `/labels/v3/label`;
-//! - Locations 3.0 at `/locations/v3/...`.
+//! - Locations 3.0 at `/locations/v3/...`;
+//! - Package Tracking 3.0 at `/tracking/v3r2/tracking` (batch) and
+//!   `/tracking/v3/tracking/{trackingNumber}`.
 //!
 //! Access to each API can be switched off, as for an application without that product.
 //!
@@ -46,6 +48,7 @@ mod rejection;
 mod standardize;
 mod standards;
 mod stats;
+mod tracking;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -264,6 +267,8 @@ pub fn router(state: SandboxState) -> Router {
             paths::PARCEL_LOCKER_LOCATIONS,
             get(gateway::parcel_locker_locations),
         )
+        .route(paths::TRACKING_BATCH, post(gateway::tracking_batch))
+        .route(paths::TRACKING_SINGLE, get(gateway::tracking_single))
         .route(paths::SANDBOX_STATS, get(gateway::stats))
         .route(EXPIRE_TOKENS_PATH, post(gateway::expire_tokens))
         .with_state(state)

@@ -25,7 +25,8 @@ pub struct Counters {
     pub rows_skipped: AtomicU64,
     /// Rows finished by this run.
     pub rows_finished: AtomicU64,
-    /// Rows that still need a call, as far as the scan has read.
+    /// Calls that the rows read so far need: one per row, or one per batch of rows for a
+    /// kind that batches.
     pub calls_queued: AtomicU64,
     /// Set while the run waits for a quota slot, for the progress display.
     pub waiting: Mutex<Option<String>>,

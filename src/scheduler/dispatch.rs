@@ -4,8 +4,14 @@
 //! A request's concurrency permit is held until its rows are committed. At any moment at
 //! most `concurrency` requests are therefore sent but not yet recorded, which bounds what a
 //! `kill -9` can make a rerun repeat.
+//!
+//! For a kind with [`crate::kinds::Batching`], distinct keys are gathered into batches of up
+//! to its maximum, which share one call and one permit (see `batch.rs`). Only the last batch
+//! of a run may be partial, so a manifest of n distinct requests takes ceil(n / maximum)
+//! calls however fast the scan reads it.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +69,39 @@ impl Waiter {
 
 pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
 
+/// The outcome of a request, with the final answer it came from. Rows with their own request
+/// (see [`Waiter::request`]) interpret that answer again.
+pub(super) struct Settled {
+    pub outcome: RowOutcome,
+    /// The answer when it is final, `None` otherwise.
+    pub answer: Option<Answer>,
+}
+
+impl Settled {
+    /// Builds a settled outcome that no row interprets again, such as a transient failure.
+    pub fn alone(outcome: RowOutcome) -> Settled {
+        Settled {
+            outcome,
+            answer: None,
+        }
+    }
+}
+
+/// The work of one spawned task: one request, or a batch of distinct requests sent together.
+enum Task {
+    Single(Box<WorkItem>),
+    Batch(Vec<WorkItem>),
+}
+
+impl Task {
+    fn keys(&self) -> Vec<[u8; 16]> {
+        match self {
+            Task::Single(work) => vec![work.key],
+            Task::Batch(works) => works.iter().map(|work| work.key).collect(),
+        }
+    }
+}
+
 /// Result of dispatching.
 pub struct DispatchEnd {
     /// The reason the run stopped early, if it did.
@@ -81,6 +120,16 @@ impl Dispatcher {
         let mut batch: Vec<StoredRow> = Vec::new();
         let mut fatal = None;
         let mut ticker = tokio::time::interval(BATCH_DELAY);
+        let max_batch_rows = this.kind.batching().map(|batching| batching.max_rows());
+        let mut gathered: Vec<WorkItem> = Vec::new();
+        let batch_rejected = Arc::new(AtomicBool::new(false));
+        let mut spawner = Spawner {
+            dispatcher: this.clone(),
+            in_flight: in_flight.clone(),
+            permits,
+            batch_rejected,
+            tasks: &mut tasks,
+        };
 
         loop {
             let item = tokio::select! {
@@ -138,34 +187,31 @@ impl Dispatcher {
                         }
                         map.insert(work.key, vec![waiter]);
                     }
-                    let permit = permits
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
-                    let this = this.clone();
-                    let in_flight = in_flight.clone();
-                    let stop = stop.clone();
-                    tasks.spawn(async move {
-                        let result = this.process(&work, &in_flight).await;
-                        if let Err(error) = result {
-                            // The rows stay pending (or in flight); a rerun sends them.
-                            if let Ok(mut map) = in_flight.lock() {
-                                map.remove(&work.key);
+                    match max_batch_rows {
+                        None => spawner.spawn(Task::Single(Box::new(work))).await,
+                        Some(max_rows) => {
+                            gathered.push(work);
+                            if gathered.len() >= max_rows {
+                                spawner
+                                    .spawn(Task::Batch(std::mem::take(&mut gathered)))
+                                    .await;
                             }
-                            stop.set(error);
                         }
-                        drop(permit);
-                    });
+                    }
                 }
             }
-            while let Some(done) = tasks.try_join_next() {
+            while let Some(done) = spawner.tasks.try_join_next() {
                 if let Err(error) = done {
                     tracing::error!(%error, "request task failed");
                 }
             }
         }
 
+        // After a fatal scan problem or a stop, gathered rows stay pending for a rerun.
+        if !gathered.is_empty() && fatal.is_none() && !stop.is_set() {
+            spawner.spawn(Task::Batch(gathered)).await;
+        }
+        drop(spawner);
         while let Some(done) = tasks.join_next().await {
             if let Err(error) = done {
                 tracing::error!(%error, "request task failed");
@@ -212,39 +258,16 @@ impl Dispatcher {
             .map(|(request, _)| request)
             .unwrap_or(&work.request);
 
-        // A response to an identical request may have arrived after the scan looked in the cache.
-        let env = self.env.clone();
-        let key = work.key;
-        let lookup = self.cache;
+        // An exactly-once row never reads a cached response.
         let cached = if exactly_once {
             None
         } else {
-            self.store
-                .call(move |connection| cache::get(connection, &env, &key, lookup))
-                .await?
+            self.cached_outcome(work).await?
         };
-
-        // The answer that the waiting rows share, kept for rows with their own request.
-        let mut shared_answer = None;
-        let outcome = match cached {
-            Some(entry) => {
-                Counters::add(&self.counters.deduplicated, 1);
-                let answer = Answer {
-                    status: entry.status,
-                    body: entry.body,
-                    content_type: None,
-                };
-                let outcome = self.kind.interpret(request, &answer);
-                shared_answer = Some(answer);
-                outcome
-            }
+        let settled = match cached {
+            Some(settled) => settled,
             None => {
-                let rows: Vec<RowKey> = {
-                    let map = in_flight.lock().expect("in-flight map lock");
-                    map.get(&work.key)
-                        .map(|waiters| waiters.iter().map(Waiter::key).collect())
-                        .unwrap_or_default()
-                };
+                let rows = self.waiting_rows(&[work], in_flight);
                 match self.client.call(request, &rows).await? {
                     CallResult::Answer(answer) => {
                         let outcome = self.kind.interpret(request, &answer);
@@ -257,20 +280,7 @@ impl Dispatcher {
                             self.release(work, in_flight).await?;
                             return Err(stop);
                         }
-                        if outcome.is_retryable() {
-                            // A 2xx whose body breaks the spec (an HTML error page, say) is
-                            // not cached, and counts towards an outage like a 5xx.
-                            self.client.note_unusable_response(&work.request)?;
-                        } else {
-                            // Answers that depend on the input alone (2xx, 4xx row errors)
-                            // are cached; transient failures are not.
-                            self.client.note_usable_response();
-                            shared_answer = Some(answer.clone());
-                            if !exactly_once {
-                                self.cache_answer(work, answer).await?;
-                            }
-                        }
-                        outcome
+                        self.settle(work, outcome, answer, !exactly_once).await?
                     }
                     CallResult::Transient {
                         message,
@@ -281,12 +291,123 @@ impl Dispatcher {
                         if let Some((_, idempotency_key)) = &pinned {
                             tracing::warn!(row = work.row, idempotency_key = %idempotency_key, "purchase not confirmed either way; the row is in doubt");
                         }
-                        self.kind.transient_outcome(request, outcome)
+                        Settled::alone(self.kind.transient_outcome(request, outcome))
                     }
                 }
             }
         };
+        self.commit(work, settled, in_flight).await
+    }
 
+    /// Returns the outcome of a response to an identical request that arrived after the scan
+    /// looked in the cache.
+    pub(super) async fn cached_outcome(&self, work: &WorkItem) -> Result<Option<Settled>, Stop> {
+        let env = self.env.clone();
+        let key = work.key;
+        let lookup = self.cache;
+        let cached = self
+            .store
+            .call(move |connection| cache::get(connection, &env, &key, lookup))
+            .await?;
+        Ok(cached.map(|entry| {
+            Counters::add(&self.counters.deduplicated, 1);
+            let answer = Answer {
+                status: entry.status,
+                body: entry.body,
+                content_type: None,
+            };
+            Settled {
+                outcome: self.kind.interpret(&work.request, &answer),
+                answer: Some(answer),
+            }
+        }))
+    }
+
+    /// Returns the rows that wait for `works`, to mark in flight while their call is out.
+    pub(super) fn waiting_rows(&self, works: &[&WorkItem], in_flight: &InFlight) -> Vec<RowKey> {
+        let map = in_flight.lock().expect("in-flight map lock");
+        works
+            .iter()
+            .filter_map(|work| map.get(&work.key))
+            .flat_map(|waiters| waiters.iter().map(Waiter::key))
+            .collect()
+    }
+
+    /// Sends `request`, the single-row form of a rejected batch, on behalf of `work`'s rows
+    /// and returns their outcome, interpreted with the row's own request.
+    pub(super) async fn send_single(
+        &self,
+        work: &WorkItem,
+        request: &ApiRequest,
+        in_flight: &InFlight,
+    ) -> Result<Settled, Stop> {
+        let rows = self.waiting_rows(&[work], in_flight);
+        match self.client.call(request, &rows).await? {
+            CallResult::Answer(answer) => {
+                let outcome = self.kind.interpret(&work.request, &answer);
+                self.settle(work, outcome, answer, true).await
+            }
+            CallResult::Transient {
+                message,
+                status,
+                body,
+            } => Ok(Settled::alone(RowOutcome::transient(message, status, body))),
+        }
+    }
+
+    /// Keeps the answer behind `outcome` as `keep` does, and tells the client whether the API
+    /// responded usefully.
+    pub(super) async fn settle(
+        &self,
+        work: &WorkItem,
+        outcome: RowOutcome,
+        answer: Answer,
+        cacheable: bool,
+    ) -> Result<Settled, Stop> {
+        let (settled, usable) = self.keep(work, outcome, answer, cacheable).await?;
+        if usable {
+            self.client.note_usable_response();
+        } else {
+            self.client.note_unusable_response(&work.request)?;
+        }
+        Ok(settled)
+    }
+
+    /// Caches the answer behind `outcome` when it is final and `cacheable`, and returns the
+    /// settled outcome with whether the response was usable. A 2xx whose body breaks the spec
+    /// (an HTML error page, say) is not usable, and counts towards an outage like a 5xx.
+    pub(super) async fn keep(
+        &self,
+        work: &WorkItem,
+        outcome: RowOutcome,
+        answer: Answer,
+        cacheable: bool,
+    ) -> Result<(Settled, bool), Stop> {
+        let usable = !(outcome.is_retryable() && (200..300).contains(&answer.status));
+        // Answers that depend on the input alone (2xx, 4xx row errors) are final and cached.
+        // A retryable 4xx, such as a tracking number that USPS does not know yet, is not.
+        let shared = if usable && !outcome.is_retryable() {
+            if cacheable {
+                self.cache_answer(work, answer.clone()).await?;
+            }
+            Some(answer)
+        } else {
+            None
+        };
+        let settled = Settled {
+            outcome,
+            answer: shared,
+        };
+        Ok((settled, usable))
+    }
+
+    /// Commits the settled outcome for every row that waits for `work`'s request.
+    pub(super) async fn commit(
+        &self,
+        work: &WorkItem,
+        settled: Settled,
+        in_flight: &InFlight,
+    ) -> Result<(), Stop> {
         // The key leaves the map only after the cache contains the response, so a later row with
         // the same request finds one or the other.
         let waiters = in_flight
@@ -297,9 +418,9 @@ impl Dispatcher {
         let stored: Vec<StoredRow> = waiters
             .iter()
             .map(|waiter| {
-                let mut row_outcome = match (&waiter.request, &shared_answer) {
+                let mut row_outcome = match (&waiter.request, &settled.answer) {
                     (Some(request), Some(answer)) => self.kind.interpret(request, answer),
-                    _ => outcome.clone(),
+                    _ => settled.outcome.clone(),
                 };
                 // The row's own notes (repairs of its input) come first, then those that
                 // the answer brought, such as a USPS warning.
@@ -337,6 +458,47 @@ impl Dispatcher {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// Spawns request tasks, each holding one concurrency permit until its rows are committed.
+struct Spawner<'t> {
+    dispatcher: Arc<Dispatcher>,
+    in_flight: InFlight,
+    permits: Arc<Semaphore>,
+    /// Set once the batch endpoint rejected a call for the rest of the run.
+    batch_rejected: Arc<AtomicBool>,
+    tasks: &'t mut JoinSet<()>,
+}
+
+impl Spawner<'_> {
+    async fn spawn(&mut self, task: Task) {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let this = self.dispatcher.clone();
+        let in_flight = self.in_flight.clone();
+        let batch_rejected = self.batch_rejected.clone();
+        self.tasks.spawn(async move {
+            let keys = task.keys();
+            let result = match task {
+                Task::Single(work) => this.process(&work, &in_flight).await,
+                Task::Batch(works) => this.process_batch(works, &in_flight, &batch_rejected).await,
+            };
+            if let Err(error) = result {
+                // The rows stay pending (or in flight); a rerun sends them.
+                if let Ok(mut map) = in_flight.lock() {
+                    for key in keys {
+                        map.remove(&key);
+                    }
+                }
+                this.stop.set(error);
+            }
+            drop(permit);
+        });
     }
 }
 

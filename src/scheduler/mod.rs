@@ -2,6 +2,7 @@
 //! progress display and the summary read, and the run loop that moves rows from the
 //! manifest to the state file.
 
+mod batch;
 pub mod cancel;
 pub mod counters;
 pub mod dispatch;

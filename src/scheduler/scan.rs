@@ -8,6 +8,7 @@
 //! The lookups and the interpretation are most of the work, and splitting them from reading
 //! and checking lets the two halves run on two cores.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -197,8 +198,13 @@ pub fn scan(input: ScanInput, sender: mpsc::Sender<ScanItem>) {
         rescan_from_byte,
         counters: counters.clone(),
     };
+    let rows_per_call = kind
+        .batching()
+        .map_or(1, |batching| batching.max_rows() as u64);
     let lookup = LookupStage {
         kind,
+        rows_per_call,
+        queued_rows: Cell::new(0),
         state_path,
         env,
         run_id,
@@ -404,6 +410,10 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
 /// Inputs of the second stage.
 struct LookupStage {
     kind: Arc<dyn Kind>,
+    /// Rows that one call carries: 1, or the batch size of a batching kind.
+    rows_per_call: u64,
+    /// Rows queued for a call so far.
+    queued_rows: Cell<u64>,
     state_path: PathBuf,
     env: String,
     run_id: i64,
@@ -520,7 +530,13 @@ fn look_up_row(
             })
         }
         Ok(None) => {
-            Counters::add(&counters.calls_queued, 1);
+            // The first row of each prospective batch adds a call. Rows that share a
+            // request still count, so this is an upper bound.
+            let queued = stage.queued_rows.get();
+            stage.queued_rows.set(queued + 1);
+            if queued.is_multiple_of(stage.rows_per_call) {
+                Counters::add(&counters.calls_queued, 1);
+            }
             output.send(ScanItem::Work(WorkItem {
                 row,
                 content_hash,

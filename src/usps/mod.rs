@@ -16,6 +16,7 @@ mod price_rules;
 pub mod prices;
 pub mod service_standards;
 pub mod shipping_options;
+pub mod tracking;
 
 /// Base paths of the APIs, as served by USPS and by the sandbox.
 pub mod paths {
@@ -36,6 +37,8 @@ pub mod paths {
     pub const POST_OFFICE_LOCATIONS: &str = "/locations/v3/post-office-locations";
     pub const DROPOFF_LOCATIONS: &str = "/locations/v3/dropoff-locations";
     pub const PARCEL_LOCKER_LOCATIONS: &str = "/locations/v3/parcel-locker-locations";
+    pub const TRACKING_BATCH: &str = "/tracking/v3r2/tracking";
+    pub const TRACKING_SINGLE: &str = "/tracking/v3/tracking/{trackingNumber}";
     pub const SANDBOX_STATS: &str = "/__sandbox/stats";
 }
 

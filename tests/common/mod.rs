@@ -272,6 +272,58 @@ pub fn sandbox_config(quota: &str) -> usps_batch::sandbox::SandboxConfig {
     }
 }
 
+/// A sandbox in which the routes of `overrides` replace the sandbox's own. Every other path
+/// goes to the real sandbox, so tokens, quota and stats work as usual. It imitates USPS
+/// responses that the sandbox never sends, such as a 200 without a price.
+pub struct PatchedSandbox {
+    runtime: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The real sandbox's state, whose stats count the calls that reach it.
+    pub state: usps_batch::sandbox::SandboxState,
+    pub base_url: String,
+}
+
+impl PatchedSandbox {
+    pub fn start(overrides: axum::Router) -> PatchedSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = usps_batch::sandbox::SandboxState::new(sandbox_config("600/m")).unwrap();
+        let app = overrides.fallback_service(usps_batch::sandbox::router(state.clone()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let base_url = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            format!("http://{address}")
+        });
+        PatchedSandbox {
+            runtime,
+            stop: Some(stop),
+            state,
+            base_url,
+        }
+    }
+}
+
+impl Drop for PatchedSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.runtime.block_on(tokio::task::yield_now());
+    }
+}
+
 /// Kills a child process when dropped, also when a test panics: a sandbox left running
 /// would keep the test's output pipe open and hang the test run.
 pub struct KillOnDrop(pub std::process::Child);
