@@ -551,3 +551,20 @@ fn payer_without_funds_fails() {
         "{stdout}"
     );
 }
+
+#[test]
+fn tracking_job_checks_tracking() {
+    let sandbox = TestSandbox::start(sandbox_config("60/h"));
+    let workspace = Workspace::new();
+    let job = common::repo().join("jobs/tracking.toml");
+    let run = doctor(&workspace, &sandbox.base_url, &[job.to_str().unwrap()]);
+    run.expect_code(0);
+    let stdout = run.stdout();
+    let line = check_line(&stdout, "access tracking");
+    assert!(line.starts_with("  ok"), "{line}");
+    assert!(line.contains("/tracking/v3r2/tracking"), "{line}");
+    assert!(
+        stdout.contains("doctor made 2 calls (1 token request, 1 API call)"),
+        "{stdout}"
+    );
+}

@@ -156,10 +156,20 @@ pub fn probe(api: &str, location_type: Option<LocationType>) -> Option<ApiReques
                 ],
             ),
         },
+        // One number in a batch request: a not-found answer shows access as well as a found
+        // one, and the batch endpoint is the one a tracking job calls.
+        "tracking" => post(
+            "tracking",
+            paths::TRACKING_BATCH,
+            json!([{ "trackingNumber": PROBE_TRACKING_NUMBER }]),
+        ),
         _ => return None,
     };
     Some(request)
 }
+
+/// A tracking number in the USPS IMpb format (22 digits, valid mod-10 check digit).
+const PROBE_TRACKING_NUMBER: &str = "9400111899223197428490";
 
 #[cfg(test)]
 mod tests {
@@ -171,7 +181,8 @@ mod tests {
             let request = probe(api, None).unwrap_or_else(|| panic!("{api} has no probe"));
             assert_eq!(request.api, *api);
         }
-        assert!(probe("tracking", None).is_none());
+        assert_eq!(probe("tracking", None).unwrap().path, paths::TRACKING_BATCH);
+        assert!(probe("payments", None).is_none());
     }
 
     #[test]
