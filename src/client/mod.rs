@@ -301,7 +301,7 @@ impl UspsClient {
                     },
                     400..=499 if serde_json::from_str::<serde_json::Value>(&body).is_err() => {
                         // USPS sends every 4xx with a JSON error body, so this one came from
-                        // something else on the way (a proxy, or a wrong base URL) and tells
+                        // something else on the way (a proxy, or a wrong base URL) and reveals
                         // nothing about the row. The row stays retryable, the response is not
                         // cached, and a run of them stops the run as an outage. Repeating the
                         // request at once would only spend more quota.

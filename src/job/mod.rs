@@ -52,7 +52,7 @@ pub struct JobFile {
     pub units: Option<UnitsOptions>,
     /// Extra service codes to price with each package, or to buy with each label.
     pub extra_services: Option<Vec<u16>>,
-    /// What a locations job searches for; locations jobs only.
+    /// Kind of location that a locations job searches for; locations jobs only.
     pub locations: Option<LocationsOptions>,
     /// Label settings; label jobs only.
     pub label: Option<labels::LabelOptions>,
@@ -231,7 +231,7 @@ impl JobKind {
 
     /// Returns how long a response of this kind stays valid in the cache. Addresses change
     /// slowly: USPS refreshes its address data monthly. A price or delivery estimate request
-    /// carries its mailing date, so a cached answer is reused only for the same date, and a
+    /// carries its mailing date, so a cached response is reused only for the same date, and a
     /// day covers that date. Locations carry opening hours and temporary closures, which
     /// change within a month. A tracking status changes with every scan, so it is reused for
     /// an hour at most.
@@ -315,7 +315,7 @@ pub struct JobConfig {
     pub labels: Option<LabelSettings>,
     /// Mail classes that a `rate-shop` job compares; empty for every outbound class.
     pub services: Vec<String>,
-    /// What to search for; set for locations jobs only.
+    /// Kind of location to search for; set for locations jobs only.
     pub locations: Option<LocationSettings>,
 }
 

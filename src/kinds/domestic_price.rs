@@ -89,7 +89,7 @@ impl Kind for DomesticPriceKind {
     }
 }
 
-/// Interprets a base-rates or total-rates answer of Domestic or International Prices, which
+/// Interprets a base-rates or total-rates response of Domestic or International Prices, which
 /// share their response shapes and error codes.
 pub(super) fn interpret_price(request: &ApiRequest, answer: &Answer) -> RowOutcome {
     if !(200..300).contains(&answer.status) {
@@ -362,7 +362,7 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
     outcome
 }
 
-/// Describes a rate's warning (`warningCode` and `warningDescription` in the USPS answers)
+/// Describes a rate's warning (`warningCode` and `warningDescription` in the USPS responses)
 /// for the row's notes.
 fn describe_warning(warning: &serde_json::Value) -> String {
     let field = |name: &str| warning.get(name).and_then(serde_json::Value::as_str);
@@ -373,7 +373,7 @@ fn describe_warning(warning: &serde_json::Value) -> String {
     }
 }
 
-/// Interprets an error answer of the Prices and Shipping Options APIs, which share the
+/// Interprets an error response of the Prices and Shipping Options APIs, which share the
 /// 030xxx codes of the USPS error inventory.
 pub(super) fn interpret_error(answer: &Answer) -> RowOutcome {
     if answer.status != 400 {

@@ -46,7 +46,7 @@ pub trait Kind: Send + Sync {
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue>;
     /// Turns a response (2xx or a 4xx row error) into the row's outcome.
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome;
-    /// Reports whether the kind keeps each row's whole answer in [`RowOutcome::response`],
+    /// Reports whether the kind keeps each row's whole response in [`RowOutcome::response`],
     /// to be written to `<job>.responses.jsonl` beside the output.
     fn writes_responses(&self) -> bool {
         false
@@ -124,7 +124,7 @@ pub trait Batching: Send + Sync {
 /// A batch response, split per row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchAnswer {
-    /// One answer per request, in the order of the requests; `None` where the response left
+    /// One response per request, in the order of the requests; `None` where the response left
     /// the row out.
     PerRow(Vec<Option<Answer>>),
     /// The batch endpoint rejected the call, so each row goes alone. With `for_run` (no access

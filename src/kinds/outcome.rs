@@ -79,7 +79,7 @@ pub struct RowOutcome {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RowError>,
-    /// The whole API answer, kept for kinds whose answer does not fit in columns; see
+    /// The whole API response, kept for kinds whose response does not fit in columns; see
     /// [`crate::kinds::Kind::writes_responses`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<serde_json::Value>,

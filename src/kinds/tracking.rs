@@ -206,7 +206,7 @@ impl Batching for TrackingKind {
     }
 }
 
-/// Builds the answer of one batch item, whose `statusCode` (200 when absent, as in a 200
+/// Builds the response of one batch item, whose `statusCode` (200 when absent, as in a 200
 /// response) is its status.
 fn item_answer(item: Value) -> Answer {
     let status = item
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn live_v3_detail_reads() {
-        // Trimmed from a live v3 answer: string booleans, `eventZIP`, no offset in times.
+        // Trimmed from a live v3 response: string booleans, `eventZIP`, no offset in times.
         let body = r#"{"mailClass":"USPS Ground Advantage<SUP>&#153;</SUP>","emailEnabled":"true",
             "status":"Delivered, Parcel Locker","statusCategory":"Delivered",
             "trackingEvents":[{"eventType":"Delivered, Parcel Locker","eventTimestamp":"2024-11-22T13:58:00",

@@ -22,7 +22,7 @@ pub struct OutputFiles {
     pub output: PathBuf,
     pub errors: PathBuf,
     pub summary: PathBuf,
-    /// `<job>.responses.jsonl`, for kinds that keep each row's whole answer.
+    /// `<job>.responses.jsonl`, for kinds that keep each row's whole response.
     pub responses: Option<PathBuf>,
     /// Totals of multi-piece shipments, written only by price jobs that map `shipmentId`.
     pub shipments: PathBuf,
@@ -45,7 +45,7 @@ impl OutputFiles {
         }
     }
 
-    /// Adds `<job>.responses.jsonl` beside the output when `kind` keeps whole answers.
+    /// Adds `<job>.responses.jsonl` beside the output when `kind` keeps whole responses.
     pub fn with_responses(mut self, dir: &Path, name: &str, kind: &dyn Kind) -> OutputFiles {
         if kind.writes_responses() {
             self.responses = Some(dir.join(format!("{name}.responses.jsonl")));

@@ -14,7 +14,7 @@ use crate::usps::labels::LabelAddress;
 const PAGE_WIDTH: i64 = 288;
 const PAGE_HEIGHT: i64 = 432;
 
-/// What the sandbox prints on a label.
+/// Contents that the sandbox prints on a label.
 pub(crate) struct LabelText<'a> {
     pub from: &'a LabelAddress,
     pub to: &'a LabelAddress,
@@ -23,7 +23,7 @@ pub(crate) struct LabelText<'a> {
     pub mailing_date: &'a str,
 }
 
-/// Builds the PDF label. The output holds no time stamp, so equal input gives equal bytes.
+/// Builds the PDF label. The output contains no time stamp, so equal input gives equal bytes.
 pub(crate) fn render(label: &LabelText<'_>) -> Vec<u8> {
     let mut document = Document::with_version("1.5");
     let pages_id = document.new_object_id();

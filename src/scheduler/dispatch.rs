@@ -73,7 +73,7 @@ pub(super) type InFlight = Arc<Mutex<HashMap<[u8; 16], Vec<Waiter>>>>;
 /// (see [`Waiter::request`]) interpret that answer again.
 pub(super) struct Settled {
     pub outcome: RowOutcome,
-    /// The answer when it is final, `None` otherwise.
+    /// The response when it is final, `None` otherwise.
     pub answer: Option<Answer>,
 }
 
@@ -165,9 +165,9 @@ impl Dispatcher {
                         // Left pending: the outputs mark it deferred, and a rerun sends it.
                         continue;
                     }
-                    // A POST's query holds values that are not sent, such as a rate-shop
+                    // A POST's query contains values that are not sent, such as a rate-shop
                     // deadline. An empty query is a value too (no deadline), so every POST
-                    // row interprets the shared answer with its own request. An exactly-once
+                    // row interprets the shared response with its own request. An exactly-once
                     // row shares nothing, and its outcome comes from the pinned request.
                     let own_request =
                         work.request.method == Method::Post && !this.kind.exactly_once();

@@ -145,7 +145,7 @@ pub fn count_attempt(
 /// attempt gets a new key and today's date. Returns whether it deleted the pin.
 ///
 /// Only a single rejected attempt proves that the key bought nothing. After several
-/// attempts, an earlier one may have been charged and its answer lost, and a server may
+/// attempts, an earlier one may have been charged and its response lost, and a server may
 /// check the body (a mailing date now past) before it looks up the key, so the pin stays.
 pub fn forget_rejected(
     connection: &Connection,

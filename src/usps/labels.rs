@@ -1,7 +1,7 @@
 //! Domestic Labels 3.0: the label request the runner sends, the metadata USPS returns, the
 //! cancel response, and the parsing of the multipart response.
 //!
-//! `POST /labels/v3/label` answers with several parts: JSON metadata, the Base64 label image
+//! `POST /labels/v3/label` responds with several parts: JSON metadata, the Base64 label image
 //! and an optional Base64 receipt. The spec declares `multipart/form-data`, other USPS
 //! documents say `multipart/mixed`, and success has been seen as 200 where older documents say
 //! 201. [`parse_label_response`] therefore reads any `multipart/*` type with the boundary from
@@ -112,7 +112,7 @@ pub struct Commitment {
     pub schedule_delivery_date: Option<String>,
 }
 
-/// The `labelMetadata` part. Unknown fields are accepted, as live answers carry more.
+/// The `labelMetadata` part. Unknown fields are accepted, as live responses carry more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelMetadata {
