@@ -268,11 +268,34 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     if !read_only {
         // WAL lets readers (plan, status, the output writer) work while a run commits;
         // NORMAL sync is durable across process crashes, which is what resume needs.
+        enable_wal(&connection).map_err(open_error)?;
         connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .execute_batch("PRAGMA synchronous = NORMAL;")
             .map_err(open_error)?;
     }
     Ok(connection)
+}
+
+/// Switches the state file to WAL, which it keeps once set. SQLite returns "database is
+/// locked" for this switch at once, without waiting out the busy timeout, while another
+/// process creates the file's tables, so the switch is tried again for up to that timeout.
+fn enable_wal(connection: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode = connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        });
+        match mode {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 #[cfg(unix)]

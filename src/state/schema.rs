@@ -4,8 +4,21 @@ use rusqlite::Connection;
 
 const SCHEMA_VERSION: i64 = 1;
 
-/// Creates the tables of a new state file, or checks the version of an existing one.
+/// Creates the tables of a new state file, or checks the version of an existing one. Runs in
+/// one immediate transaction, so that two processes that open a new state file at once
+/// migrate it one after the other.
 pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch("BEGIN IMMEDIATE")?;
+    match create_tables(connection) {
+        Ok(()) => connection.execute_batch("COMMIT"),
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+fn create_tables(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
         "
         CREATE TABLE IF NOT EXISTS meta (
@@ -24,6 +37,9 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
             input_hash BLOB,
             -- Records in the input when a scan last read it to the end.
             input_rows INTEGER,
+            -- Digest of the job file's request settings and environment; see
+            -- src/job/settings.rs.
+            settings_digest BLOB,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         );
@@ -115,7 +131,7 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     match version {
         None => {
             connection.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
                 [SCHEMA_VERSION.to_string()],
             )?;
         }
@@ -130,7 +146,8 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Adds `jobs.settings_digest` to state files made before it existed. Their jobs have no
-/// digest, and their next run records one without stopping.
+/// digest, and their next run records one without stopping. New state files have the column
+/// from the start, so that two runs that create one at once cannot both add it.
 fn add_settings_digest(connection: &Connection) -> rusqlite::Result<()> {
     let present: bool = connection.query_row(
         "SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = 'settings_digest'",
@@ -138,8 +155,11 @@ fn add_settings_digest(connection: &Connection) -> rusqlite::Result<()> {
         |row| row.get(0),
     )?;
     if !present {
-        // Digest of the job file's request settings and server; see src/job/settings.rs.
-        connection.execute_batch("ALTER TABLE jobs ADD COLUMN settings_digest BLOB")?;
+        // Another process may add the column between the check and this statement.
+        match connection.execute_batch("ALTER TABLE jobs ADD COLUMN settings_digest BLOB") {
+            Err(error) if error.to_string().contains("duplicate column name") => {}
+            other => other?,
+        }
     }
     Ok(())
 }
