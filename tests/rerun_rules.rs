@@ -258,8 +258,24 @@ fn early_sigterm_stops_cleanly() {
     let mut child = command_in(workspace.dir.path(), &args)
         .spawn()
         .expect("spawn");
-    // Soon after start, before the first row is likely to be done.
-    std::thread::sleep(Duration::from_millis(100));
+    // As soon as the process catches SIGTERM (bit 15 of SigCgt in /proc), which it does
+    // before it opens the job, so that the signal arrives during start-up.
+    let status_path = format!("/proc/{}/status", child.id());
+    let catches_sigterm = || {
+        std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|status| {
+                let mask = status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("SigCgt:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << 14) != 0)
+    };
+    let waited = std::time::Instant::now();
+    while !catches_sigterm() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let signal = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
