@@ -109,7 +109,7 @@ pub(super) const DOMESTIC_LIMIT: WeightLimit = WeightLimit {
 /// Checks that a row priced with extra services requests nothing that the total-rates search
 /// cannot take. Its body (`TotalRatesQuery` in Domestic Prices 3.0) has no rate indicator,
 /// processing category or entry facility, so USPS prices the package as a machinable single
-/// piece without destination entry, and a row that sets another value would get the price of
+/// piece without destination entry. A row that sets another value would get the price of
 /// another product.
 pub fn check_total_rates_fields(
     record: &Record,

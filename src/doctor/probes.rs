@@ -156,7 +156,7 @@ pub fn probe(api: &str, location_type: Option<LocationType>) -> Option<ApiReques
                 ],
             ),
         },
-        // One number in a batch request: a not-found answer shows access as well as a found
+        // One number in a batch request: a not-found response shows access as well as a found
         // one, and the batch endpoint is the one a tracking job calls.
         "tracking" => post(
             "tracking",

@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 /// Top-level keys of a job file that change neither the requests nor the results: where files
 /// go, how fast calls are made, the server's URL and the sandbox's behaviour. The environment
 /// (sandbox, tem or prod) is part of the digest instead, so that responses from a sandbox never
-/// stand for responses from USPS, while a move between two servers of one environment (a
-/// sandbox restarted on another port, a proxy in front of USPS) keeps the finished rows. `input`
-/// and `name` are part of the job id.
+/// stand for responses from USPS. A move between two servers of one environment (a sandbox
+/// restarted on another port, a proxy in front of USPS) keeps the finished rows. `input` and
+/// `name` are part of the job id.
 const OPERATIONAL_KEYS: &[&str] = &[
     "name",
     "input",

@@ -21,7 +21,7 @@ pub enum RowStatus {
     Error,
     /// Not processed yet: the run stopped before this row. A rerun processes it.
     Deferred,
-    /// A purchase that may or may not have happened: the request was sent and no answer
+    /// A purchase that may or may not have happened: the request was sent and no response
     /// confirmed it either way. A rerun resolves it with the same idempotency key.
     InDoubt,
 }

@@ -355,8 +355,8 @@ impl Dispatcher {
         }
     }
 
-    /// Keeps the answer behind `outcome` as `keep` does, and tells the client whether the API
-    /// responded usefully.
+    /// Keeps the response behind `outcome` as `keep` does, and reports to the client whether
+    /// the API responded usefully.
     pub(super) async fn settle(
         &self,
         work: &WorkItem,

@@ -288,7 +288,7 @@ fn check_rows(stage: CheckStage, sender: std_mpsc::SyncSender<Vec<Checked>>) {
     let mut cursor = RowCursor::new(&connection, &job_id);
     // Occurrences of each row content, counted over every row (finished ones too), so that the
     // n-th of several identical orders is the same purchase in every run. Only exactly-once
-    // kinds keep it: it holds an entry per distinct row.
+    // kinds keep it, because it has an entry per distinct row.
     let mut occurrences: Option<HashMap<[u8; 16], u32>> = kind.exactly_once().then(HashMap::new);
 
     while let Some(record) = reader.next_record() {

@@ -1,6 +1,6 @@
 //! Ctrl-C and SIGTERM, counted from the moment the command starts. A run installs its stop
 //! handler only after it has opened the state file and checked the input, which takes
-//! seconds on a large file; a signal in that time must still stop the run cleanly rather than
+//! seconds on a large file. A signal in that time must still stop the run cleanly rather than
 //! kill the process with the default action.
 
 use std::sync::{LazyLock, Once};

@@ -3,9 +3,9 @@
 //! retry and rerun. Pins are never deleted, `--fresh` included, so that an order is never
 //! bought again under a new key.
 //!
-//! A pin belongs to the order, not to a line of one file: it is found by the job's name, the
-//! row's content hash and the row's occurrence among identical rows of the manifest (the
-//! second of two identical orders is a second purchase). An order therefore keeps its key when
+//! A pin belongs to the order, not to a line of one file. It is found by the job's name, the
+//! row's content hash and the row's occurrence among identical rows of the manifest, so the
+//! second of two identical orders is a second purchase. An order therefore keeps its key when
 //! the file is reordered, shortened, rewritten around it or read from another path. A changed
 //! row is another purchase and gets its own pin. The pin also records where its row was last
 //! seen (job id and row number), which the attempt count and the reports use.
