@@ -155,7 +155,7 @@ fn label_run_writes_pdfs_and_merge() {
         Some("labels/1001")
     );
 
-    let merged = lopdf::Document::load(workspace.out().join("labels.pdf")).unwrap();
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
     assert_eq!(merged.get_pages().len(), 7);
     // Manifest order: the merged pages show the tracking numbers row by row.
     for (page, row) in rows.iter().enumerate() {
@@ -196,6 +196,52 @@ fn label_run_writes_pdfs_and_merge() {
     // A rerun finds every row bought and sends nothing.
     workspace.run(&run_args(&job, &sandbox)).expect_code(0);
     assert_eq!(label_requests(&sandbox.stats()), 7);
+}
+
+#[test]
+fn two_jobs_keep_their_print_files() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let settings = format!("quota = \"unlimited\"\n{LABEL_SETTINGS}");
+    let morning_input = workspace.write("morning.csv", orders(&numbered(3)));
+    let evening_ids: Vec<String> = (1..=2).map(|number| format!("E{number}")).collect();
+    let evening_input = workspace.write("evening.csv", orders(&evening_ids));
+    let morning = workspace.job("morning", "labels", &morning_input, &settings);
+    let evening = workspace.job("evening", "labels", &evening_input, &settings);
+
+    let morning_run = workspace.run(&[
+        "run",
+        morning.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+    ]);
+    morning_run.expect_code(0);
+    workspace.run(&run_args(&evening, &sandbox)).expect_code(0);
+
+    let morning_pdf = workspace.out().join("morning.labels.pdf");
+    let evening_pdf = workspace.out().join("evening.labels.pdf");
+    let morning_pages = lopdf::Document::load(&morning_pdf)
+        .unwrap()
+        .get_pages()
+        .len();
+    let evening_pages = lopdf::Document::load(&evening_pdf)
+        .unwrap()
+        .get_pages()
+        .len();
+    assert_eq!(morning_pages, 3);
+    assert_eq!(evening_pages, 2);
+    assert!(!workspace.out().join("labels.pdf").exists());
+    let summary = workspace.summary("morning");
+    assert_eq!(
+        summary["labels"]["merged_pdf"],
+        morning_pdf.display().to_string()
+    );
+    let printed = format!("print: {}", morning_pdf.display());
+    assert!(
+        morning_run.stderr().contains(&printed),
+        "{}",
+        morning_run.stderr()
+    );
 }
 
 #[test]
@@ -423,7 +469,7 @@ fn cancel_records_and_resumes() {
     let stats = sandbox.stats();
     assert_eq!(account_stats(&stats).labels_cancelled, 2);
     assert_eq!(stats.requests[cancel_path], 2);
-    let merged = lopdf::Document::load(workspace.out().join("labels.pdf")).unwrap();
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
     assert_eq!(merged.get_pages().len(), 3);
 
     // Recorded cancels are not sent again.
@@ -433,7 +479,7 @@ fn cancel_records_and_resumes() {
     assert_eq!(account_stats(&stats).labels_cancelled, 5);
     run_cancel(&["--status", "ok"]).expect_code(0);
     assert_eq!(sandbox.stats().requests[cancel_path], 5);
-    assert!(!workspace.out().join("labels.pdf").exists());
+    assert!(!workspace.out().join("labels.labels.pdf").exists());
     let account = account_stats(&sandbox.stats());
     assert_eq!(account.postage_total, "0");
 
@@ -738,7 +784,7 @@ fn bundled_label_job_runs() {
         rows[52]["usps_tracking_number"],
         rows[53]["usps_tracking_number"]
     );
-    let merged = lopdf::Document::load(out.join("labels.pdf")).unwrap();
+    let merged = lopdf::Document::load(out.join("labels.labels.pdf")).unwrap();
     assert_eq!(merged.get_pages().len(), 53);
     let summary = workspace.summary("labels");
     assert_eq!(summary["labels"]["labels_bought"], 53);

@@ -1,5 +1,5 @@
 //! Outputs of a label job beside the enriched output: the in-doubt report, the merged
-//! `labels.pdf` for one print job, and the label totals of the summary.
+//! `<job>.labels.pdf` for one print job, and the label totals of the summary.
 //!
 //! Like the other reports they are rebuilt from the manifest and the state file after every
 //! run, so a rerun after a kill writes the same files as an uninterrupted run.
@@ -56,8 +56,8 @@ pub const IN_DOUBT_COLUMNS: &[&str] = &[
     "message",
 ];
 
-/// Writes `<job>.in-doubt.csv` and `labels.pdf` of the label job `config`, and returns the
-/// totals.
+/// Writes `<job>.in-doubt.csv` and `<job>.labels.pdf` of the label job `config`, and returns
+/// the totals.
 pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<LabelTotals> {
     let kind = kind_for(config);
     let mut reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
@@ -177,7 +177,7 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
         .with_context(|| format!("cannot write {}", in_doubt_path.display()))?;
 
     remove_stale_temporaries(&input.output_dir.join(LABELS_DIR));
-    let merged_path = input.output_dir.join("labels.pdf");
+    let merged_path = merged_pdf_path(input.output_dir, input.job_name);
     if pdfs.is_empty() {
         // A stale merge of an earlier run would print labels that are now cancelled.
         let _ = std::fs::remove_file(&merged_path);
@@ -190,6 +190,12 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
     totals.total_postage = rounded.to_string();
     totals.in_doubt_report = in_doubt_path.display().to_string();
     Ok(totals)
+}
+
+/// Returns the path of the merged print file of job `job_name`. It is named after the job, as
+/// the other outputs are, so that label jobs sharing an output folder keep their own.
+pub fn merged_pdf_path(output_dir: &Path, job_name: &str) -> PathBuf {
+    output_dir.join(format!("{job_name}.labels.pdf"))
 }
 
 /// Removes the temporary files that a killed run left in the labels folder. The job's lock is

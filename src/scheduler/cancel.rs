@@ -117,7 +117,7 @@ pub async fn cancel_job(
             config.output_dir.display()
         )
     })?;
-    // The cancel rewrites labels.pdf and writes its report beside the run's outputs.
+    // The cancel rewrites the merged print file and writes its report beside the run's outputs.
     let _output_lock = lock_outputs(config)?;
 
     let targets = {
