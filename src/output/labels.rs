@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use lopdf::{dictionary, Document, Object, ObjectId};
@@ -198,15 +199,30 @@ pub fn merged_pdf_path(output_dir: &Path, job_name: &str) -> PathBuf {
     output_dir.join(format!("{job_name}.labels.pdf"))
 }
 
-/// Removes the temporary files that a killed run left in the labels folder. The job's lock is
-/// held, so no other run of the job is writing there.
+/// Age after which a temporary file in the labels folder counts as left by a killed run. A
+/// writer creates, fills and renames its temporary in one step of a few kilobytes, so a
+/// temporary this old has no live writer.
+const STALE_TEMPORARY_AGE: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary files that killed runs left in the labels folder. The job's lock
+/// keeps other runs of this job out, but another label job with the same output folder may
+/// be writing its labels there, so only temporaries older than [`STALE_TEMPORARY_AGE`] go.
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    let now = SystemTime::now();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".tmp") {
+        if !name.starts_with('.') || !name.ends_with(".tmp") {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok());
+        if age.is_some_and(|age| age >= STALE_TEMPORARY_AGE) {
             if let Err(error) = std::fs::remove_file(entry.path()) {
                 tracing::warn!(file = %entry.path().display(), %error, "cannot remove a stale temporary label file");
             }
@@ -342,6 +358,30 @@ account_number = "1000012345"
             result: outcome.map(|outcome| serde_json::to_string(&outcome).unwrap()),
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn only_old_temporaries_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".A-9205.pdf.111.tmp");
+        let fresh = dir.path().join(".B-9206.pdf.222.tmp");
+        let label = dir.path().join("C-9207.pdf");
+        for path in [&old, &fresh, &label] {
+            std::fs::write(path, b"%PDF").unwrap();
+        }
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+
+        remove_stale_temporaries(dir.path());
+
+        assert!(!old.exists(), "a temporary of a killed run is removed");
+        assert!(fresh.exists(), "a temporary being written is kept");
+        assert!(label.exists(), "a label file is kept");
     }
 
     #[tokio::test]
