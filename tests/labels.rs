@@ -7,12 +7,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{command_in, kill_runs, read_csv, sandbox_config, TestSandbox, Workspace};
+use common::{
+    command_in, kill_runs, read_csv, sandbox_config, sandbox_stats, TestSandbox, Workspace,
+};
 use usps_batch::sandbox::{SandboxConfig, StatsSnapshot};
 
 /// Payer account of the test jobs, as the sandbox's stats name it.
 const ACCOUNT: &str = "1000012345";
 const LABEL_PATH: &str = "/labels/v3/label";
+const PAYMENTS_PATH: &str = "/payments/v3/payment-authorization";
 
 const HEADER: &str = "order_id,shipping_first_name,shipping_last_name,shipping_address1,shipping_city,shipping_province,shipping_zip,shipping_phone,weight,length,width,height,shipping_method";
 
@@ -242,6 +245,38 @@ fn two_jobs_keep_their_print_files() {
         "{}",
         morning_run.stderr()
     );
+}
+
+#[test]
+fn finished_rerun_sends_nothing() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let ids = numbered(3);
+    let job = label_job(&workspace, &orders(&ids), "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let before = sandbox_stats(&sandbox.base_url);
+    assert_eq!(before["tokens_issued"], 1, "{before}");
+    assert_eq!(before["requests"][PAYMENTS_PATH], 1, "{before}");
+
+    // Every row is bought: no token request, no payment authorization, no label request.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let after = sandbox_stats(&sandbox.base_url);
+    assert_eq!(after["tokens_issued"], before["tokens_issued"], "{after}");
+    assert_eq!(after["requests"], before["requests"], "{after}");
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["api_calls"], 0, "{summary}");
+    assert_eq!(summary["token_calls"], 0, "{summary}");
+
+    // An appended order is bought after its own preflight.
+    let mut more = ids.clone();
+    more.push("#2001".into());
+    workspace.write("orders.csv", orders(&more));
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let appended = sandbox_stats(&sandbox.base_url);
+    assert_eq!(appended["tokens_issued"], 2, "{appended}");
+    assert_eq!(appended["requests"][PAYMENTS_PATH], 2, "{appended}");
+    assert_eq!(appended["requests"][LABEL_PATH], 4, "{appended}");
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 4);
 }
 
 #[test]

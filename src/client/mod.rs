@@ -73,6 +73,16 @@ pub struct UspsClient {
     failures_in_row: AtomicU32,
     /// Whether a 401 gets a new token and one repeat of the request.
     refresh_on_401: bool,
+    /// The label preflight that runs before the client's first call, when enabled.
+    label_preflight: Option<tokio::sync::Mutex<Preflight>>,
+}
+
+/// Progress of the label preflight of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Preflight {
+    NotRun,
+    Passed,
+    Failed,
 }
 
 /// Builds the HTTP client with the timeouts that reqwest leaves unset by default.
@@ -112,6 +122,7 @@ impl UspsClient {
             counters,
             failures_in_row: AtomicU32::new(0),
             refresh_on_401: true,
+            label_preflight: None,
         }
     }
 
@@ -137,6 +148,39 @@ impl UspsClient {
             self.counters.clone(),
         ));
         self
+    }
+
+    /// Runs [`UspsClient::preflight_payments`] once, before the client's first call of any
+    /// API. After a failed preflight every call fails. A run whose rows are all finished makes no
+    /// call, so it spends neither a token request nor a payment authorization.
+    pub fn with_label_preflight(mut self) -> UspsClient {
+        self.label_preflight = Some(tokio::sync::Mutex::new(Preflight::NotRun));
+        self
+    }
+
+    /// Runs the label preflight if it is enabled and has not run yet. Concurrent callers wait
+    /// for the first one's preflight, and after a failure they get [`Stop::Halted`], because
+    /// the first caller returns the failure itself.
+    async fn run_label_preflight(&self) -> Result<(), Stop> {
+        let Some(preflight) = &self.label_preflight else {
+            return Ok(());
+        };
+        let mut preflight = preflight.lock().await;
+        match *preflight {
+            Preflight::Passed => Ok(()),
+            Preflight::Failed => Err(Stop::Halted),
+            Preflight::NotRun => match self.preflight_payments().await {
+                Ok(()) => {
+                    *preflight = Preflight::Passed;
+                    Ok(())
+                }
+                Err(stop) => {
+                    tracing::error!(error = %stop, "label preflight failed; no row was sent");
+                    *preflight = Preflight::Failed;
+                    Err(stop)
+                }
+            },
+        }
     }
 
     /// Checks, before any label row, that the access token's scope names the Labels and
@@ -202,6 +246,7 @@ impl UspsClient {
             .with_max_times(MAX_ATTEMPTS - 1)
             .with_jitter()
             .build();
+        self.run_label_preflight().await?;
         let mut refreshed_token = false;
         loop {
             let bearer = self.tokens.token().await?;

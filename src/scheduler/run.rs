@@ -21,7 +21,7 @@ use crate::output::summary::Summary;
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::scheduler::dispatch::{DispatchEnd, Dispatcher};
+use crate::scheduler::dispatch::Dispatcher;
 use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
 use crate::scheduler::scan::{scan, ScanInput};
@@ -341,6 +341,13 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     let counters = Arc::new(Counters::default());
     let env = server_key(config);
     let (limiter, client) = build_client(config, &store, &connection, &job_id, &counters);
+    // A label job checks its access and payment account before its first call, so that a
+    // missing scope or an account without funds stops the run with every row untouched. A
+    // rerun with nothing to buy makes no call and so runs no preflight.
+    let client = match &config.labels {
+        Some(_) => client.with_label_preflight(),
+        None => client,
+    };
     let client = Arc::new(client);
     let stop = Arc::new(StopFlag::new(limiter));
     let signals = tokio::spawn(stop_on_signal(stop.clone()));
@@ -366,12 +373,6 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         rescan_from_byte,
         counters: counters.clone(),
     };
-    // A label job checks its access and payment account before any row, so that a missing
-    // scope or an account without funds stops the run with every row untouched.
-    let preflight = match &config.labels {
-        Some(_) => client.preflight_payments().await.err(),
-        None => None,
-    };
     let dispatcher = Dispatcher {
         store: store.clone(),
         client,
@@ -385,21 +386,9 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
         concurrency: config.concurrency,
         stop,
     };
-    let end = match preflight {
-        Some(stop) => {
-            tracing::error!(error = %stop, "label preflight failed; no row was sent");
-            DispatchEnd {
-                stop: Some(stop),
-                fatal: None,
-            }
-        }
-        None => {
-            let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
-            let end = dispatcher.run(receiver).await;
-            scanner.await.context("the manifest scan failed")?;
-            end
-        }
-    };
+    let scanner = tokio::task::spawn_blocking(move || scan(scan_input, sender));
+    let end = dispatcher.run(receiver).await;
+    scanner.await.context("the manifest scan failed")?;
     signals.abort();
     progress.finish().await;
 
