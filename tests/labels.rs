@@ -536,6 +536,88 @@ fn cancel_records_and_resumes() {
 }
 
 #[test]
+fn cancel_rewrites_job_outputs() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let manifest = orders(&numbered(5));
+    let job = label_job(&workspace, &manifest, "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let bought = workspace.csv("labels.csv");
+    let cancel = |rows: &str| {
+        workspace.run(&[
+            "cancel",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+            "--rows",
+            rows,
+        ])
+    };
+
+    let cancelled = cancel("2,4");
+    cancelled.expect_code(0);
+    let message = cancelled.stderr();
+    assert!(message.contains("output: "), "{message}");
+    assert!(message.contains("summary: "), "{message}");
+    assert!(
+        message.contains("labels: 5 bought (2 cancelled)"),
+        "{message}"
+    );
+    let rows = workspace.csv("labels.csv");
+    let statuses: Vec<&str> = rows
+        .iter()
+        .map(|row| row["usps_cancel_status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["", "CANCELED", "", "CANCELED", ""]);
+    for (row, before) in rows.iter().zip(&bought) {
+        assert_eq!(row["usps_status"], "ok", "{row:?}");
+        assert_eq!(row["usps_tracking_number"], before["usps_tracking_number"]);
+    }
+    let kept: rust_decimal::Decimal = [0, 2, 4]
+        .iter()
+        .map(|&index| {
+            bought[index]["usps_postage"]
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["labels"]["labels_bought"], 5, "{summary}");
+    assert_eq!(summary["labels"]["labels_cancelled"], 2, "{summary}");
+    assert_eq!(summary["labels"]["total_postage"], kept.to_string());
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 3);
+
+    // A rerun writes the same outputs from the state file.
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    assert_eq!(workspace.csv("labels.csv"), rows);
+    let rerun = workspace.summary("labels");
+    assert_eq!(rerun["labels"], summary["labels"]);
+
+    // A rewritten manifest no longer matches the checkpoints: the cancel goes through and the
+    // print file leaves the label out, but the output stays as it was, which the message says.
+    workspace.write("orders.csv", manifest.replace("#1005", "#1095"));
+    let partial = cancel("1");
+    partial.expect_code(0);
+    assert!(
+        partial.stderr().contains("were not rewritten"),
+        "{}",
+        partial.stderr()
+    );
+    assert_eq!(workspace.csv("labels.csv"), rows);
+    assert_eq!(account_stats(&sandbox.stats()).labels_cancelled, 3);
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 2);
+
+    // Once the manifest is restored, the next run shows that cancel too.
+    workspace.write("orders.csv", &manifest);
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let restored = workspace.csv("labels.csv");
+    assert_eq!(restored[0]["usps_cancel_status"], "CANCELED");
+    assert_eq!(workspace.summary("labels")["labels"]["labels_cancelled"], 3);
+}
+
+#[test]
 fn nested_json_orders_buy_labels() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("unlimited"));

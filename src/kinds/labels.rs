@@ -41,6 +41,7 @@ pub const COLUMNS: &[&str] = &[
     "usps_mailing_date",
     "usps_label_file",
     "usps_idempotency_key",
+    "usps_cancel_status",
 ];
 
 /// Index of `usps_postage` in [`COLUMNS`].
@@ -49,6 +50,9 @@ pub const POSTAGE_COLUMN: usize = 1;
 pub const LABEL_FILE_COLUMN: usize = 6;
 /// Index of `usps_idempotency_key` in [`COLUMNS`].
 pub const KEY_COLUMN: usize = 7;
+/// Index of `usps_cancel_status` in [`COLUMNS`]: `CANCELED` or `DISPUTED` (a refund request)
+/// once `usps-batch cancel` has cancelled the row's label, else empty.
+pub const CANCEL_STATUS_COLUMN: usize = 8;
 
 /// Error code of a row that stopped the run because the payer's account cannot pay.
 const ACCOUNT_PROBLEM: &str = "account_problem";
@@ -313,6 +317,7 @@ impl LabelsKind {
             metadata.mailing_date.clone().unwrap_or_default(),
             file,
             key.to_string(),
+            String::new(),
         ];
         RowOutcome::success(RowStatus::Ok, values)
     }

@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::job::JobConfig;
-use crate::kinds::labels::{KEY_COLUMN, LABELS_DIR, LABEL_FILE_COLUMN, POSTAGE_COLUMN};
+use crate::kinds::labels::{
+    CANCEL_STATUS_COLUMN, KEY_COLUMN, LABELS_DIR, LABEL_FILE_COLUMN, POSTAGE_COLUMN,
+};
 use crate::kinds::{kind_for, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
@@ -81,7 +83,7 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
             input.state.display()
         )
     })?;
-    let cancelled = cancels::cancelled_rows(&connection, input.job_id)
+    let cancelled = cancels::cancelled_tracking_numbers(&connection, input.job_id)
         .with_context(|| format!("cannot read the cancels in {}", input.state.display()))?;
     let mut cursor = RowCursor::new(&connection, input.job_id);
 
@@ -112,7 +114,12 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
             if pin.is_some_and(|pin| pin.attempts > 1) {
                 totals.labels_reused += 1;
             }
-            if cancelled.contains(&record.row) {
+            let tracking_number = outcome.values.first().map(String::as_str);
+            let marked = outcome
+                .values
+                .get(CANCEL_STATUS_COLUMN)
+                .is_some_and(|status| !status.is_empty());
+            if marked || tracking_number.is_some_and(|number| cancelled.contains(number)) {
                 totals.labels_cancelled += 1;
                 continue;
             }

@@ -2,23 +2,30 @@
 //! selected rows, each result recorded in the state file so that a stopped cancel resumes
 //! where it stopped and never cancels a label twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use rusqlite::Connection;
 
 use crate::client::{ApiRequest, CallResult, Method, UspsClient, LABELS_API};
 use crate::exit::Exit;
 use crate::job::{JobConfig, JobKind};
+use crate::kinds::labels::{CANCEL_STATUS_COLUMN, COLUMNS};
 use crate::kinds::{kind_for, RowOutcome, RowStatus};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::output::atomic::AtomicFile;
 use crate::output::csv_safe::neutralize;
-use crate::output::labels::write_label_outputs;
-use crate::scheduler::run::{build_client, connect, job_id, lock_job, lock_outputs};
+use crate::output::labels::{merged_pdf_path, write_label_outputs, LabelTotals};
+use crate::output::report::{write_reports, OutputFiles, ReportInput};
+use crate::output::summary::Summary;
+use crate::scheduler::run::{
+    build_client, compare_with_last_run, connect, job_id, lock_job, lock_outputs, StoppedBy,
+};
 use crate::scheduler::{Counters, Stop};
 use crate::state::cancels::{self, CancelRecord};
-use crate::state::{now_millis, open_reader, RowCursor, Store};
+use crate::state::{now_millis, open_reader, rows, RowCursor, RowState, Store, StoredRow};
 use crate::usps::error::parse_error;
 use crate::usps::labels::CancelResponse;
 use crate::usps::paths;
@@ -117,7 +124,7 @@ pub async fn cancel_job(
             config.output_dir.display()
         )
     })?;
-    // The cancel rewrites the merged print file and writes its report beside the run's outputs.
+    // The cancel writes its report beside the run's outputs and rewrites them.
     let _output_lock = lock_outputs(config)?;
 
     let targets = {
@@ -143,7 +150,11 @@ pub async fn cancel_job(
                 .call(move |connection| cancels::get(connection, &job_id, row))
                 .await?
         };
-        if let Some(record) = recorded.filter(CancelRecord::is_done) {
+        // A recorded cancel counts for the label it cancelled only: after a --fresh run over a
+        // reordered manifest, the row may hold another order's label.
+        let recorded = recorded
+            .filter(|record| record.is_done() && record.tracking_number == target.tracking_number);
+        if let Some(record) = recorded {
             results.push((target, record));
             continue;
         }
@@ -169,14 +180,13 @@ pub async fn cancel_job(
         .output_dir
         .join(format!("{}.cancel.csv", config.name));
     write_cancel_report(&report_path, &results)?;
-    // The print file and the postage total leave out the cancelled labels from now on.
     {
-        let config = config.clone();
         let job_id = job_id.clone();
-        tokio::task::spawn_blocking(move || write_label_outputs(&config, &job_id))
-            .await
-            .context("writing the label outputs failed")??;
+        store
+            .call(move |connection| mark_cancelled_rows(connection, &job_id))
+            .await?;
     }
+    let refreshed = refresh_outputs(config, &store, &job_id).await;
     if let Some(sandbox) = connection.sandbox {
         sandbox.shutdown().await;
     }
@@ -191,7 +201,8 @@ pub async fn cancel_job(
         config.name,
         report_path.display()
     );
-    let exit = match &stop {
+    message.push_str(&refreshed.describe(config));
+    let mut exit = match &stop {
         Some(reason) => {
             message.push_str(&format!(
                 "\nStopped: {reason}. Run the same command again to continue; recorded cancels are kept."
@@ -205,8 +216,209 @@ pub async fn cancel_job(
         None if failed > 0 => Exit::RowErrors,
         None => Exit::Success,
     };
+    // A print file that may still contain cancelled labels needs a person.
+    if refreshed.labels.is_err() && matches!(exit, Exit::Success | Exit::RowErrors) {
+        exit = Exit::Fatal;
+    }
     tracing::info!(job_id = %job_id, done, failed, exit_code = exit.code(), "cancel finished");
     Ok(CancelReport { exit, message })
+}
+
+/// The job's outputs after a cancel: each group rewritten, or left as it was and why.
+struct Refreshed {
+    /// The label totals and the merged print file, or why they were not rewritten.
+    labels: Result<LabelTotals, String>,
+    /// The enriched output, the error report and whether the summary got the new label
+    /// totals, or why they were not rewritten.
+    reports: Result<(OutputFiles, bool), String>,
+}
+
+impl Refreshed {
+    /// Builds the part of the closing message about the job's outputs.
+    fn describe(&self, config: &JobConfig) -> String {
+        let mut text = String::new();
+        match &self.reports {
+            Ok((files, summary_updated)) => {
+                text.push_str(&format!(
+                    "\n  output: {}\n  errors: {}",
+                    files.output.display(),
+                    files.errors.display()
+                ));
+                if *summary_updated {
+                    text.push_str(&format!("\n  summary: {}", files.summary.display()));
+                }
+            }
+            Err(reason) => text.push_str(&format!(
+                "\nThe output, error report and summary of job {:?} in {} were not rewritten, so they still show the cancelled labels as bought: {reason}. The cancels are recorded in the state file, and the next run of the job writes them into these files.",
+                config.name,
+                config.output_dir.display()
+            )),
+        }
+        match &self.labels {
+            Ok(totals) => {
+                text.push_str(&format!(
+                    "\n  labels: {} bought ({} cancelled), total postage ${}",
+                    totals.labels_bought, totals.labels_cancelled, totals.total_postage
+                ));
+                if !totals.merged_pdf.is_empty() {
+                    text.push_str(&format!("\n  print: {}", totals.merged_pdf));
+                }
+            }
+            Err(reason) => text.push_str(&format!(
+                "\nThe merged print file {} was not rewritten and may still contain the cancelled labels, so do not print it before a run of the job has rewritten it: {reason}",
+                merged_pdf_path(&config.output_dir, &config.name).display()
+            )),
+        }
+        text
+    }
+}
+
+/// Rewrites the job's outputs from the manifest and the state file, as a run writes them.
+/// The merged print file and the label totals are always rewritten, so that the cancelled
+/// labels leave the print file at once. The enriched output, the error report and the
+/// summary are skipped, with the reason, when the manifest or the job's settings changed
+/// since the last run, because the checkpoints would then no longer match the rows.
+async fn refresh_outputs(config: &JobConfig, store: &Store, job_id: &str) -> Refreshed {
+    let labels = {
+        let config = config.clone();
+        let job_id = job_id.to_string();
+        let written =
+            tokio::task::spawn_blocking(move || write_label_outputs(&config, &job_id)).await;
+        match written {
+            Ok(Ok(totals)) => Ok(totals),
+            Ok(Err(error)) => Err(format!("{error:#}")),
+            Err(error) => Err(format!("the label output writer failed: {error}")),
+        }
+    };
+    if let Err(reason) = &labels {
+        tracing::error!(error = %reason, "cannot rewrite the label outputs after the cancel");
+    }
+    if let Err(error) = compare_with_last_run(store, config, job_id, false).await {
+        return Refreshed {
+            labels,
+            reports: Err(format!("{error:#}")),
+        };
+    }
+
+    let totals = labels.as_ref().ok().cloned();
+    let config = config.clone();
+    let job_id = job_id.to_string();
+    let written =
+        tokio::task::spawn_blocking(move || rewrite_reports(&config, &job_id, totals)).await;
+    let reports = match written {
+        Ok(Ok(written)) => Ok(written),
+        Ok(Err(error)) => Err(format!("{error:#}")),
+        Err(error) => Err(format!("the output writer failed: {error}")),
+    };
+    if let Err(reason) = &reports {
+        tracing::error!(error = %reason, "cannot rewrite the job's outputs after the cancel");
+    }
+    Refreshed { labels, reports }
+}
+
+/// Rewrites the enriched output and the error report, and puts `totals` into the summary of
+/// the job's last run when there is one. Returns the files and whether the summary changed.
+fn rewrite_reports(
+    config: &JobConfig,
+    job_id: &str,
+    totals: Option<LabelTotals>,
+) -> anyhow::Result<(OutputFiles, bool)> {
+    let kind = kind_for(config);
+    let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format)
+        .with_responses(&config.output_dir, &config.name, kind.as_ref());
+    let summary = read_summary(&files.summary);
+    let stopped_by = summary
+        .as_ref()
+        .map(StoppedBy::from_summary)
+        .unwrap_or(StoppedBy::Other);
+    let (deferred_code, deferred_message) = stopped_by.deferred_reason();
+    let input = ReportInput {
+        input: &config.input,
+        format: config.format,
+        encoding: config.encoding,
+        columns: &config.columns,
+        kind: kind.as_ref(),
+        state: &config.state,
+        job_id,
+        files: &files,
+        deferred: (deferred_code, &deferred_message),
+    };
+    write_reports(&input)?;
+
+    let summary_updated = match (summary, totals) {
+        (Some(mut summary), Some(totals)) => {
+            summary.labels = Some(totals);
+            summary
+                .write(&files.summary)
+                .with_context(|| format!("cannot write {}", files.summary.display()))?;
+            true
+        }
+        _ => false,
+    };
+    Ok((files, summary_updated))
+}
+
+/// Reads the summary of the job's last run, or `None` when there is none or it does not
+/// parse, such as one written by another version.
+fn read_summary(path: &Path) -> Option<Summary> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(summary) => Some(summary),
+        Err(error) => {
+            tracing::warn!(file = %path.display(), %error, "the summary does not parse; its label totals are not updated");
+            None
+        }
+    }
+}
+
+/// Writes the status of each cancel that USPS accepted into the stored outcome of the row
+/// whose label it cancelled, where the enriched output shows it as `usps_cancel_status`.
+/// Rows are found by tracking number, because a `--fresh` run over a reordered manifest moves
+/// a label to another row. Returns how many rows changed.
+pub(crate) fn mark_cancelled_rows(
+    connection: &Connection,
+    job_id: &str,
+) -> rusqlite::Result<usize> {
+    let accepted = cancels::accepted(connection, job_id)?;
+    if accepted.is_empty() {
+        return Ok(0);
+    }
+    let status_by_tracking: HashMap<String, String> = accepted
+        .into_iter()
+        .map(|record| (record.tracking_number, record.status))
+        .collect();
+    let mut changed = Vec::new();
+    let mut cursor = RowCursor::new(connection, job_id);
+    while let Some(stored) = cursor.next_row()? {
+        if stored.state != RowState::Done {
+            continue;
+        }
+        let outcome = stored
+            .result
+            .as_deref()
+            .and_then(|result| serde_json::from_str::<RowOutcome>(result).ok());
+        let Some(mut outcome) = outcome.filter(|outcome| outcome.status == RowStatus::Ok) else {
+            continue;
+        };
+        let status = outcome
+            .values
+            .first()
+            .and_then(|tracking_number| status_by_tracking.get(tracking_number));
+        let Some(status) = status.cloned() else {
+            continue;
+        };
+        if outcome.values.get(CANCEL_STATUS_COLUMN) == Some(&status) {
+            continue;
+        }
+        outcome.values.resize(COLUMNS.len(), String::new());
+        outcome.values[CANCEL_STATUS_COLUMN] = status;
+        changed.push(StoredRow {
+            result: Some(serde_json::to_string(&outcome).expect("outcomes serialize")),
+            ..stored
+        });
+    }
+    rows::upsert_rows(connection, job_id, &changed, now_millis())?;
+    Ok(changed.len())
 }
 
 /// Sends the cancel of one label and returns its result. A stop of the whole command (quota,
@@ -338,6 +550,46 @@ fn write_cancel_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary_after(stop: Option<Stop>, quota_free_at: Option<&str>) -> Summary {
+        let summary = serde_json::json!({
+            "job": "labels", "job_id": "labels-0", "kind": "labels", "run_id": 1,
+            "exit_code": 75, "rows": 2, "by_status": {"ok": 1, "deferred": 1},
+            "api_calls": 1, "calls_per_row": 1.0, "token_calls": 1, "retries": 0,
+            "rate_limited": 0, "cache_hits": 0, "deduplicated": 0, "local_errors": 0,
+            "resumed_rows": 0, "remaining_rows": 1, "elapsed_seconds": 0.5,
+            "finished_at": "2026-12-03T14:00:00Z",
+            "stopped": stop.map(|stop| stop.to_string()),
+            "quota_free_at": quota_free_at, "quota": "60/h", "state_file": "state.sqlite",
+            "output": "out/labels.csv", "error_report": "out/labels.errors.csv"
+        });
+        serde_json::from_value(summary).unwrap()
+    }
+
+    #[test]
+    fn deferred_reason_read_from_summary() {
+        let outage = Stop::Outage {
+            message: "8 failures in a row".into(),
+        };
+        let summary = summary_after(Some(outage), None);
+        assert_eq!(StoppedBy::from_summary(&summary), StoppedBy::Outage);
+        assert_eq!(
+            StoppedBy::from_summary(&summary).deferred_reason().0,
+            "deferred_outage"
+        );
+
+        let free_at = 1_796_313_600_000;
+        let quota = Stop::QuotaExhausted {
+            next_free_at: free_at,
+        };
+        let summary = summary_after(Some(quota), Some("2026-12-03T16:00:00Z"));
+        assert_eq!(StoppedBy::from_summary(&summary), StoppedBy::Quota(free_at));
+
+        let summary = summary_after(Some(Stop::Interrupted), None);
+        assert_eq!(StoppedBy::from_summary(&summary), StoppedBy::Other);
+        let summary = summary_after(None, None);
+        assert_eq!(StoppedBy::from_summary(&summary), StoppedBy::Other);
+    }
 
     #[test]
     fn row_lists_parse() {

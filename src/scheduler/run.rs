@@ -21,6 +21,7 @@ use crate::output::summary::Summary;
 use crate::output::time::{describe_millis, rfc3339_millis};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::scheduler::cancel::mark_cancelled_rows;
 use crate::scheduler::dispatch::Dispatcher;
 use crate::scheduler::fingerprint::{fingerprint, Fingerprint};
 use crate::scheduler::limiter::LimiterConfig;
@@ -410,23 +411,25 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
     // Outputs cover every row: finished ones with their results, the rest as deferred.
     let files = OutputFiles::for_job(&config.output_dir, &config.name, config.format)
         .with_responses(&config.output_dir, &config.name, kind.as_ref());
-    let (deferred_code, deferred_message) = match &end.stop {
-        Some(Stop::QuotaExhausted { next_free_at }) => (
-            "deferred_quota",
-            format!(
-                "not processed yet: the quota is spent until {}; rerun to continue",
-                describe_millis(*next_free_at)
-            ),
-        ),
-        Some(Stop::Outage { .. }) => (
-            "deferred_outage",
-            "not processed yet: the API was unavailable; rerun to continue".to_string(),
-        ),
-        _ => (
-            "deferred",
-            "not processed yet: the run stopped early; rerun to continue".to_string(),
-        ),
+    let stopped_by = match &end.stop {
+        Some(Stop::QuotaExhausted { next_free_at }) => StoppedBy::Quota(*next_free_at),
+        Some(Stop::Outage { .. }) => StoppedBy::Outage,
+        _ => StoppedBy::Other,
     };
+    let (deferred_code, deferred_message) = stopped_by.deferred_reason();
+    if config.kind == JobKind::Labels {
+        // The output shows a cancel through its row's outcome. Cancels that earlier versions
+        // recorded, and cancelled labels that a --fresh run fetched again, get it here.
+        let job_id = job_id.clone();
+        let marked = store
+            .call(move |connection| mark_cancelled_rows(connection, &job_id))
+            .await;
+        if let Err(error) = marked {
+            let message = format!("cannot record the cancels in the row outcomes: {error}");
+            finish_run(&store, run_id, Exit::Fatal, &counters, &message).await;
+            return Err(anyhow::anyhow!(message));
+        }
+    }
     let counts = {
         let report_input = ReportInputOwned {
             config: config.clone(),
@@ -565,6 +568,60 @@ async fn stop_on_signal(stop: Arc<StopFlag>) {
     stop.set(Stop::Interrupted);
     signals::received(2).await;
     std::process::exit(130);
+}
+
+/// The reason a run left rows unprocessed, which sets the code and message of its deferred
+/// rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoppedBy {
+    /// The quota is spent until this time, in milliseconds since the epoch.
+    Quota(i64),
+    Outage,
+    Other,
+}
+
+impl StoppedBy {
+    /// Reads the reason back from the summary of the run, for commands that rewrite the
+    /// outputs after it, such as `cancel`.
+    pub(crate) fn from_summary(summary: &Summary) -> StoppedBy {
+        let free_at = summary
+            .quota_free_at
+            .as_deref()
+            .and_then(|text| text.parse::<jiff::Timestamp>().ok());
+        if let Some(free_at) = free_at {
+            return StoppedBy::Quota(free_at.as_millisecond());
+        }
+        let outage = Stop::Outage {
+            message: String::new(),
+        }
+        .to_string();
+        let outage_prefix = outage.trim_end_matches([':', ' ']);
+        match &summary.stopped {
+            Some(stopped) if stopped.starts_with(outage_prefix) => StoppedBy::Outage,
+            _ => StoppedBy::Other,
+        }
+    }
+
+    /// Returns the error code and message of the rows that the run did not reach.
+    pub(crate) fn deferred_reason(self) -> (&'static str, String) {
+        match self {
+            StoppedBy::Quota(next_free_at) => (
+                "deferred_quota",
+                format!(
+                    "not processed yet: the quota is spent until {}; rerun to continue",
+                    describe_millis(next_free_at)
+                ),
+            ),
+            StoppedBy::Outage => (
+                "deferred_outage",
+                "not processed yet: the API was unavailable; rerun to continue".to_string(),
+            ),
+            StoppedBy::Other => (
+                "deferred",
+                "not processed yet: the run stopped early; rerun to continue".to_string(),
+            ),
+        }
+    }
 }
 
 /// Owned inputs of the report writer, which runs on a blocking thread.

@@ -24,6 +24,10 @@ impl CancelRecord {
 }
 
 /// Records the result of a cancel, replacing an earlier one of the row.
+///
+/// NOTE: results are keyed by row, so cancelling a row that a `--fresh` run over a reordered
+/// manifest gave another label replaces the record of the label cancelled there before. That
+/// label stays marked in its row's outcome (`usps_cancel_status`) until the next `--fresh`.
 pub fn record(
     connection: &Connection,
     job_id: &str,
@@ -73,13 +77,36 @@ pub fn get(
         .optional()
 }
 
-/// Returns the rows whose label was cancelled or whose refund was requested.
-pub fn cancelled_rows(connection: &Connection, job_id: &str) -> rusqlite::Result<HashSet<u64>> {
+/// Returns the cancels of a job that USPS accepted (`CANCELED` or `DISPUTED`), by row.
+pub fn accepted(connection: &Connection, job_id: &str) -> rusqlite::Result<Vec<CancelRecord>> {
     let mut statement = connection.prepare(
-        "SELECT row FROM label_cancels WHERE job_id = ?1 AND status IN ('CANCELED', 'DISPUTED')",
+        "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
+         WHERE job_id = ?1 AND status IN ('CANCELED', 'DISPUTED') ORDER BY row",
     )?;
-    let rows = statement.query_map([job_id], |found| Ok(found.get::<_, i64>(0)? as u64))?;
-    rows.collect()
+    let records = statement.query_map([job_id], |found| {
+        Ok(CancelRecord {
+            row: found.get::<_, i64>(0)? as u64,
+            tracking_number: found.get(1)?,
+            status: found.get(2)?,
+            dispute_id: found.get(3)?,
+            message: found.get(4)?,
+        })
+    })?;
+    records.collect()
+}
+
+/// Returns the tracking numbers of the labels of a job whose cancel or refund request USPS
+/// accepted. A label is found by its tracking number, not by its row, because a `--fresh`
+/// run over a reordered manifest moves an order's label to another row.
+pub fn cancelled_tracking_numbers(
+    connection: &Connection,
+    job_id: &str,
+) -> rusqlite::Result<HashSet<String>> {
+    let accepted = accepted(connection, job_id)?;
+    Ok(accepted
+        .into_iter()
+        .map(|record| record.tracking_number)
+        .collect())
 }
 
 #[cfg(test)]
@@ -98,13 +125,16 @@ mod tests {
             message: "HTTP 503".into(),
         };
         record(&connection, "job", &cancel, 0).unwrap();
-        assert!(cancelled_rows(&connection, "job").unwrap().is_empty());
+        assert!(cancelled_tracking_numbers(&connection, "job")
+            .unwrap()
+            .is_empty());
         cancel.status = "CANCELED".into();
         record(&connection, "job", &cancel, 1).unwrap();
         assert_eq!(
-            cancelled_rows(&connection, "job").unwrap(),
-            HashSet::from([3])
+            cancelled_tracking_numbers(&connection, "job").unwrap(),
+            HashSet::from(["9205".to_string()])
         );
+        assert_eq!(accepted(&connection, "job").unwrap(), [cancel]);
         assert!(get(&connection, "job", 3).unwrap().unwrap().is_done());
     }
 }

@@ -189,6 +189,15 @@ impl<'c> RowCursor<'c> {
         }
     }
 
+    /// Returns the next checkpoint in row order, for a walk over every row of the job. Do not
+    /// mix with [`RowCursor::get`] on one cursor.
+    pub fn next_row(&mut self) -> rusqlite::Result<Option<StoredRow>> {
+        if self.buffer.is_empty() && !self.exhausted {
+            self.fill()?;
+        }
+        Ok(self.buffer.pop_front())
+    }
+
     fn fill(&mut self) -> rusqlite::Result<()> {
         let mut statement = self.connection.prepare_cached(
             "SELECT row, content_hash, state, retryable, result, updated_at FROM rows
@@ -253,6 +262,16 @@ mod tests {
             }
         }
         assert_eq!(found, 3333);
+
+        // A walk returns the same rows in order, across pages, and other jobs' rows never.
+        upsert_rows(&connection, "other", &rows[..2], 0).unwrap();
+        let mut walk = RowCursor::new(&connection, "job");
+        let mut walked = Vec::new();
+        while let Some(stored) = walk.next_row().unwrap() {
+            walked.push(stored.row);
+        }
+        let expected: Vec<u64> = rows.iter().map(|row| row.row).collect();
+        assert_eq!(walked, expected);
     }
 
     fn stored(row: u64) -> StoredRow {
