@@ -280,6 +280,57 @@ fn finished_rerun_sends_nothing() {
 }
 
 #[test]
+fn deleted_label_files_are_reported() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let job = label_job(&workspace, &orders(&numbered(3)), "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let rows = workspace.csv("labels.csv");
+    let deleted = rows[1]["usps_label_file"].clone();
+    std::fs::remove_file(workspace.out().join(&deleted)).unwrap();
+    let before = sandbox_stats(&sandbox.base_url);
+
+    // The rerun writes every output, prints the labels still there, and says what to do.
+    let rerun = workspace.run(&[
+        "run",
+        job.to_str().unwrap(),
+        "--base-url",
+        &sandbox.base_url,
+    ]);
+    rerun.expect_code(1);
+    let message = rerun.stderr();
+    assert!(message.contains("MISSING: 1 label files"), "{message}");
+    assert!(message.contains(&deleted), "{message}");
+    assert!(message.contains("--fresh"), "{message}");
+    assert_eq!(
+        sandbox_stats(&sandbox.base_url)["requests"],
+        before["requests"]
+    );
+    assert_eq!(workspace.csv("labels.csv"), rows);
+    let summary = workspace.summary("labels");
+    assert_eq!(summary["exit_code"], 1, "{summary}");
+    assert_eq!(
+        summary["labels"]["missing_label_files"],
+        serde_json::json!([deleted]),
+        "{summary}"
+    );
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 2);
+
+    // --fresh, as the message advises, fetches the same label again without a new charge.
+    let mut fresh = run_args(&job, &sandbox).to_vec();
+    fresh.push("--fresh");
+    workspace.run(&fresh).expect_code(0);
+    assert!(workspace.out().join(&deleted).is_file());
+    let account = account_stats(&sandbox.stats());
+    assert_eq!(account.labels_charged, 3);
+    assert_eq!(account.labels_reused, 3);
+    assert_eq!(workspace.csv("labels.csv"), rows);
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 3);
+}
+
+#[test]
 fn hostile_ids_stay_in_labels_folder() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("unlimited"));

@@ -39,6 +39,27 @@ pub struct LabelTotals {
     pub in_doubt_report: String,
     /// The merged PDF; empty when no label is a PDF.
     pub merged_pdf: String,
+    /// Label files, relative to the output folder, of labels bought and not cancelled that
+    /// are missing from the output folder. The merged PDF leaves them out.
+    #[serde(default)]
+    pub missing_label_files: Vec<String>,
+}
+
+impl LabelTotals {
+    /// Builds the warning about missing label files, with what to do, or `None` when every
+    /// label file is in place.
+    pub fn describe_missing(&self) -> Option<String> {
+        let first = self.missing_label_files.first()?;
+        let count = self.missing_label_files.len();
+        let print_file = if self.merged_pdf.is_empty() {
+            "the merged print file".to_string()
+        } else {
+            self.merged_pdf.clone()
+        };
+        Some(format!(
+            "MISSING: {count} label files of bought labels are not in the output folder (such as {first}), so {print_file} leaves them out. Restore them from a backup, or run the job again with --fresh: each order is then sent again with the idempotency key it was bought with, and USPS returns the label it already sold without a new charge (one API call per row)."
+        ))
+    }
 }
 
 /// The state file that the label outputs read, and the folder and names they are written to.
@@ -135,8 +156,17 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
                 .get(LABEL_FILE_COLUMN)
                 .cloned()
                 .unwrap_or_default();
+            // A response without a label image leaves the file column empty.
+            if file.is_empty() {
+                continue;
+            }
+            let path = input.output_dir.join(&file);
+            if !path.is_file() {
+                totals.missing_label_files.push(file);
+                continue;
+            }
             if file.to_ascii_lowercase().ends_with(".pdf") {
-                pdfs.push(input.output_dir.join(file));
+                pdfs.push(path);
             }
             continue;
         }
@@ -184,6 +214,13 @@ pub fn write_label_outputs(config: &JobConfig, job_id: &str) -> anyhow::Result<L
     file.commit()
         .with_context(|| format!("cannot write {}", in_doubt_path.display()))?;
 
+    if let Some(first) = totals.missing_label_files.first() {
+        tracing::warn!(
+            count = totals.missing_label_files.len(),
+            first = %first,
+            "label files of bought labels are missing from the output folder; the merged PDF leaves them out"
+        );
+    }
     remove_stale_temporaries(&input.output_dir.join(LABELS_DIR));
     let merged_path = merged_pdf_path(input.output_dir, input.job_name);
     if pdfs.is_empty() {

@@ -263,6 +263,9 @@ impl Refreshed {
                 if !totals.merged_pdf.is_empty() {
                     text.push_str(&format!("\n  print: {}", totals.merged_pdf));
                 }
+                if let Some(missing) = totals.describe_missing() {
+                    text.push_str(&format!("\n  {missing}"));
+                }
             }
             Err(reason) => text.push_str(&format!(
                 "\nThe merged print file {} was not rewritten and may still contain the cancelled labels, so do not print it before a run of the job has rewritten it: {reason}",

@@ -475,12 +475,19 @@ pub async fn run_job(config: &JobConfig, options: &RunOptions) -> anyhow::Result
 
     let failed_rows = counts.error_rows;
     let remaining = counts.by_status.get("deferred").copied().unwrap_or(0);
-    let exit = match &end.stop {
+    let mut exit = match &end.stop {
         Some(stop) if stop.is_resumable() => Exit::Resumable,
         Some(_) => Exit::Fatal,
         None if failed_rows > 0 => Exit::RowErrors,
         None => Exit::Success,
     };
+    // Bought labels whose files are gone need a person before the print file is complete.
+    let missing_files = label_totals
+        .as_ref()
+        .is_some_and(|totals| !totals.missing_label_files.is_empty());
+    if missing_files && matches!(exit, Exit::Success | Exit::RowErrors) {
+        exit = Exit::Fatal;
+    }
     let quota_free_at = match &end.stop {
         Some(Stop::QuotaExhausted { next_free_at }) => Some(*next_free_at),
         _ => None,
@@ -802,6 +809,9 @@ fn describe_labels(totals: &crate::output::labels::LabelTotals) -> String {
     );
     if !totals.merged_pdf.is_empty() {
         message.push_str(&format!("\n  print: {}", totals.merged_pdf));
+    }
+    if let Some(missing) = totals.describe_missing() {
+        message.push_str(&format!("\n  {missing}"));
     }
     if totals.labels_in_doubt > 0 {
         message.push_str(&format!(
