@@ -708,6 +708,117 @@ fn nested_json_orders_buy_labels() {
 }
 
 #[test]
+fn nested_keys_without_field_rejected() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let to = r#""toAddress": {"firstName": "Ada", "streetAddress": "2400 E Fort Ave", "city": "Baltimore", "state": "MD", "ZIPCode": "21230"}"#;
+    let package = |weight: &str, extra: &str| {
+        format!(
+            r#""packageDescription": {{"weight": {weight}, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"{extra}}}"#
+        )
+    };
+    let lines = [
+        format!(r#"{{"id": "K1", {to}, {}}}"#, package("32", "")),
+        format!(
+            r#"{{"id": "K2", {to}, {}}}"#,
+            package("2", r#", "weightUOM": "lb", "dimensionsUOM": "in""#)
+        ),
+        format!(
+            r#"{{"id": "K3", {to}, {}}}"#,
+            package("32", r#", "weightUOM": "kg""#)
+        ),
+        format!(
+            r#"{{"id": "K4", {to}, {}}}"#,
+            package("32", r#", "extraServices": [930]"#)
+        ),
+        format!(
+            r#"{{"id": "K5", {to}, {}}}"#,
+            package("32", r#", "extraServices": [920], "packageOptions": {}"#)
+        ),
+        format!(
+            r#"{{"id": "K6", {to}, "fromAddress": {{"firm": "Other Sender"}}, {}}}"#,
+            package("32", "")
+        ),
+        format!(
+            r#"{{"id": "K7", "toAddress": {{"streetAddress": "2400 E Fort Ave", "city": "Baltimore", "state": "MD", "ZIPCode": "21230", "zip": "21231"}}, {}}}"#,
+            package("32", "")
+        ),
+        format!(
+            r#"{{"id": "K8", {to}, {}}}"#,
+            package("32", r#", "packageOptions": {"packageValue": 100}"#)
+        ),
+    ];
+    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
+    let job = workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\nextra_services = [920]\n{LABEL_SETTINGS}"),
+    );
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+
+    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = output
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let codes: Vec<&str> = rows
+        .iter()
+        .map(|row| row["usps_error_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "",
+            "",
+            "invalid_weight_unit",
+            "unsupported_extra_services",
+            "",
+            "incomplete_sender",
+            "unsupported_label_key",
+            "unsupported_label_key",
+        ]
+    );
+    // 2 lb with weightUOM `lb` is the same package as 32 oz in the job's unit.
+    assert_eq!(rows[1]["usps_postage"], rows[0]["usps_postage"]);
+    let notes = rows[1]["usps_notes"].as_str().unwrap();
+    assert!(notes.contains("weight read in lb"), "{notes}");
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 3);
+
+    let errors = workspace.csv("labels.errors.csv");
+    let by_row = |row: &str| {
+        errors
+            .iter()
+            .find(|error| error["row"] == row)
+            .unwrap_or_else(|| panic!("row {row} is in the error report: {errors:?}"))
+    };
+    let input_name = input.display().to_string();
+    let cases = [
+        ("3", "packageDescription.weightUOM", "kg"),
+        ("4", "packageDescription.extraServices", "[930]"),
+        ("6", "fromAddress.firm", "Other Sender"),
+        ("7", "toAddress.zip", "21231"),
+        (
+            "8",
+            "packageDescription.packageOptions",
+            r#"{"packageValue":100}"#,
+        ),
+    ];
+    // A nested key has no column of its own: the report names it as the field, and the
+    // message names the file, row, key and value.
+    for (row, key, value) in cases {
+        let error = by_row(row);
+        assert_eq!(error["field"], key, "{error:?}");
+        let message = &error["message"];
+        assert!(message.contains(&input_name), "{message}");
+        assert!(message.contains(&format!("row {row}")), "{message}");
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(message.contains(&format!("`{value}`")), "{message}");
+        assert!(message.contains("rerun"), "{message}");
+    }
+}
+
+#[test]
 fn validated_addresses_gate_purchases() {
     let workspace = Workspace::new();
     let sandbox = TestSandbox::start(sandbox_config("unlimited"));

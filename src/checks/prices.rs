@@ -59,7 +59,8 @@ impl WeightUnit {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// Returns the job file's spelling of the unit.
+    pub fn name(self) -> &'static str {
         match self {
             WeightUnit::Ounce => "oz",
             WeightUnit::Pound => "lb",

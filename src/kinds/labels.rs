@@ -12,11 +12,12 @@ pub use super::label_fields::LABEL_FIELDS;
 
 use super::domestic_price::money;
 use super::label_address::label_address;
+use super::label_nesting::{flatten_nested, NestingRules};
 use super::{Kind, Prepared, RowError, RowOutcome, RowStatus};
 use crate::checks::{self, LabelPackage, RowIssue, Units};
 use crate::client::{Answer, ApiRequest, Method, LABELS_API};
 use crate::job::{JobConfig, JobKind, LabelSettings};
-use crate::manifest::{ColumnMap, FieldSpec, Fields, Record};
+use crate::manifest::{ColumnMap, FieldSpec, Record};
 use crate::output::file_names::{safe_file_stem, write_atomic};
 use crate::scheduler::Stop;
 use crate::usps::addresses::AddressQuery;
@@ -60,10 +61,6 @@ const ACCOUNT_PROBLEM: &str = "account_problem";
 /// USPS Ship and the PAYER role (USPS error inventory, sheet "Domestic Labels Outbound").
 const PAYMENT_CODES: &[&str] = &["160302", "160369"];
 
-/// Parts of the Labels request that a JSON manifest may nest as objects. No alias may
-/// normalize to one of these names, or the top-level column map would claim the object.
-const NESTED_PARTS: &[&str] = &["toAddress", "fromAddress", "packageDescription"];
-
 pub struct LabelsKind {
     settings: LabelSettings,
     units: Units,
@@ -92,51 +89,13 @@ impl LabelsKind {
         }
     }
 
-    /// Flattens the nested parts of a JSON record (`toAddress`, `fromAddress` and
-    /// `packageDescription` objects) to dotted keys. Returns the flat record and the column map
-    /// over its keys, or `None` when the record nests nothing.
-    fn flatten_nested(&self, record: &Record) -> Result<Option<(Record, ColumnMap)>, RowIssue> {
-        let Fields::Json(map) = &record.fields else {
-            return Ok(None);
-        };
-        let nests = NESTED_PARTS
-            .iter()
-            .any(|part| map.get(*part).is_some_and(serde_json::Value::is_object));
-        if !nests {
-            return Ok(None);
-        }
-        let mut flat = serde_json::Map::new();
-        for (key, value) in map {
-            match value {
-                serde_json::Value::Object(inner) if NESTED_PARTS.contains(&key.as_str()) => {
-                    for (name, inner_value) in inner {
-                        flat.insert(format!("{key}.{name}"), inner_value.clone());
-                    }
-                }
-                _ => {
-                    flat.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        let headers: Vec<String> = flat.keys().cloned().collect();
-        let columns =
-            ColumnMap::resolve(LABEL_FIELDS, &self.explicit_columns, &headers, &self.input)
-                .map_err(|error| RowIssue {
-                    code: "invalid_nesting",
-                    field: None,
-                    column: None,
-                    value: None,
-                    message: format!(
-                        "the row's nested objects do not map to label fields: {error}"
-                    ),
-                })?;
-        let mut flattened = record.clone();
-        flattened.fields = Fields::Json(flat);
-        Ok(Some((flattened, columns)))
-    }
-
-    /// Builds the request of a flat row: one column (or key) per field.
-    fn prepare_flat(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
+    /// Builds the request of a flat row: one column (or key) per field, read in `units`.
+    fn prepare_flat(
+        &self,
+        record: &Record,
+        columns: &ColumnMap,
+        units: Units,
+    ) -> Result<Prepared, RowIssue> {
         let to_columns = columns.scoped("toAddress.");
         let to_address = checks::prepare_address(record, &to_columns)?;
         let mut notes = to_address.notes;
@@ -153,7 +112,7 @@ impl LabelsKind {
         let package = checks::prepare_label_package(
             record,
             &columns.scoped("packageDescription."),
-            self.units,
+            units,
             self.settings.defaults,
             &to.zip_code,
             today,
@@ -205,6 +164,28 @@ impl LabelsKind {
     ) -> Result<LabelAddress, RowIssue> {
         let from_columns = columns.scoped("fromAddress.");
         let has_sender_columns = from_columns.value("streetAddress", record).is_some();
+        if !has_sender_columns {
+            // A sender part without its street cannot replace [label.sender], and dropping it
+            // would print the job's sender on a label the row meant to send from elsewhere.
+            let given = from_columns.mapped_columns().find_map(|(field, column)| {
+                from_columns
+                    .value(field, record)
+                    .map(|value| (column.to_string(), value.into_owned()))
+            });
+            if let Some((column, value)) = given {
+                return Err(RowIssue {
+                    code: "incomplete_sender",
+                    field: Some("fromAddress"),
+                    message: format!(
+                        "{}, row {}: `{column}` is `{value}` but the sender's streetAddress is empty. Give the sender's streetAddress, city, state and ZIPCode, or leave every sender field empty to use [label.sender], and rerun",
+                        self.input.display(),
+                        record.row
+                    ),
+                    column: Some(column),
+                    value: Some(value),
+                });
+            }
+        }
         if has_sender_columns {
             let prepared = checks::prepare_address(record, &from_columns)?;
             notes.extend(prepared.notes);
@@ -337,10 +318,18 @@ impl Kind for LabelsKind {
     }
 
     fn prepare(&self, record: &Record, columns: &ColumnMap) -> Result<Prepared, RowIssue> {
-        if let Some((flat, flat_columns)) = self.flatten_nested(record)? {
-            return self.prepare_flat(&flat, &flat_columns);
+        let rules = NestingRules {
+            explicit_columns: &self.explicit_columns,
+            input: &self.input,
+            units: self.units,
+            extra_services: &self.extra_services,
+        };
+        if let Some(nested) = flatten_nested(record, &rules)? {
+            let mut prepared = self.prepare_flat(&nested.record, &nested.columns, nested.units)?;
+            prepared.notes.extend(nested.notes);
+            return Ok(prepared);
         }
-        self.prepare_flat(record, columns)
+        self.prepare_flat(record, columns, self.units)
     }
 
     fn interpret(&self, request: &ApiRequest, answer: &Answer) -> RowOutcome {
@@ -514,11 +503,14 @@ fn package_description(package: &LabelPackage, extra_services: &[u16]) -> Packag
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::ManifestReader;
     use std::path::Path;
 
     fn kind_in(dir: &Path) -> LabelsKind {
         let job = "name = \"labels\"\nkind = \"labels\"\ninput = \"orders.csv\"\n\
                    output_dir = \"out\"\n[units]\nweight = \"oz\"\ndimensions = \"in\"\n\
+                   [label.sender]\nstreet_address = \"4120 Bingham Ave\"\n\
+                   city = \"Saint Louis\"\nstate = \"MO\"\nzip_code = \"63116\"\n\
                    [payment]\ncrid = \"56982563\"\nmid = \"904128936\"\n\
                    account_number = \"1000012345\"\n";
         std::fs::write(dir.join("job.toml"), job).unwrap();
@@ -568,6 +560,38 @@ mod tests {
         let written =
             std::fs::read(dir.path().join("out/labels/A1-9205500000000000000017.png")).unwrap();
         assert_eq!(written, b"%PDF-1.4 test label");
+    }
+
+    #[test]
+    fn partial_sender_columns_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = kind_in(dir.path());
+        let manifest = "order_id,shipping_address1,shipping_city,shipping_province,shipping_zip,\
+                        weight,length,width,height,from_company,from_street\n\
+                        A1,1 Main St,Washington,DC,20500,8,10,8,4,Other Sender,\n";
+        let path = dir.path().join("orders.csv");
+        std::fs::write(&path, manifest).unwrap();
+        let mut reader =
+            ManifestReader::open(&path, crate::manifest::Format::Csv, Default::default()).unwrap();
+        let columns =
+            ColumnMap::resolve(LABEL_FIELDS, &BTreeMap::new(), reader.headers(), &path).unwrap();
+        let record = reader.next_record().unwrap().unwrap();
+
+        let issue = kind.prepare(&record, &columns).unwrap_err();
+
+        assert_eq!(issue.code, "incomplete_sender");
+        assert_eq!(issue.column.as_deref(), Some("from_company"));
+        assert_eq!(issue.value.as_deref(), Some("Other Sender"));
+        assert!(
+            issue.message.contains("orders.csv, row 1"),
+            "{}",
+            issue.message
+        );
+        assert!(
+            issue.message.contains("[label.sender]"),
+            "{}",
+            issue.message
+        );
     }
 
     #[test]

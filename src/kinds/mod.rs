@@ -8,6 +8,7 @@ mod domestic_price;
 mod international_price;
 mod label_address;
 mod label_fields;
+mod label_nesting;
 pub mod labels;
 mod locations;
 mod outcome;
