@@ -216,3 +216,61 @@ fn contract_fallback_is_noted() {
         rows[0]["usps_notes"]
     );
 }
+
+#[test]
+fn territories_and_canadian_letters_fail_locally() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    let input = workspace.write(
+        "in.csv",
+        "id,from_zip,country,postal_code,weight,service\n\
+         T1,10001,U.S. Virgin Islands,00802,500,Priority Mail International\n\
+         T2,10001,USVI,00802,500,Priority Mail International\n\
+         T3,10001,CNMI,96950,500,Priority Mail International\n\
+         T4,10001,Federated States of Micronesia,96941,500,Priority Mail International\n\
+         T5,10001,Canada,D1A 1A1,500,Priority Mail International\n\
+         T6,10001,Canada,W5V 2T6,500,Priority Mail International\n\
+         T7,10001,Canada,K1O 0B1,500,Priority Mail International\n\
+         T8,10001,Canada,K1A 0B1,500,Priority Mail International\n",
+    );
+    let job = workspace.job(
+        "places",
+        "international-price",
+        &input,
+        "quota = \"600/m\"\n[units]\nweight = \"g\"\ndimensions = \"cm\"\n",
+    );
+    run(&workspace, &job, &sandbox.base_url).expect_code(3);
+
+    let errors = by_id(workspace.csv("places.errors.csv"), "id");
+    let expected = [
+        (
+            "T1",
+            "domestic_destination",
+            "country",
+            "U.S. Virgin Islands",
+        ),
+        ("T2", "domestic_destination", "country", "USVI"),
+        ("T3", "domestic_destination", "country", "CNMI"),
+        (
+            "T4",
+            "domestic_destination",
+            "country",
+            "Federated States of Micronesia",
+        ),
+        ("T5", "invalid_postal_code", "postal_code", "D1A 1A1"),
+        ("T6", "invalid_postal_code", "postal_code", "W5V 2T6"),
+        ("T7", "invalid_postal_code", "postal_code", "K1O 0B1"),
+    ];
+    for (id, code, column, value) in expected {
+        let error = &errors[id];
+        assert_eq!(error["code"], code, "{id}: {error:?}");
+        assert_eq!(error["column"], column, "{id}: {error:?}");
+        assert_eq!(error["value"], value, "{id}: {error:?}");
+        assert_eq!(error["http_status"], "", "{id} was not sent");
+    }
+    assert!(errors["T5"]["message"].contains("starts with D"));
+    assert!(errors["T6"]["message"].contains("starts with W"));
+    assert!(errors["T7"]["message"].contains("letter O"));
+    assert!(!errors.contains_key("T8"), "{errors:?}");
+    assert_eq!(sandbox.stats().requests[BASE_RATES], 1);
+}

@@ -441,3 +441,40 @@ A1,10001,10001,3,PRIORITY_MAIL
         .expect_code(0);
     assert!(!workspace.out().join("pieces.shipments.csv").exists());
 }
+
+#[test]
+fn exponent_weight_matches_decimal_text() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("600/m"));
+    // serde_json writes both 1e-7 and 0.0000001 as 1e-7; a CSV manifest has the digits.
+    let json = workspace.write(
+        "in.jsonl",
+        "{\"id\": \"J1\", \"from_zip\": \"10001\", \"to_zip\": \"19103\", \"weight\": 1e-7, \"length\": 1.25e1, \"width\": 8, \"height\": 4, \"service\": \"Priority Mail\"}\n\
+         {\"id\": \"J2\", \"from_zip\": \"10001\", \"to_zip\": \"19103\", \"weight\": 0.0000001, \"length\": 12.5, \"width\": 8, \"height\": 4, \"service\": \"Priority Mail\"}\n",
+    );
+    let csv = workspace.write(
+        "in.csv",
+        "id,from_zip,to_zip,weight,length,width,height,service\n\
+         C1,10001,19103,0.0000001,12.5,8,4,Priority Mail\n",
+    );
+    let json_job = workspace.job("from-json", "domestic-price", &json, &units("lb", "in"));
+    let csv_job = workspace.job("from-csv", "domestic-price", &csv, &units("lb", "in"));
+    run(&workspace, &json_job, &sandbox.base_url).expect_code(0);
+    run(&workspace, &csv_job, &sandbox.base_url).expect_code(0);
+
+    let output = std::fs::read_to_string(workspace.out().join("from-json.jsonl")).unwrap();
+    let json_rows: Vec<serde_json::Value> = output
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let csv_rows = workspace.csv("from-csv.csv");
+    assert_eq!(csv_rows[0]["usps_status"], "ok", "{:?}", csv_rows[0]);
+    for row in &json_rows {
+        assert_eq!(row["usps_status"], "ok", "{row}");
+        for column in ["usps_total_base_price", "usps_billed_weight", "usps_notes"] {
+            assert_eq!(row[column], csv_rows[0][column].as_str(), "{column}: {row}");
+        }
+    }
+    // The three rows are one package, so they share one call.
+    assert_eq!(sandbox.stats().requests[BASE_RATES], 1);
+}

@@ -47,6 +47,33 @@ const COMMON_NAMES: &[(&str, &str)] = &[
     ("Eswatini", "SZ"),
     ("Türkiye", "TR"),
     ("Cape Verde", "CV"),
+    ("British Virgin Islands", "VG"),
+    ("BVI", "VG"),
+    // The United States and its territories in the forms people write them. ISO's own names
+    // (`Virgin Islands (U.S.)`) are rare in shop exports, and `Virgin Islands` alone matches
+    // both VI and VG.
+    ("United States of America", "US"),
+    ("The United States", "US"),
+    ("U.S.", "US"),
+    ("U.S. Virgin Islands", "VI"),
+    ("United States Virgin Islands", "VI"),
+    ("Virgin Islands of the United States", "VI"),
+    ("American Virgin Islands", "VI"),
+    ("USVI", "VI"),
+    ("Commonwealth of Puerto Rico", "PR"),
+    ("Territory of Guam", "GU"),
+    ("Am. Samoa", "AS"),
+    ("Commonwealth of the Northern Mariana Islands", "MP"),
+    ("Northern Marianas", "MP"),
+    ("CNMI", "MP"),
+    ("U.S. Minor Outlying Islands", "UM"),
+    ("Wake Island", "UM"),
+    ("Midway Islands", "UM"),
+    ("Midway Atoll", "UM"),
+    ("Federated States of Micronesia", "FM"),
+    ("Republic of the Marshall Islands", "MH"),
+    ("RMI", "MH"),
+    ("Republic of Palau", "PW"),
 ];
 
 /// Reason a country value cannot be used.
@@ -163,10 +190,36 @@ pub fn normalize_postal_code(country: &str, raw: &str) -> Result<String, String>
                 "`{raw}` is not a Canadian postal code, which reads A1A 1A1"
             ));
         }
+        if let Some(fault) = canadian_letter_fault(&compact) {
+            return Err(format!("`{raw}` is not a Canadian postal code: {fault}"));
+        }
         let compact: String = compact.into_iter().collect();
         return Ok(format!("{} {}", &compact[..3], &compact[3..]));
     }
     Ok(upper)
+}
+
+/// Letters that Canada Post uses nowhere in a postal code.
+const CANADA_UNUSED_LETTERS: &[char] = &['D', 'F', 'I', 'O', 'Q', 'U'];
+/// Letters that Canada Post uses in a postal code, but never as the first letter, which names
+/// the province or region.
+const CANADA_UNUSED_FIRST_LETTERS: &[char] = &['W', 'Z'];
+
+/// Checks the letters of a Canadian postal code in the compact form `A1A1A1`, and returns
+/// what is wrong with them, if anything.
+fn canadian_letter_fault(compact: &[char]) -> Option<String> {
+    let first = compact[0];
+    if CANADA_UNUSED_FIRST_LETTERS.contains(&first) || CANADA_UNUSED_LETTERS.contains(&first) {
+        return Some(format!(
+            "no Canadian postal code starts with {first}, because Canada Post never uses D, F, I, O, Q, U, W or Z as the first letter; check the code and rerun"
+        ));
+    }
+    let unused = compact
+        .iter()
+        .find(|letter| CANADA_UNUSED_LETTERS.contains(letter))?;
+    Some(format!(
+        "Canada Post never uses the letter {unused} in a postal code (nor D, F, I, O, Q or U anywhere); check the code, such as a 0 written as O, and rerun"
+    ))
 }
 
 #[cfg(test)]
@@ -206,6 +259,64 @@ mod tests {
             Err(CountryFault::Domestic("PR"))
         );
         assert_eq!(parse_country("USA"), Err(CountryFault::Domestic("US")));
+    }
+
+    #[test]
+    fn territories_written_out_are_domestic() {
+        let cases = [
+            ("U.S. Virgin Islands", "VI"),
+            ("US Virgin Islands", "VI"),
+            ("United States Virgin Islands", "VI"),
+            ("Virgin Islands (U.S.)", "VI"),
+            ("USVI", "VI"),
+            ("U.S.V.I.", "VI"),
+            ("VIR", "VI"),
+            ("Guam", "GU"),
+            ("American Samoa", "AS"),
+            ("Am. Samoa", "AS"),
+            ("Northern Mariana Islands", "MP"),
+            ("CNMI", "MP"),
+            ("Puerto Rico", "PR"),
+            ("U.S. Minor Outlying Islands", "UM"),
+            ("Wake Island", "UM"),
+            ("Federated States of Micronesia", "FM"),
+            ("Marshall Islands", "MH"),
+            ("Republic of Palau", "PW"),
+            ("United States of America", "US"),
+            ("U.S.", "US"),
+            ("U.S.A.", "US"),
+        ];
+        for (raw, code) in cases {
+            assert_eq!(
+                parse_country(raw),
+                Err(CountryFault::Domestic(code)),
+                "{raw}"
+            );
+        }
+        // Places that are not domestic stay countries.
+        assert_eq!(
+            parse_country("British Virgin Islands").map(|c| c.code),
+            Ok("VG")
+        );
+        assert_eq!(parse_country("Samoa").map(|c| c.code), Ok("WS"));
+        assert!(matches!(
+            parse_country("Virgin Islands"),
+            Err(CountryFault::Ambiguous(codes)) if codes.len() == 2
+        ));
+    }
+
+    #[test]
+    fn canadian_letters_canada_never_uses_rejected() {
+        for first in ['D', 'F', 'I', 'O', 'Q', 'U', 'W', 'Z'] {
+            let code = format!("{first}1A 1A1");
+            let error = normalize_postal_code("CA", &code).unwrap_err();
+            assert!(error.contains(&format!("starts with {first}")), "{error}");
+        }
+        let error = normalize_postal_code("CA", "K1O 0B1").unwrap_err();
+        assert!(error.contains("letter O"), "{error}");
+        // W and Z may follow the first letter.
+        assert_eq!(normalize_postal_code("CA", "v5w 1z1"), Ok("V5W 1Z1".into()));
+        assert_eq!(normalize_postal_code("CA", "T2Z 0A1"), Ok("T2Z 0A1".into()));
     }
 
     #[test]

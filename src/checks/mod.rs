@@ -21,7 +21,7 @@ mod zip;
 
 use std::borrow::Cow;
 
-use crate::manifest::{ColumnMap, Record};
+use crate::manifest::{ColumnMap, Fields, Record};
 use crate::usps::addresses::{AddressQuery, CityStateQuery, ZipCodeQuery};
 
 pub use country::{parse_country, Country, CountryFault};
@@ -216,6 +216,26 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Reads a numeric field like [`Input::read`], except that a JSON number is written out
+    /// as a plain decimal. serde_json writes small and large numbers in exponent form (`1e-7`),
+    /// which the number checks reject as a CSV manifest's text, so a JSON `0.0000001` would
+    /// fail where the same CSV value passes. A number beyond `Decimal`'s range keeps its JSON
+    /// text and fails the check.
+    fn read_number(record: &'a Record, columns: &'a ColumnMap, field: &'static str) -> Input<'a> {
+        let mut input = Input::read(record, columns, field);
+        let Fields::Json(map) = &record.fields else {
+            return input;
+        };
+        let number = input.column.and_then(|column| match map.get(column) {
+            Some(serde_json::Value::Number(number)) => Some(number),
+            _ => None,
+        });
+        if let Some(plain) = number.and_then(plain_decimal) {
+            input.value = Some(Cow::Owned(plain));
+        }
+        input
+    }
+
     /// Returns where the value comes from, for messages: "column `zip`".
     fn place(&self) -> String {
         match self.column {
@@ -234,6 +254,18 @@ impl<'a> Input<'a> {
             message: format!("{}: {detail}", self.place()),
         }
     }
+}
+
+/// Writes a JSON number in exponent form as a plain decimal (`1e-7` as `0.0000001`). Returns
+/// `None` for a number without an exponent, whose JSON text is already plain, and for one
+/// that `Decimal` cannot hold.
+fn plain_decimal(number: &serde_json::Number) -> Option<String> {
+    let text = number.to_string();
+    if !text.contains(['e', 'E']) {
+        return None;
+    }
+    let value = rust_decimal::Decimal::from_scientific(&text).ok()?;
+    Some(value.normalize().to_string())
 }
 
 /// Cleans an optional free-text field and checks its length; `None` when it is empty, or

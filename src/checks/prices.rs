@@ -543,16 +543,16 @@ pub(super) fn prepare_package(
     notes: &mut Vec<String>,
 ) -> Result<(Decimal, [Decimal; 3]), RowIssue> {
     let weight = prepare_weight(
-        &Input::read(record, columns, "weight"),
+        &Input::read_number(record, columns, "weight"),
         units.weight,
         limit,
         notes,
     )?;
     let dimensions = prepare_dimensions(
         [
-            Input::read(record, columns, "length"),
-            Input::read(record, columns, "width"),
-            Input::read(record, columns, "height"),
+            Input::read_number(record, columns, "length"),
+            Input::read_number(record, columns, "width"),
+            Input::read_number(record, columns, "height"),
         ],
         units.dimensions,
         notes,

@@ -57,7 +57,7 @@ pub fn prepare_estimate(
     )?;
     query.push(("acceptanceDate", date.to_string()));
 
-    let weight_input = Input::read(record, columns, "weight");
+    let weight_input = Input::read_number(record, columns, "weight");
     if weight_input.value.is_some() {
         let Some(units) = units else {
             return Err(weight_input.issue(
