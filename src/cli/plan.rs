@@ -140,6 +140,8 @@ pub async fn make_plan(config: &JobConfig) -> anyhow::Result<Plan> {
                     *invalid_rows.entry(error.code.clone()).or_default() += 1;
                 }
             }
+            // A cached response needs no call, and only its interpretation could fail.
+            ScanItem::Cached(_) => {}
             ScanItem::Work(work) => {
                 unique.insert(&work.key)?;
                 // A label job that validates addresses first sends one lookup per distinct

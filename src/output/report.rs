@@ -110,7 +110,7 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
     if let Some(dir) = files.output.parent() {
         std::fs::create_dir_all(dir).map_err(|error| fail(dir, error.to_string()))?;
     }
-    let mut reader = ManifestReader::open(input.input, input.format, input.encoding)
+    let reader = ManifestReader::open(input.input, input.format, input.encoding)
         .map_err(|error| fail(&files.output, error.to_string()))?;
     let columns = ColumnMap::resolve(
         input.kind.fields(),
@@ -119,28 +119,16 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         input.input,
     )
     .map_err(|error| fail(&files.output, error.to_string()))?;
-    let connection =
-        open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
-    let mut cursor = RowCursor::new(&connection, input.job_id);
-    // A purchase sent at least once and not finished may have been charged, so its row is
-    // in doubt rather than deferred, as the in-doubt report lists it.
-    let pins = if input.kind.exactly_once() {
-        crate::state::pins::all(&connection, input.job_id)
-            .map_err(|error| fail(input.state, error.to_string()))?
-    } else {
-        Default::default()
-    };
-
     let output_file = AtomicFile::create(&files.output)
         .map_err(|error| fail(&files.output, error.to_string()))?;
     let errors_file = AtomicFile::create(&files.errors)
         .map_err(|error| fail(&files.errors, error.to_string()))?;
-    let mut output = OutputWriter::new(input, reader.headers(), output_file);
+    let output = OutputWriter::new(input, reader.headers(), output_file);
     let mut errors = csv::Writer::from_writer(errors_file);
     errors
         .write_record(ERROR_COLUMNS)
         .map_err(|error| fail(&files.errors, error.to_string()))?;
-    let mut responses = match &files.responses {
+    let responses = match &files.responses {
         Some(path) => Some((
             path,
             AtomicFile::create(path).map_err(|error| fail(path, error.to_string()))?,
@@ -148,83 +136,44 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         None => None,
     };
 
-    let mut shipments = ShipmentTotals::for_job(input.kind, &columns);
+    let mut writers = Writers {
+        output,
+        errors,
+        responses,
+        shipments: ShipmentTotals::for_job(input.kind, &columns),
+    };
     let mut counts = ReportCounts::default();
-    while let Some(record) = reader.next_record() {
-        let record = record.map_err(|error| fail(&files.output, error.to_string()))?;
-        let stored = cursor
-            .get(record.row)
-            .map_err(|error| fail(input.state, error.to_string()))?;
-        let attempted_pin = stored
-            .as_ref()
-            .filter(|stored| stored.state == RowState::InFlight)
-            .and_then(|stored| pins.get(&(stored.row, stored.content_hash.to_vec())))
-            .filter(|pin| pin.attempts > 0);
-        let outcome = stored
-            .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
-            .and_then(|stored| stored.result)
-            .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
-            .unwrap_or_else(|| match attempted_pin {
-                Some(pin) => RowOutcome::transient(
-                    "in flight when the run ended".to_string(),
-                    None,
-                    String::new(),
-                )
-                .into_in_doubt(&pin.idempotency_key),
-                None => deferred_outcome(input.deferred),
-            });
-
-        output
-            .write(&record, &outcome)
-            .map_err(|error| fail(&files.output, error))?;
-        if let Some((path, file)) = responses.as_mut() {
-            let id = columns.value("id", &record).map(|id| id.to_string());
-            write_response_line(file, &record, id.as_deref(), &outcome)
-                .map_err(|error| fail(path, error.to_string()))?;
-        }
-        if let Some(totals) = shipments.as_mut() {
-            if let Some(shipment) = columns.value(SHIPMENT_FIELD, &record) {
-                let id = columns.value("id", &record);
-                totals.add(&shipment, record.row, id.as_deref(), &outcome);
+    let headers = reader.headers().to_vec();
+    // One thread reads the manifest and the checkpoints, the other writes the files, so the
+    // parsing and the writing share the two cores.
+    std::thread::scope(|scope| -> Result<(), ReportError> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        std::thread::Builder::new()
+            .name("report-read".into())
+            .spawn_scoped(scope, move || read_outcomes(input, reader, sender))
+            .map_err(|error| fail(&files.output, format!("cannot start a thread: {error}")))?;
+        for batch in receiver {
+            for (record, outcome) in batch? {
+                write_row(
+                    input,
+                    &columns,
+                    &headers,
+                    &record,
+                    &outcome,
+                    &mut writers,
+                    &mut counts,
+                )?;
             }
         }
-        counts.rows += 1;
-        let status = outcome.status.as_str();
-        match counts.by_status.get_mut(status) {
-            Some(count) => *count += 1,
-            None => {
-                counts.by_status.insert(status.to_string(), 1);
-            }
-        }
+        Ok(())
+    })?;
 
-        if !outcome.status.is_success() && outcome.status != RowStatus::Deferred {
-            let id = columns.value("id", &record).map(|id| id.to_string());
-            let row_error = outcome.error.clone().unwrap_or_else(|| RowError {
-                code: outcome.status.as_str().to_string(),
-                usps_code: None,
-                field: None,
-                message: String::new(),
-                retryable: false,
-                http_status: None,
-                raw: None,
-            });
-            let (column, value) = column_and_value(
-                &columns,
-                reader.headers(),
-                &record,
-                row_error.field.as_deref(),
-            );
-            let place = ErrorPlace {
-                id: id.as_deref(),
-                column: column.unwrap_or(""),
-                value: value.as_deref().unwrap_or(""),
-            };
-            write_error_row(&mut errors, &record, &place, &row_error)
-                .map_err(|error| fail(&files.errors, error.to_string()))?;
-            counts.error_rows += 1;
-        }
-    }
-
+    let Writers {
+        output,
+        errors,
+        responses,
+        shipments,
+    } = writers;
     output
         .finish()
         .map_err(|error| fail(&files.output, error))?;
@@ -251,6 +200,148 @@ pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportErro
         },
     }
     Ok(counts)
+}
+
+/// Records with their outcomes that the reading thread hands on at a time.
+const BATCH_ROWS: usize = 256;
+/// Batches that the reading thread may have queued ahead of the writing one.
+const QUEUED_BATCHES: usize = 8;
+
+type Batch = Result<Vec<(Record, RowOutcome)>, ReportError>;
+
+/// Reads the manifest beside the checkpoints and sends each record with its outcome, in
+/// order. Stops at the first error, which it sends, or when the writing thread is gone.
+fn read_outcomes(
+    input: &ReportInput<'_>,
+    mut reader: ManifestReader,
+    sender: std::sync::mpsc::SyncSender<Batch>,
+) {
+    let fail = |path: &Path, message: String| ReportError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let result = (|| -> Result<(), ReportError> {
+        let connection =
+            open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
+        let mut cursor = RowCursor::new(&connection, input.job_id);
+        // A purchase sent at least once and not finished may have been charged, so its row
+        // is in doubt rather than deferred, as the in-doubt report lists it.
+        let pins = if input.kind.exactly_once() {
+            crate::state::pins::all(&connection, input.job_id)
+                .map_err(|error| fail(input.state, error.to_string()))?
+        } else {
+            Default::default()
+        };
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        while let Some(record) = reader.next_record() {
+            let record = record.map_err(|error| fail(&input.files.output, error.to_string()))?;
+            let stored = cursor
+                .get(record.row)
+                .map_err(|error| fail(input.state, error.to_string()))?;
+            let attempted_pin = stored
+                .as_ref()
+                .filter(|stored| stored.state == RowState::InFlight)
+                .and_then(|stored| pins.get(&(stored.row, stored.content_hash.to_vec())))
+                .filter(|pin| pin.attempts > 0);
+            let outcome = stored
+                .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
+                .and_then(|stored| stored.result)
+                .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
+                .unwrap_or_else(|| match attempted_pin {
+                    Some(pin) => RowOutcome::transient(
+                        "in flight when the run ended".to_string(),
+                        None,
+                        String::new(),
+                    )
+                    .into_in_doubt(&pin.idempotency_key),
+                    None => deferred_outcome(input.deferred),
+                });
+            batch.push((record, outcome));
+            if batch.len() >= BATCH_ROWS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                if sender.send(Ok(full)).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.send(Ok(batch));
+        }
+        Ok(())
+    })();
+    if let Err(error) = result {
+        let _ = sender.send(Err(error));
+    }
+}
+
+/// The files that [`write_row`] writes to.
+struct Writers<'a> {
+    output: OutputWriter,
+    errors: csv::Writer<AtomicFile>,
+    responses: Option<(&'a PathBuf, AtomicFile)>,
+    shipments: Option<ShipmentTotals>,
+}
+
+/// Writes one record and its outcome to every file, and counts it.
+fn write_row(
+    input: &ReportInput<'_>,
+    columns: &ColumnMap,
+    headers: &[String],
+    record: &Record,
+    outcome: &RowOutcome,
+    writers: &mut Writers<'_>,
+    counts: &mut ReportCounts,
+) -> Result<(), ReportError> {
+    let files = input.files;
+    let fail = |path: &Path, message: String| ReportError {
+        path: path.to_path_buf(),
+        message,
+    };
+    writers
+        .output
+        .write(record, outcome)
+        .map_err(|error| fail(&files.output, error))?;
+    let id = columns.value("id", record);
+    if let Some((path, file)) = writers.responses.as_mut() {
+        write_response_line(file, record, id.as_deref(), outcome)
+            .map_err(|error| fail(path, error.to_string()))?;
+    }
+    if let Some(totals) = writers.shipments.as_mut() {
+        if let Some(shipment) = columns.value(SHIPMENT_FIELD, record) {
+            totals.add(&shipment, record.row, id.as_deref(), outcome);
+        }
+    }
+    counts.rows += 1;
+    let status = outcome.status.as_str();
+    match counts.by_status.get_mut(status) {
+        Some(count) => *count += 1,
+        None => {
+            counts.by_status.insert(status.to_string(), 1);
+        }
+    }
+
+    if !outcome.status.is_success() && outcome.status != RowStatus::Deferred {
+        let row_error = outcome.error.clone().unwrap_or_else(|| RowError {
+            code: outcome.status.as_str().to_string(),
+            usps_code: None,
+            field: None,
+            message: String::new(),
+            retryable: false,
+            http_status: None,
+            raw: None,
+        });
+        let (column, value) =
+            column_and_value(columns, headers, record, row_error.field.as_deref());
+        let place = ErrorPlace {
+            id: id.as_deref(),
+            column: column.unwrap_or(""),
+            value: value.as_deref().unwrap_or(""),
+        };
+        write_error_row(&mut writers.errors, record, &place, &row_error)
+            .map_err(|error| fail(&files.errors, error.to_string()))?;
+        counts.error_rows += 1;
+    }
+    Ok(())
 }
 
 /// Writes one line of `<job>.responses.jsonl`: the row's number, line, id and status, and

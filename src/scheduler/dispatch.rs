@@ -22,6 +22,7 @@ use crate::client::{Answer, ApiRequest, CallResult, Method, UspsClient};
 use crate::kinds::{Kind, RowOutcome};
 use crate::scheduler::scan::{ScanItem, WorkItem};
 use crate::scheduler::{Counters, Stop, StopFlag};
+use crate::state::StoreError;
 use crate::state::{
     cache, now_millis, rows, CacheEntry, CacheLookup, RowKey, RowState, Store, StoredRow,
 };
@@ -102,6 +103,9 @@ impl Task {
     }
 }
 
+/// A batch of resolved rows on its way to the state file.
+type Commit = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
+
 /// Result of dispatching.
 pub struct DispatchEnd {
     /// The reason the run stopped early, if it did.
@@ -118,6 +122,7 @@ impl Dispatcher {
         let stop = this.stop.clone();
         let mut tasks = JoinSet::new();
         let mut batch: Vec<StoredRow> = Vec::new();
+        let mut committing: Option<Commit> = None;
         let mut fatal = None;
         let mut ticker = tokio::time::interval(BATCH_DELAY);
         let max_batch_rows = this.kind.batching().map(|batching| batching.max_rows());
@@ -135,18 +140,27 @@ impl Dispatcher {
             let item = tokio::select! {
                 item = items.recv() => item,
                 _ = ticker.tick() => {
-                    if let Err(error) = this.flush(&mut batch).await {
+                    if let Err(error) = this.flush(&mut batch, &mut committing).await {
                         stop.set(error);
                     }
                     continue;
                 }
             };
             let Some(item) = item else { break };
+            let item = match item {
+                ScanItem::Cached(cached) => ScanItem::Resolved {
+                    row: cached.row,
+                    content_hash: cached.content_hash,
+                    outcome: cached.outcome(this.kind.as_ref()),
+                },
+                other => other,
+            };
             match item {
                 ScanItem::Fatal(message) => {
                     fatal = Some(message);
                     break;
                 }
+                ScanItem::Cached(_) => unreachable!("cached items are resolved above"),
                 ScanItem::Resolved {
                     row,
                     content_hash,
@@ -155,7 +169,7 @@ impl Dispatcher {
                     batch.push(stored_row(row, content_hash, &outcome));
                     Counters::add(&this.counters.rows_finished, 1);
                     if batch.len() >= BATCH_ROWS {
-                        if let Err(error) = this.flush(&mut batch).await {
+                        if let Err(error) = this.flush(&mut batch, &mut committing).await {
                             stop.set(error);
                         }
                     }
@@ -217,7 +231,11 @@ impl Dispatcher {
                 tracing::error!(%error, "request task failed");
             }
         }
-        if let Err(error) = this.flush(&mut batch).await {
+        let flushed = match this.flush(&mut batch, &mut committing).await {
+            Ok(()) => Dispatcher::committed(&mut committing).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = flushed {
             stop.set(error);
         }
         DispatchEnd {
@@ -226,16 +244,32 @@ impl Dispatcher {
         }
     }
 
-    async fn flush(&self, batch: &mut Vec<StoredRow>) -> Result<(), Stop> {
+    /// Hands the resolved rows of `batch` to the writer thread, once the previous batch has
+    /// committed, and returns without waiting for this one. The writer then commits one batch
+    /// while the next one fills, and at most one batch is in its hands at a time.
+    async fn flush(
+        &self,
+        batch: &mut Vec<StoredRow>,
+        committing: &mut Option<Commit>,
+    ) -> Result<(), Stop> {
         if batch.is_empty() {
             return Ok(());
         }
+        Dispatcher::committed(committing).await?;
         let rows = std::mem::take(batch);
         let job_id = self.job_id.clone();
-        self.store
-            .call(move |connection| rows::upsert_rows(connection, &job_id, &rows, now_millis()))
-            .await?;
+        *committing = Some(Box::pin(self.store.queue(move |connection| {
+            rows::upsert_rows(connection, &job_id, &rows, now_millis())
+        })));
         Ok(())
+    }
+
+    /// Waits for the batch that [`Dispatcher::flush`] handed on, if any, to commit.
+    async fn committed(committing: &mut Option<Commit>) -> Result<(), Stop> {
+        match committing.take() {
+            Some(commit) => Ok(commit.await?),
+            None => Ok(()),
+        }
     }
 
     /// Sends one request and commits the outcome of every row that waits for it.

@@ -4,9 +4,9 @@
 //! It runs in two stages on two blocking threads, each with its own read connection, so a
 //! large manifest streams through without round trips to the writer thread. The first stage
 //! reads the manifest and the checkpoints and runs the local checks. The second looks up the
-//! cache, interprets cached responses and sends every item to the dispatcher in manifest order.
-//! The lookups and the interpretation are most of the work, and splitting them from reading
-//! and checking lets the two halves run on two cores.
+//! cache and sends every item to the dispatcher in manifest order, cached responses included,
+//! which the dispatcher interprets. The lookups are most of the work, and splitting them from
+//! reading and checking lets the two halves run on two cores.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -23,16 +23,19 @@ use crate::client::{Answer, ApiRequest};
 use crate::kinds::{note_moved_default_date, outcome_from_issue, Kind, Prepared, RowOutcome};
 use crate::manifest::{ColumnMap, ManifestReader};
 use crate::scheduler::Counters;
-use crate::state::{cache, open_reader, CacheLookup, RowCursor, RowState};
+use crate::state::{cache, open_reader, CacheEntry, CacheLookup, RowCursor, RowState};
 
 /// A row that the scan hands on.
 pub enum ScanItem {
-    /// The row's outcome is known without a call: a local error or a cache hit.
+    /// The row's outcome is known without a call: a local error.
     Resolved {
         row: u64,
         content_hash: [u8; 16],
         outcome: RowOutcome,
     },
+    /// The row's response is in the cache. The receiver interprets it, because the lookups
+    /// keep the scan's second stage busy while the dispatcher's thread has time to spare.
+    Cached(Box<CachedItem>),
     /// The row needs `request`.
     Work(WorkItem),
     /// The manifest or the state file failed; the run stops.
@@ -49,6 +52,34 @@ pub struct WorkItem {
     pub request: ApiRequest,
     pub key: [u8; 16],
     pub notes: Vec<String>,
+}
+
+/// A row whose response came from the cache.
+pub struct CachedItem {
+    pub row: u64,
+    pub content_hash: [u8; 16],
+    pub request: ApiRequest,
+    /// The row's own notes, from its local checks.
+    pub notes: Vec<String>,
+    pub entry: CacheEntry,
+}
+
+impl CachedItem {
+    /// Interprets the cached response for the row.
+    pub fn outcome(self, kind: &dyn Kind) -> RowOutcome {
+        let mut outcome = kind.interpret(
+            &self.request,
+            &Answer {
+                status: self.entry.status,
+                body: self.entry.body,
+                content_type: None,
+            },
+        );
+        // The row's own notes come first, then those that the response brought.
+        let answer_notes = std::mem::replace(&mut outcome.notes, self.notes);
+        outcome.notes.extend(answer_notes);
+        outcome
+    }
 }
 
 /// Inputs of the scan.
@@ -507,27 +538,18 @@ fn look_up_row(
     };
     match cached {
         Ok(Some(entry)) => {
-            let mut outcome = stage.kind.interpret(
-                &prepared.request,
-                &Answer {
-                    status: entry.status,
-                    body: entry.body,
-                    content_type: None,
-                },
-            );
-            // The row's own notes come first, then those that the response brought.
-            let answer_notes = std::mem::replace(&mut outcome.notes, prepared.notes);
-            outcome.notes.extend(answer_notes);
             if entry.run_id == Some(stage.run_id) {
                 Counters::add(&counters.deduplicated, 1);
             } else {
                 Counters::add(&counters.cache_hits, 1);
             }
-            output.send(ScanItem::Resolved {
+            output.send(ScanItem::Cached(Box::new(CachedItem {
                 row,
                 content_hash,
-                outcome,
-            })
+                request: prepared.request,
+                notes: prepared.notes,
+                entry,
+            })))
         }
         Ok(None) => {
             // The first row of each prospective batch adds a call. Rows that share a

