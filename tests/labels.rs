@@ -945,7 +945,10 @@ fn payment_token_is_never_written() {
 #[test]
 fn unconfirmed_purchase_resolves_on_rerun() {
     let workspace = Workspace::new();
-    let outage = Duration::from_secs(12);
+    // The first run stops after eight failures in a row, four attempts each for rows 1 and 2.
+    // Their backoff waits up to 0.5, 1 and 2 s, each doubled at most by jitter, so the run
+    // may take 14 s and more. The outage must outlast it, or row 2 is bought in that run.
+    let outage = Duration::from_secs(25);
     let config = SandboxConfig {
         faults: usps_batch::sandbox::Faults {
             label_drop_rate: 1.0,
