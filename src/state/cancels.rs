@@ -64,15 +64,7 @@ pub fn get(
             "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
              WHERE job_id = ?1 AND row = ?2",
             params![job_id, row as i64],
-            |found| {
-                Ok(CancelRecord {
-                    row: found.get::<_, i64>(0)? as u64,
-                    tracking_number: found.get(1)?,
-                    status: found.get(2)?,
-                    dispute_id: found.get(3)?,
-                    message: found.get(4)?,
-                })
-            },
+            record_from_row,
         )
         .optional()
 }
@@ -83,15 +75,7 @@ pub fn accepted(connection: &Connection, job_id: &str) -> rusqlite::Result<Vec<C
         "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
          WHERE job_id = ?1 AND status IN ('CANCELED', 'DISPUTED') ORDER BY row",
     )?;
-    let records = statement.query_map([job_id], |found| {
-        Ok(CancelRecord {
-            row: found.get::<_, i64>(0)? as u64,
-            tracking_number: found.get(1)?,
-            status: found.get(2)?,
-            dispute_id: found.get(3)?,
-            message: found.get(4)?,
-        })
-    })?;
+    let records = statement.query_map([job_id], record_from_row)?;
     records.collect()
 }
 
@@ -107,6 +91,17 @@ pub fn cancelled_tracking_numbers(
         .into_iter()
         .map(|record| record.tracking_number)
         .collect())
+}
+
+/// Reads a record from a row of `SELECT row, tracking_number, status, dispute_id, message`.
+fn record_from_row(found: &rusqlite::Row<'_>) -> rusqlite::Result<CancelRecord> {
+    Ok(CancelRecord {
+        row: found.get::<_, i64>(0)? as u64,
+        tracking_number: found.get(1)?,
+        status: found.get(2)?,
+        dispute_id: found.get(3)?,
+        message: found.get(4)?,
+    })
 }
 
 #[cfg(test)]
