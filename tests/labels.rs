@@ -804,11 +804,13 @@ fn nested_keys_without_field_rejected() {
             r#"{"packageValue":100}"#,
         ),
     ];
-    // A nested key has no column of its own: the report names it as the field, and the
-    // message names the file, row, key and value.
+    // The report names a nested key by its dotted path as the field and the column, with its
+    // value, and the message names the file, row, key and value.
     for (row, key, value) in cases {
         let error = by_row(row);
         assert_eq!(error["field"], key, "{error:?}");
+        assert_eq!(error["column"], key, "{error:?}");
+        assert_eq!(error["value"], value, "{error:?}");
         let message = &error["message"];
         assert!(message.contains(&input_name), "{message}");
         assert!(message.contains(&format!("row {row}")), "{message}");

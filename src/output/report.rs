@@ -393,12 +393,12 @@ struct ErrorPlace<'a> {
 /// Returns the manifest column that an error's `field` names, and the row's value in it.
 /// `field` is a column name (local checks), an API field that the job maps (`ZIPCode`), or a
 /// JSON pointer into the request body (`/packageDescription/weight`), whose last part is
-/// taken as the API field.
+/// taken as the API field, or a dotted key inside a nested JSON object (`toAddress.city`).
 fn column_and_value<'a>(
     columns: &'a ColumnMap,
     headers: &'a [String],
     record: &'a Record,
-    field: Option<&str>,
+    field: Option<&'a str>,
 ) -> (Option<&'a str>, Option<Cow<'a, str>>) {
     let Some(field) = field.filter(|field| !field.is_empty()) else {
         return (None, None);
@@ -407,18 +407,34 @@ fn column_and_value<'a>(
     if let Some(column) = columns.column_name(api_field) {
         return (Some(column), columns.value(api_field, record));
     }
-    let Some(index) = headers.iter().position(|header| header == field) else {
-        return (None, None);
-    };
-    let column = headers[index].as_str();
-    let value = match &record.fields {
-        Fields::Csv(values) => values.get(index).map(|value| Cow::Borrowed(value.as_str())),
-        Fields::Json(map) => map.get(column).map(|value| match value {
-            serde_json::Value::String(text) => Cow::Borrowed(text.as_str()),
-            other => Cow::Owned(other.to_string()),
-        }),
-    };
-    (Some(column), value)
+    if let Some(index) = headers.iter().position(|header| header == field) {
+        let column = headers[index].as_str();
+        let value = match &record.fields {
+            Fields::Csv(values) => values.get(index).map(|value| Cow::Borrowed(value.as_str())),
+            Fields::Json(map) => map.get(column).map(json_text),
+        };
+        return (Some(column), value);
+    }
+    // A key inside a nested object: the dotted path is the column, as the message names it.
+    if let (Some((top, path)), Fields::Json(map)) = (field.split_once('.'), &record.fields) {
+        let mut nested = map.get(top);
+        for key in path.split('.') {
+            nested = nested.and_then(|value| value.get(key));
+        }
+        if let Some(value) = nested {
+            return (Some(field), Some(json_text(value)));
+        }
+    }
+    (None, None)
+}
+
+/// Returns a JSON value as the error report shows it: a string without its quotes, anything
+/// else as JSON.
+fn json_text(value: &serde_json::Value) -> Cow<'_, str> {
+    match value {
+        serde_json::Value::String(text) => Cow::Borrowed(text.as_str()),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 fn write_error_row(
