@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{sample_rows, sandbox_config, serve_fixed, TestSandbox, Workspace};
+use common::{sample_rows, sandbox_config, serve_fixed, PatchedSandbox, TestSandbox, Workspace};
 
 /// Reads every file below `dir` as bytes.
 fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
@@ -76,6 +76,61 @@ fn secrets_never_reach_logs_or_files() {
             path.display()
         );
         assert!(!contains(&bytes, b"eyJ"), "token in {}", path.display());
+    }
+}
+
+#[test]
+fn echoed_token_request_is_redacted() {
+    // A token endpoint that rejects the request and echoes its body in the error, as some
+    // gateways do. The 400 stops the run, and the 500 is retried and then ends it as an
+    // outage; both messages are written to the log, the summary and the state file.
+    for status in [400u16, 500] {
+        let workspace = Workspace::new();
+        let echo = move |body: String| async move {
+            let error = serde_json::json!({
+                "error": "invalid_client",
+                "error_description": format!("bad request: {body}"),
+            });
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                axum::Json(error),
+            )
+        };
+        let sandbox = PatchedSandbox::start(
+            axum::Router::new().route("/oauth2/v3/token", axum::routing::post(echo)),
+        );
+        let input = workspace.write("in.csv", sample_rows(3));
+        let job = workspace.job("echo", "address", &input, "quota = \"unlimited\"");
+        let run = workspace.run_with_env(
+            &[
+                "run",
+                job.to_str().unwrap(),
+                "--base-url",
+                &sandbox.base_url,
+                "-vv",
+            ],
+            &[
+                ("USPS_CLIENT_ID", "client-for-echo"),
+                ("USPS_CLIENT_SECRET", "Se\"cret/for+echo"),
+            ],
+        );
+        assert_ne!(run.code(), 0, "{}", run.stderr());
+        let stderr = run.stderr();
+        assert!(stderr.contains("<redacted>"), "{stderr}");
+        for needle in [
+            "Se\"cret/for+echo",
+            "Se\\\"cret/for+echo",
+            "client-for-echo",
+        ] {
+            assert!(!stderr.contains(needle), "{needle} in the log: {stderr}");
+            for (path, bytes) in all_files(workspace.dir.path()) {
+                assert!(
+                    !contains(&bytes, needle.as_bytes()),
+                    "{needle} in {}",
+                    path.display()
+                );
+            }
+        }
     }
 }
 

@@ -135,7 +135,7 @@ impl TokenManager {
                     last_failure = "429 Too Many Requests".into();
                 }
                 500..=599 => {
-                    last_failure = parse_error(status, &body).message;
+                    last_failure = self.credentials.redact(&parse_error(status, &body).message);
                     tracing::warn!(attempt, status, error = %last_failure, "token request failed");
                     tokio::time::sleep(Duration::from_secs(attempt as u64)).await;
                 }
@@ -143,11 +143,11 @@ impl TokenManager {
                     let error = parse_error(status, &body);
                     return Err(Stop::Auth {
                         status: Some(status),
-                        message: format!(
+                        message: self.credentials.redact(&format!(
                             "the token request to {url} was rejected (HTTP {status}, {}): {}; check USPS_CLIENT_ID and USPS_CLIENT_SECRET, and that --env or --base-url names the host the app was registered for",
                             error.code,
                             error.message.trim_end_matches('.')
-                        ),
+                        )),
                     });
                 }
             }

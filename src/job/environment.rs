@@ -83,6 +83,27 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Replaces the client id and secret in `text` with `<redacted>`, as typed and as JSON
+    /// escapes them. A server may echo the token request in its error, and such text must not
+    /// reach a message, a log or the state file.
+    pub fn redact(&self, text: &str) -> String {
+        let mut redacted = text.to_string();
+        // The secret first: a client id inside the secret would otherwise cut it in two.
+        for value in [&self.client_secret, &self.client_id] {
+            if value.is_empty() {
+                continue;
+            }
+            let escaped = serde_json::to_string(value).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            for form in [value.as_str(), escaped] {
+                if !form.is_empty() {
+                    redacted = redacted.replace(form, "<redacted>");
+                }
+            }
+        }
+        redacted
+    }
+
     /// Returns the sandbox's built-in credentials.
     pub fn sandbox() -> Credentials {
         Credentials {
