@@ -676,6 +676,7 @@ fn nested_json_orders_buy_labels() {
         r#"{"id": "N1", "toAddress": {"firstName": "Ada", "streetAddress": "1600 Pennsylvania Ave NW", "city": "Washington", "state": "DC", "ZIPCode": "20500"}, "packageDescription": {"weight": 12, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"}, "tags": ["gift"]}"#,
         r#"{"id": "N2", "toAddress": {"streetAddress": "2400 E Fort Ave", "city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "fromAddress": {"firm": "Other Sender", "streetAddress": "121 N LaSalle St", "city": "Chicago", "state": "IL", "ZIPCode": "60602"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4, "mailClass": "USPS_GROUND_ADVANTAGE"}}"#,
         r#"{"id": "N3", "toAddress": {"city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4}}"#,
+        r#"{"id": "N4", "toAddress": {"streetAddress": "2400 E Fort Ave", "city": ["Baltimore"], "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"}}"#,
     ];
     let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
     let job = workspace.job(
@@ -695,6 +696,9 @@ fn nested_json_orders_buy_labels() {
     assert_eq!(rows[0]["tags"], serde_json::json!(["gift"]));
     assert_eq!(rows[1]["usps_status"], "ok", "{}", rows[1]);
     assert_eq!(rows[2]["usps_status"], "invalid_input", "{}", rows[2]);
+    // A nested value that is not text is rejected as at the top level, not sent as JSON.
+    assert_eq!(rows[3]["usps_status"], "invalid_input", "{}", rows[3]);
+    assert_eq!(rows[3]["usps_error_code"], "invalid_value", "{}", rows[3]);
     let second = workspace
         .out()
         .join(rows[1]["usps_label_file"].as_str().unwrap());

@@ -325,6 +325,8 @@ impl Kind for LabelsKind {
             extra_services: &self.extra_services,
         };
         if let Some(nested) = flatten_nested(record, &rules)? {
+            // The scan checked the top-level keys only, and a nested part is an object.
+            checks::check_json_values(&nested.record, &nested.columns)?;
             let mut prepared = self.prepare_flat(&nested.record, &nested.columns, nested.units)?;
             prepared.notes.extend(nested.notes);
             return Ok(prepared);
