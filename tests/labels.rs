@@ -1120,3 +1120,46 @@ fn moved_orders_are_not_bought_again() {
     assert_eq!(output.len(), 6);
     assert!(output.iter().all(|row| row["usps_status"] == "ok"));
 }
+
+#[test]
+fn label_names_transliterated_to_ascii() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let manifest = format!(
+        "{HEADER}\n\
+         #2001,Zoë,Peña,1600 Pennsylvania Ave NW,Washington,DC,20500,,8,10,8,4,Priority Mail\n\
+         #2002,Kim 🏡,Lee,1600 Pennsylvania Ave NW,Washington,DC,20500,,8,10,8,4,Priority Mail\n\
+         #2003,Иван,Петров,1600 Pennsylvania Ave NW,Washington,DC,20500,,8,10,8,4,Priority Mail\n\
+         #2004,Ada,🏡,1600 Pennsylvania Ave NW,Washington,DC,20500,,8,10,8,4,Priority Mail\n"
+    );
+    let job = label_job(&workspace, &manifest, "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+
+    let rows = workspace.csv("labels.csv");
+    let printed = |index: usize| {
+        let file = workspace.out().join(&rows[index]["usps_label_file"]);
+        lopdf::Document::load(&file)
+            .unwrap()
+            .extract_text(&[1])
+            .unwrap()
+    };
+    for (index, name) in [(0, "ZOE PENA"), (1, "KIM LEE"), (2, "IVAN PETROV")] {
+        assert_eq!(rows[index]["usps_status"], "ok", "{:?}", rows[index]);
+        let text = printed(index);
+        assert!(text.contains(name), "{name} not in {text}");
+        assert!(
+            rows[index]["usps_notes"].contains("sent as"),
+            "{:?}",
+            rows[index]
+        );
+    }
+    // The original text stays in the output.
+    assert_eq!(rows[0]["shipping_first_name"], "Zoë");
+    // A name with nothing printable is held back instead of printing `?`.
+    assert_eq!(
+        rows[3]["usps_error_code"], "unprintable_name",
+        "{:?}",
+        rows[3]
+    );
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 3);
+}

@@ -15,7 +15,7 @@ mod prices;
 mod standards;
 mod state;
 mod street;
-mod text;
+pub(crate) mod text;
 mod tracking;
 mod zip;
 

@@ -39,13 +39,33 @@ pub(super) fn label_address(
         None => format!("{part}.{field}"),
     };
 
-    let name = |field: &'static str| -> Result<Option<String>, RowIssue> {
-        let Some(value) = columns
-            .value(field, record)
-            .map(|value| super::normalize(&value))
-        else {
+    // Names are printed on the label, where USPS prints any character outside ASCII as `?`,
+    // so they are transliterated like the address lines.
+    let name = |field: &'static str, notes: &mut Vec<String>| -> Result<Option<String>, RowIssue> {
+        let Some(raw) = columns.value(field, record) else {
             return Ok(None);
         };
+        let cleaned = crate::checks::text::clean_text(&raw);
+        let value = super::normalize(&cleaned.text);
+        if value.is_empty() && !raw.trim().is_empty() {
+            return Err(RowIssue {
+                code: "unprintable_name",
+                field: Some(part),
+                column: columns.column_name(field).map(str::to_string),
+                value: Some(raw.to_string()),
+                message: format!(
+                    "{}: `{raw}` has no letters that a label can print in ASCII; write the name in Latin letters and rerun",
+                    place(field)
+                ),
+            });
+        }
+        if !cleaned.changes.is_empty() {
+            notes.push(format!(
+                "{}: `{raw}` sent as `{value}` ({})",
+                place(field),
+                cleaned.changes.join(", ")
+            ));
+        }
         if value.chars().count() > NAME_MAX {
             return Err(RowIssue {
                 code: "name_too_long",
@@ -60,8 +80,8 @@ pub(super) fn label_address(
         }
         Ok(Some(value))
     };
-    let first_name = name("firstName")?;
-    let last_name = name("lastName")?;
+    let first_name = name("firstName", notes)?;
+    let last_name = name("lastName", notes)?;
 
     let phone = columns.value("phone", record).and_then(|raw| {
         let phone = label_phone(&raw);
