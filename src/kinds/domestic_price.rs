@@ -214,7 +214,7 @@ fn missing_price(answer: &Answer) -> RowOutcome {
             usps_code: None,
             field: Some("totalBasePrice".into()),
             message: "USPS returned 200 without totalBasePrice or a rate price; the row has \
-                      no price. Rerun later or report the raw answer to USPS"
+                      no price. Rerun with --retry-errors to ask USPS again, or report the raw answer to USPS"
                 .into(),
             retryable: false,
             http_status: Some(answer.status),
@@ -240,7 +240,7 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
         return incomplete_quote(
             answer,
             "USPS returned a rate without a price; the total would under-quote the shipment. \
-             Rerun later or report the raw answer to USPS"
+             Rerun with --retry-errors to ask USPS again, or report the raw answer to USPS"
                 .to_owned(),
         );
     }
@@ -249,7 +249,7 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
             answer,
             format!(
                 "USPS returned the fee {:?} without a price; the total would under-quote the \
-                 shipment. Rerun later or report the raw answer to USPS",
+                 shipment. Rerun with --retry-errors to ask USPS again, or report the raw answer to USPS",
                 fee.name
             ),
         );
@@ -278,7 +278,7 @@ fn interpret_rates(answer: &Answer, found: &Priced) -> RowOutcome {
             return incomplete_quote(
                 answer,
                 "USPS returned no totalBasePrice and a rate without a price; summing the \
-                 others would under-quote. Rerun later or report the raw answer to USPS"
+                 others would under-quote. Rerun with --retry-errors to ask USPS again, or report the raw answer to USPS"
                     .to_owned(),
             )
         }

@@ -183,7 +183,7 @@ impl RateShopKind {
                 RowStatus::Error,
                 "missing_price",
                 "USPS returned no priced option for the job's services; check `services` in \
-                 the job file, or rerun later"
+                 the job file, or rerun with --retry-errors to ask USPS again"
                     .to_owned(),
             );
         }

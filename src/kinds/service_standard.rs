@@ -121,7 +121,7 @@ fn interpret_estimates(answer: &Answer, estimates: &[Estimate]) -> RowOutcome {
                 usps_code: None,
                 field: Some("expectedDeliveryDateTime".into()),
                 message: "USPS returned 200 without any estimate that has a delivery date; \
-                          rerun later or report the raw answer to USPS"
+                          rerun with --retry-errors to ask USPS again, or report the raw answer to USPS"
                     .into(),
                 retryable: false,
                 http_status: Some(answer.status),

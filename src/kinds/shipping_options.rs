@@ -132,8 +132,8 @@ fn interpret_options(answer: &Answer, found: &DomesticOptionsResponse) -> RowOut
                 code: "missing_price".into(),
                 usps_code: None,
                 field: Some("totalPrice".into()),
-                message: "USPS returned 200 without any priced shipping option; rerun later or \
-                          report the raw answer to USPS"
+                message: "USPS returned 200 without any priced shipping option; rerun with \
+                          --retry-errors to ask USPS again, or report the raw answer to USPS"
                     .into(),
                 retryable: false,
                 http_status: Some(answer.status),
