@@ -22,6 +22,17 @@ use crate::manifest::{Encoding, Format};
 use crate::quota::{parse_duration, Quota};
 use crate::sandbox::Faults;
 
+/// The parts that output file names add after a job's name (`<job>.errors.csv`).
+const OUTPUT_SUFFIXES: &[&str] = &[
+    "errors",
+    "summary",
+    "shipments",
+    "responses",
+    "cancel",
+    "in-doubt",
+    "labels",
+];
+
 /// A job file as written. Unknown keys are rejected so that a typo cannot silently fall back
 /// to a default.
 #[derive(Debug, Deserialize)]
@@ -369,6 +380,17 @@ impl JobConfig {
         if !name_is_safe {
             return Err(invalid(format!(
                 "name {:?} is not usable as a file name; use letters, digits, '-', '_' and '.', not starting with '.'",
+                file.name
+            )));
+        }
+        // A job named `nightly.errors` would write `nightly.errors.csv` as its output, which
+        // is the error report of a job named `nightly` in the same folder.
+        if let Some(suffix) = OUTPUT_SUFFIXES
+            .iter()
+            .find(|suffix| file.name.ends_with(&format!(".{suffix}")))
+        {
+            return Err(invalid(format!(
+                "name {:?} ends in `.{suffix}`, which the output files of another job's name use; choose a name without it",
                 file.name
             )));
         }
@@ -805,6 +827,16 @@ mod tests {
             load_text("name = \"nightly-2026.v1\"\nkind = \"address\"\ninput = \"x.csv\"\n")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn name_with_output_suffix_rejected() {
+        for name in ["nightly.errors", "a.summary", "b.labels", "c.in-doubt"] {
+            let text = format!("name = {name:?}\nkind = \"address\"\ninput = \"x.csv\"\n");
+            let error = load_text(&text).unwrap_err().to_string();
+            assert!(error.contains("output files"), "{name}: {error}");
+        }
+        assert!(load_text("name = \"errors\"\nkind = \"address\"\ninput = \"x.csv\"\n").is_ok());
     }
 
     #[test]
