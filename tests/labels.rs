@@ -666,6 +666,39 @@ fn cancel_rewrites_job_outputs() {
     let restored = workspace.csv("labels.csv");
     assert_eq!(restored[0]["usps_cancel_status"], "CANCELED");
     assert_eq!(workspace.summary("labels")["labels"]["labels_cancelled"], 3);
+
+    // The same manifest under another path is another job id of the same job: its labels are
+    // reused, and the cancels recorded under the first path still count.
+    let moved = workspace.write("orders-moved.csv", &manifest);
+    let moved_job = workspace.job(
+        "labels",
+        "labels",
+        &moved,
+        &format!("quota = \"unlimited\"\n{LABEL_SETTINGS}"),
+    );
+    let moved_run = |args: &[&str]| {
+        let mut all = vec![
+            args[0],
+            moved_job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+        ];
+        all.extend_from_slice(&args[1..]);
+        workspace.run(&all)
+    };
+    moved_run(&["run"]).expect_code(0);
+    let statuses: Vec<String> = workspace
+        .csv("labels.csv")
+        .iter()
+        .map(|row| row["usps_cancel_status"].clone())
+        .collect();
+    assert_eq!(statuses, ["CANCELED", "CANCELED", "", "CANCELED", ""]);
+    let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
+    assert_eq!(merged.get_pages().len(), 2);
+    moved_run(&["cancel", "--rows", "2"]).expect_code(0);
+    let account = account_stats(&sandbox.stats());
+    assert_eq!(account.labels_cancelled, 3);
+    assert_eq!(account.labels_charged, 5);
 }
 
 #[test]

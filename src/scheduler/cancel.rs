@@ -143,18 +143,21 @@ pub async fn cancel_job(
     let mut results: Vec<(Target, CancelRecord)> = Vec::new();
     let mut stop = None;
     for target in targets {
+        // A recorded cancel is found by the label's tracking number, because after a --fresh
+        // run over a reordered manifest the row may hold another order's label, and a run of
+        // the job on its input under another path has another job id.
         let recorded = {
             let job_id = job_id.clone();
-            let row = target.row;
+            let tracking_number = target.tracking_number.clone();
             store
-                .call(move |connection| cancels::get(connection, &job_id, row))
+                .call(move |connection| cancels::find(connection, &job_id, &tracking_number))
                 .await?
         };
-        // A recorded cancel counts for the label it cancelled only: after a --fresh run over a
-        // reordered manifest, the row may hold another order's label.
-        let recorded = recorded
-            .filter(|record| record.is_done() && record.tracking_number == target.tracking_number);
-        if let Some(record) = recorded {
+        if let Some(record) = recorded.filter(CancelRecord::is_done) {
+            let record = CancelRecord {
+                row: target.row,
+                ..record
+            };
             results.push((target, record));
             continue;
         }

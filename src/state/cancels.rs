@@ -53,34 +53,42 @@ pub fn record(
     Ok(())
 }
 
-/// Returns the recorded cancel of a row, if any.
-pub fn get(
+/// Jobs that share the name of job `?1`: the same job file run on its input under another
+/// path. Their purchases are the same orders, because pins are keyed by the job's name, so
+/// their cancels count for it too.
+const SAME_NAME: &str = "(job_id = ?1 OR job_id IN (SELECT job_id FROM jobs
+     WHERE name = (SELECT name FROM jobs WHERE job_id = ?1)))";
+
+/// Returns the latest recorded cancel of the label `tracking_number` in the job or a job of
+/// the same name, if any.
+pub fn find(
     connection: &Connection,
     job_id: &str,
-    row: u64,
+    tracking_number: &str,
 ) -> rusqlite::Result<Option<CancelRecord>> {
     connection
         .query_row(
-            "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
-             WHERE job_id = ?1 AND row = ?2",
-            params![job_id, row as i64],
+            &format!(
+                "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
+                 WHERE {SAME_NAME} AND tracking_number = ?2 ORDER BY updated_at DESC LIMIT 1"
+            ),
+            params![job_id, tracking_number],
             record_from_row,
         )
         .optional()
 }
 
-/// Returns the cancels of a job that USPS accepted (`CANCELED` or `DISPUTED`), by row.
+/// Returns the cancels that USPS accepted (`CANCELED` or `DISPUTED`) in the job or a job of
+/// the same name, by row.
 pub fn accepted(connection: &Connection, job_id: &str) -> rusqlite::Result<Vec<CancelRecord>> {
-    let mut statement = connection.prepare(
+    let mut statement = connection.prepare(&format!(
         "SELECT row, tracking_number, status, dispute_id, message FROM label_cancels
-         WHERE job_id = ?1 AND status IN ('CANCELED', 'DISPUTED') ORDER BY row",
-    )?;
+         WHERE {SAME_NAME} AND status IN ('CANCELED', 'DISPUTED') ORDER BY row"
+    ))?;
     let records = statement.query_map([job_id], record_from_row)?;
     records.collect()
 }
 
-/// Returns the tracking numbers of the labels of a job whose cancel or refund request USPS
-/// accepted. A label is found by its tracking number, not by its row, because a `--fresh`
 /// run over a reordered manifest moves an order's label to another row.
 pub fn cancelled_tracking_numbers(
     connection: &Connection,
@@ -130,6 +138,6 @@ mod tests {
             HashSet::from(["9205".to_string()])
         );
         assert_eq!(accepted(&connection, "job").unwrap(), [cancel]);
-        assert!(get(&connection, "job", 3).unwrap().unwrap().is_done());
+        assert!(find(&connection, "job", "9205").unwrap().unwrap().is_done());
     }
 }
