@@ -120,6 +120,14 @@ pub fn parse_error(status: u16, body: &str) -> ApiError {
                 parts.push(detail);
             }
         }
+        // Some errors carry only a title, such as `invalid_token` on a 401.
+        if parts.is_empty() {
+            if let Some(title) = first.and_then(|detail| detail.title.as_deref()) {
+                if !title.is_empty() {
+                    parts.push(title);
+                }
+            }
+        }
         let message = match parts.as_slice() {
             [] => format!("HTTP {status} with an empty error message"),
             [only] => only.to_string(),
@@ -208,6 +216,13 @@ mod tests {
         let error = parse_error(401, body);
         assert_eq!(error.code, "401");
         assert_eq!(error.message, "HTTP 401 with an empty error message");
+    }
+
+    #[test]
+    fn title_alone_becomes_message() {
+        let body = r#"{"error":{"errors":[{"title":"invalid_token"}]}}"#;
+        let error = parse_error(401, body);
+        assert_eq!(error.message, "invalid_token");
     }
 
     #[test]
