@@ -1196,3 +1196,38 @@ fn label_names_transliterated_to_ascii() {
     );
     assert_eq!(account_stats(&sandbox.stats()).labels_charged, 3);
 }
+
+#[test]
+fn cancel_rejects_unknown_rows_and_statuses() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let job = label_job(&workspace, &orders(&numbered(2)), "");
+    workspace.run(&run_args(&job, &sandbox)).expect_code(0);
+    let cancel = |selection: &[&str]| {
+        let mut args = vec![
+            "cancel",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+        ];
+        args.extend_from_slice(selection);
+        workspace.run(&args)
+    };
+
+    let past = cancel(&["--rows", "2,9"]);
+    past.expect_code(1);
+    assert!(
+        past.stderr().contains("past the last row"),
+        "{}",
+        past.stderr()
+    );
+    assert!(past.stderr().contains(": 9;"), "{}", past.stderr());
+    let unknown = cancel(&["--status", "bogus"]);
+    unknown.expect_code(1);
+    assert!(
+        unknown.stderr().contains("not a row status"),
+        "{}",
+        unknown.stderr()
+    );
+    assert_eq!(account_stats(&sandbox.stats()).labels_cancelled, 0);
+}

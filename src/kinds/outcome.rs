@@ -27,6 +27,18 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
+    /// Every status, in the order the README lists them.
+    pub const ALL: [RowStatus; 8] = [
+        RowStatus::Ok,
+        RowStatus::Corrected,
+        RowStatus::NotFound,
+        RowStatus::Ambiguous,
+        RowStatus::InvalidInput,
+        RowStatus::Error,
+        RowStatus::Deferred,
+        RowStatus::InDoubt,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RowStatus::Ok => "ok",

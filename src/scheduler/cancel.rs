@@ -473,6 +473,21 @@ fn select_targets(
     job_id: &str,
     selection: &CancelSelection,
 ) -> anyhow::Result<Vec<Target>> {
+    if let Some(wanted) = selection.status.as_deref() {
+        if !RowStatus::ALL
+            .iter()
+            .any(|status| status.as_str() == wanted)
+        {
+            let names: Vec<&str> = RowStatus::ALL
+                .iter()
+                .map(|status| status.as_str())
+                .collect();
+            bail!(
+                "--status {wanted:?} is not a row status; use one of: {} (`ok` selects every bought label)",
+                names.join(", ")
+            );
+        }
+    }
     let kind = kind_for(config);
     let mut reader = ManifestReader::open(&config.input, config.format, config.encoding)?;
     let columns = ColumnMap::resolve(
@@ -484,8 +499,10 @@ fn select_targets(
     let connection = open_reader(&config.state)?;
     let mut cursor = RowCursor::new(&connection, job_id);
     let mut targets = Vec::new();
+    let mut last_row = 0;
     while let Some(record) = reader.next_record() {
         let record = record?;
+        last_row = record.row;
         if selection
             .rows
             .as_ref()
@@ -523,6 +540,20 @@ fn select_targets(
                 .unwrap_or_default(),
             tracking_number,
         });
+    }
+    let beyond: Vec<String> = selection
+        .rows
+        .iter()
+        .flatten()
+        .filter(|&&row| row > last_row)
+        .map(u64::to_string)
+        .collect();
+    if !beyond.is_empty() {
+        bail!(
+            "--rows names rows past the last row of {1} ({last_row}): {0}; rows are record numbers from 1, as in the `row` column of the error report",
+            beyond.join(", "),
+            config.input.display()
+        );
     }
     Ok(targets)
 }
