@@ -568,3 +568,37 @@ fn tracking_job_checks_tracking() {
         "{stdout}"
     );
 }
+
+#[test]
+fn quota_option_replaces_default() {
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let workspace = Workspace::new();
+    // Spend more than the default 60 calls an hour on the sandbox credential.
+    let input = workspace.write("in.csv", common::sample_rows(70));
+    let job = workspace.job("spend", "address", &input, "quota = \"unlimited\"");
+    workspace
+        .run(&[
+            "run",
+            job.to_str().unwrap(),
+            "--base-url",
+            &sandbox.base_url,
+        ])
+        .expect_code(3);
+    let state = workspace.state();
+    let doctor = |extra: &[&str]| {
+        let mut args = vec![
+            "doctor",
+            "--base-url",
+            &sandbox.base_url,
+            "--state",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        workspace.run(&args)
+    };
+
+    let spent = doctor(&[]);
+    spent.expect_code(1);
+    assert!(spent.stdout().contains("--quota"), "{}", spent.stdout());
+    doctor(&["--quota", "unlimited"]).expect_code(0);
+}

@@ -28,6 +28,10 @@ pub struct DoctorArgs {
     /// State file whose quota ledger records doctor's calls.
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
+    /// Call quota of the app, as in a job file: 60/h (the USPS default), 600/m, unlimited.
+    /// A job file's `quota` wins over the default, and this option over both.
+    #[arg(long, value_name = "N/PERIOD", value_parser = super::run::parse_quota)]
+    pub quota: Option<Quota>,
     /// Print the checklist as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -45,6 +49,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<Exit> {
                 env: args.env.clone(),
                 base_url: args.base_url.clone(),
                 token_url: args.token_url.clone(),
+                quota: args.quota,
                 ..Overrides::default()
             };
             Target::of_job(JobConfig::load(job_file, &overrides)?)
@@ -60,7 +65,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<Exit> {
                 .as_ref()
                 .map(|url| url.trim_end_matches('/').to_string()),
             state: args.state.clone().unwrap_or_else(default_state_path),
-            quota: Quota::USPS_DEFAULT,
+            quota: args.quota.unwrap_or(Quota::USPS_DEFAULT),
             quota_pool: QuotaPool::Shared,
             sandbox: Default::default(),
             job: None,

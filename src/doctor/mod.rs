@@ -577,7 +577,9 @@ fn token_failure(stop: &Stop, token_url: &str) -> Check {
              registered for",
         ),
         Stop::QuotaExhausted { next_free_at } => check.with_fix(format!(
-            "the quota is spent; run doctor again after {}",
+            "the quota is spent; run doctor again after {}, or give the app's quota with \
+             --quota (or a job file whose `quota` is set) when it is not the USPS default of \
+             60/h",
             describe_millis(*next_free_at)
         )),
         _ => check.with_fix(format!(
@@ -622,7 +624,9 @@ fn access_failure(
             check.with_fix(format!("{scope_note}; {request}"))
         }
         Stop::QuotaExhausted { next_free_at } => check.with_fix(format!(
-            "the quota is spent; run doctor again after {}",
+            "the quota is spent; run doctor again after {}, or give the app's quota with \
+             --quota (or a job file whose `quota` is set) when it is not the USPS default of \
+             60/h",
             describe_millis(*next_free_at)
         )),
         _ => check.with_fix("the API looks unavailable: run doctor again later"),
