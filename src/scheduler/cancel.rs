@@ -143,9 +143,9 @@ pub async fn cancel_job(
     let mut results: Vec<(Target, CancelRecord)> = Vec::new();
     let mut stop = None;
     for target in targets {
-        // A recorded cancel is found by the label's tracking number, because after a --fresh
-        // run over a reordered manifest the row may hold another order's label, and a run of
-        // the job on its input under another path has another job id.
+        // A recorded cancel is found by the label's tracking number. After a --fresh run over
+        // a reordered manifest the row may hold another order's label, and a run of the job
+        // on its input under another path has another job id.
         let recorded = {
             let job_id = job_id.clone();
             let tracking_number = target.tracking_number.clone();
