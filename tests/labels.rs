@@ -1231,3 +1231,51 @@ fn cancel_rejects_unknown_rows_and_statuses() {
     );
     assert_eq!(account_stats(&sandbox.stats()).labels_cancelled, 0);
 }
+
+#[test]
+fn unsent_request_keys_rejected() {
+    let workspace = Workspace::new();
+    let sandbox = TestSandbox::start(sandbox_config("unlimited"));
+    let to = r#""toAddress": {"streetAddress": "2400 E Fort Ave", "city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"}"#;
+    let lines = [
+        format!(r#"{{"id": "K1", {to}}}"#),
+        format!(
+            r#"{{"id": "K2", {to}, "returnAddress": {{"streetAddress": "1 Main St", "city": "Chicago", "state": "IL", "ZIPCode": "60602"}}}}"#
+        ),
+        format!(r#"{{"id": "K3", {to}, "packageOptions": {{"packageValue": 100}}}}"#),
+        format!(r#"{{"id": "K4", {to}, "extraServices": [930]}}"#),
+        format!(r#"{{"id": "K5", {to}, "returnAddress": null}}"#),
+    ];
+    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
+    let job = workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\n{LABEL_SETTINGS}"),
+    );
+    workspace.run(&run_args(&job, &sandbox)).expect_code(3);
+
+    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
+    let codes: Vec<String> = output
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|row| row["usps_error_code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "",
+            "unsupported_label_key",
+            "unsupported_label_key",
+            "unsupported_extra_services",
+            ""
+        ]
+    );
+    let errors = workspace.csv("labels.errors.csv");
+    assert_eq!(errors[0]["column"], "returnAddress", "{errors:?}");
+    assert!(
+        errors[0]["message"].contains("row 2: key `returnAddress`"),
+        "{errors:?}"
+    );
+    assert_eq!(account_stats(&sandbox.stats()).labels_charged, 2);
+}

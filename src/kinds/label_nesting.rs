@@ -16,6 +16,10 @@ use crate::manifest::{ColumnMap, Fields, Record};
 /// normalize to one of these names, or the top-level column map would claim the object.
 pub(super) const NESTED_PARTS: &[&str] = &["toAddress", "fromAddress", "packageDescription"];
 
+/// Top-level keys of the Labels request that a manifest in the API's own shape may carry and
+/// that usps-batch does not send. A row that sets one would buy a label without it.
+const UNSENT_REQUEST_KEYS: &[&str] = &["returnAddress", "senderAddress", "packageOptions"];
+
 /// Maximum characters of a value quoted in a message.
 const QUOTED_MAX: usize = 80;
 
@@ -38,6 +42,46 @@ pub(super) struct NestingRules<'a> {
     pub input: &'a Path,
     pub units: Units,
     pub extra_services: &'a [u16],
+}
+
+/// Rejects a JSON row that sets a top-level key of the Labels request that usps-batch does not
+/// send, and checks a top-level `extraServices` against the job's `extra_services`. Keys that
+/// the job maps to a label field are read, so they pass.
+pub(super) fn check_request_keys(
+    record: &Record,
+    columns: &ColumnMap,
+    rules: &NestingRules,
+) -> Result<(), RowIssue> {
+    let Fields::Json(map) = &record.fields else {
+        return Ok(());
+    };
+    let keys = UNSENT_REQUEST_KEYS.iter().chain(["extraServices"].iter());
+    for &key in keys {
+        let Some(value) = map.get(key).filter(|value| !is_empty(value)) else {
+            continue;
+        };
+        if columns.mapped_columns().any(|(_, column)| column == key) {
+            continue;
+        }
+        let unread = UnreadKey {
+            key,
+            value,
+            input: rules.input,
+            row: record.row,
+        };
+        if key == "extraServices" {
+            check_extra_services(&unread, rules.extra_services)?;
+        } else {
+            return Err(unread.issue(
+                "unsupported_label_key",
+                "is a part of the Labels request that usps-batch does not send, so the label \
+                 would be bought without it. Remove the key, or buy this label another way, and \
+                 rerun"
+                    .to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Flattens the nested parts of a JSON record to dotted keys (`toAddress.city`), and checks

@@ -12,7 +12,7 @@ pub use super::label_fields::LABEL_FIELDS;
 
 use super::domestic_price::money;
 use super::label_address::label_address;
-use super::label_nesting::{flatten_nested, NestingRules};
+use super::label_nesting::{check_request_keys, flatten_nested, NestingRules};
 use super::{Kind, Prepared, RowError, RowOutcome, RowStatus};
 use crate::checks::{self, LabelPackage, RowIssue, Units};
 use crate::client::{Answer, ApiRequest, Method, LABELS_API};
@@ -324,6 +324,7 @@ impl Kind for LabelsKind {
             units: self.units,
             extra_services: &self.extra_services,
         };
+        check_request_keys(record, columns, &rules)?;
         if let Some(nested) = flatten_nested(record, &rules)? {
             // The scan checked the top-level keys only, and a nested part is an object.
             checks::check_json_values(&nested.record, &nested.columns)?;
