@@ -290,7 +290,7 @@ fn deleted_label_files_are_reported() {
     std::fs::remove_file(workspace.out().join(&deleted)).unwrap();
     let before = sandbox_stats(&sandbox.base_url);
 
-    // The rerun writes every output, prints the labels still there, and says what to do.
+    // The rerun writes every output, merges the labels still there, and prints what to do.
     let rerun = workspace.run(&[
         "run",
         job.to_str().unwrap(),
@@ -645,8 +645,8 @@ fn cancel_rewrites_job_outputs() {
     let rerun = workspace.summary("labels");
     assert_eq!(rerun["labels"], summary["labels"]);
 
-    // A rewritten manifest no longer matches the checkpoints: the cancel goes through and the
-    // print file leaves the label out, but the output stays as it was, which the message says.
+    // A rewritten manifest no longer matches the checkpoints. The cancel goes through and the
+    // print file leaves the label out, but the output stays as it was, as the message states.
     workspace.write("orders.csv", manifest.replace("#1005", "#1095"));
     let partial = cancel("1");
     partial.expect_code(0);

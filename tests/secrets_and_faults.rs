@@ -83,7 +83,7 @@ fn secrets_never_reach_logs_or_files() {
 fn echoed_token_request_is_redacted() {
     // A token endpoint that rejects the request and echoes its body in the error, as some
     // gateways do. The 400 stops the run, and the 500 is retried and then ends it as an
-    // outage; both messages are written to the log, the summary and the state file.
+    // outage. Both messages go to the log, the summary and the state file.
     for status in [400u16, 500] {
         let workspace = Workspace::new();
         let echo = move |body: String| async move {
