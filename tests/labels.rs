@@ -84,6 +84,26 @@ fn label_job(workspace: &Workspace, manifest: &str, extra: &str) -> PathBuf {
     )
 }
 
+/// Writes `lines` as the JSON Lines manifest of a label job, and returns the job file.
+fn json_label_job(workspace: &Workspace, lines: &[String], extra: &str) -> PathBuf {
+    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
+    workspace.job(
+        "labels",
+        "labels",
+        &input,
+        &format!("quota = \"unlimited\"\n{extra}\n{LABEL_SETTINGS}"),
+    )
+}
+
+/// Reads the rows of a JSON label job's output, `labels.jsonl`.
+fn json_output(workspace: &Workspace) -> Vec<serde_json::Value> {
+    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
+    output
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 fn run_args<'a>(job: &'a Path, sandbox: &'a TestSandbox) -> [&'a str; 5] {
     [
         "run",
@@ -711,20 +731,11 @@ fn nested_json_orders_buy_labels() {
         r#"{"id": "N3", "toAddress": {"city": "Baltimore", "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4}}"#,
         r#"{"id": "N4", "toAddress": {"streetAddress": "2400 E Fort Ave", "city": ["Baltimore"], "state": "MD", "ZIPCode": "21230"}, "packageDescription": {"weight": 20, "length": 10, "width": 8, "height": 4, "mailClass": "PRIORITY_MAIL"}}"#,
     ];
-    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
-    let job = workspace.job(
-        "labels",
-        "labels",
-        &input,
-        &format!("quota = \"unlimited\"\n{LABEL_SETTINGS}"),
-    );
+    let lines: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
+    let job = json_label_job(&workspace, &lines, "");
     workspace.run(&run_args(&job, &sandbox)).expect_code(3);
 
-    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
-    let rows: Vec<serde_json::Value> = output
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let rows = json_output(&workspace);
     assert_eq!(rows[0]["usps_status"], "ok", "{}", rows[0]);
     assert_eq!(rows[0]["tags"], serde_json::json!(["gift"]));
     assert_eq!(rows[1]["usps_status"], "ok", "{}", rows[1]);
@@ -785,20 +796,10 @@ fn nested_keys_without_field_rejected() {
             package("32", r#", "packageOptions": {"packageValue": 100}"#)
         ),
     ];
-    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
-    let job = workspace.job(
-        "labels",
-        "labels",
-        &input,
-        &format!("quota = \"unlimited\"\nextra_services = [920]\n{LABEL_SETTINGS}"),
-    );
+    let job = json_label_job(&workspace, &lines, "extra_services = [920]");
     workspace.run(&run_args(&job, &sandbox)).expect_code(3);
 
-    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
-    let rows: Vec<serde_json::Value> = output
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let rows = json_output(&workspace);
     let codes: Vec<&str> = rows
         .iter()
         .map(|row| row["usps_error_code"].as_str().unwrap())
@@ -829,7 +830,7 @@ fn nested_keys_without_field_rejected() {
             .find(|error| error["row"] == row)
             .unwrap_or_else(|| panic!("row {row} is in the error report: {errors:?}"))
     };
-    let input_name = input.display().to_string();
+    let input_name = workspace.path("orders.jsonl").display().to_string();
     let cases = [
         ("3", "packageDescription.weightUOM", "kg"),
         ("4", "packageDescription.extraServices", "[930]"),
@@ -1246,19 +1247,11 @@ fn unsent_request_keys_rejected() {
         format!(r#"{{"id": "K4", {to}, "extraServices": [930]}}"#),
         format!(r#"{{"id": "K5", {to}, "returnAddress": null}}"#),
     ];
-    let input = workspace.write("orders.jsonl", lines.join("\n") + "\n");
-    let job = workspace.job(
-        "labels",
-        "labels",
-        &input,
-        &format!("quota = \"unlimited\"\n{LABEL_SETTINGS}"),
-    );
+    let job = json_label_job(&workspace, &lines, "");
     workspace.run(&run_args(&job, &sandbox)).expect_code(3);
 
-    let output = std::fs::read_to_string(workspace.out().join("labels.jsonl")).unwrap();
-    let codes: Vec<String> = output
-        .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+    let codes: Vec<String> = json_output(&workspace)
+        .iter()
         .map(|row| row["usps_error_code"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(
