@@ -147,32 +147,24 @@ impl Dispatcher {
                 }
             };
             let Some(item) = item else { break };
-            let item = match item {
-                ScanItem::Cached(cached) => ScanItem::Resolved {
-                    row: cached.row,
-                    content_hash: cached.content_hash,
-                    outcome: cached.outcome(this.kind.as_ref()),
-                },
-                other => other,
-            };
             match item {
                 ScanItem::Fatal(message) => {
                     fatal = Some(message);
                     break;
                 }
-                ScanItem::Cached(_) => unreachable!("cached items are resolved above"),
                 ScanItem::Resolved {
                     row,
                     content_hash,
                     outcome,
                 } => {
-                    batch.push(stored_row(row, content_hash, &outcome));
-                    Counters::add(&this.counters.rows_finished, 1);
-                    if batch.len() >= BATCH_ROWS {
-                        if let Err(error) = this.flush(&mut batch, &mut committing).await {
-                            stop.set(error);
-                        }
-                    }
+                    let finished = stored_row(row, content_hash, &outcome);
+                    this.resolve(finished, &mut batch, &mut committing).await;
+                }
+                ScanItem::Cached(cached) => {
+                    let (row, content_hash) = (cached.row, cached.content_hash);
+                    let outcome = cached.outcome(this.kind.as_ref());
+                    let finished = stored_row(row, content_hash, &outcome);
+                    this.resolve(finished, &mut batch, &mut committing).await;
                 }
                 ScanItem::Work(work) => {
                     if stop.is_set() {
@@ -241,6 +233,23 @@ impl Dispatcher {
         DispatchEnd {
             stop: stop.take(),
             fatal,
+        }
+    }
+
+    /// Queues the checkpoint of a row resolved without a call, and hands the batch on once it
+    /// is full.
+    async fn resolve(
+        &self,
+        finished: StoredRow,
+        batch: &mut Vec<StoredRow>,
+        committing: &mut Option<Commit>,
+    ) {
+        batch.push(finished);
+        Counters::add(&self.counters.rows_finished, 1);
+        if batch.len() >= BATCH_ROWS {
+            if let Err(error) = self.flush(batch, committing).await {
+                self.stop.set(error);
+            }
         }
     }
 
