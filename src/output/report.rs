@@ -84,6 +84,14 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// Builds the error of an output that could not be written, or of an input read for it.
+fn fail(path: &Path, message: String) -> ReportError {
+    ReportError {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
 /// The columns of the error report.
 pub const ERROR_COLUMNS: &[&str] = &[
     "row",
@@ -103,10 +111,6 @@ pub const ERROR_COLUMNS: &[&str] = &[
 /// Writes the enriched output and the error report.
 pub fn write_reports(input: &ReportInput<'_>) -> Result<ReportCounts, ReportError> {
     let files = input.files;
-    let fail = |path: &Path, message: String| ReportError {
-        path: path.to_path_buf(),
-        message,
-    };
     if let Some(dir) = files.output.parent() {
         std::fs::create_dir_all(dir).map_err(|error| fail(dir, error.to_string()))?;
     }
@@ -213,65 +217,67 @@ type Batch = Result<Vec<(Record, RowOutcome)>, ReportError>;
 /// order. Stops at the first error, which it sends, or when the writing thread is gone.
 fn read_outcomes(
     input: &ReportInput<'_>,
-    mut reader: ManifestReader,
+    reader: ManifestReader,
     sender: std::sync::mpsc::SyncSender<Batch>,
 ) {
-    let fail = |path: &Path, message: String| ReportError {
-        path: path.to_path_buf(),
-        message,
-    };
-    let result = (|| -> Result<(), ReportError> {
-        let connection =
-            open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
-        let mut cursor = RowCursor::new(&connection, input.job_id);
-        // A purchase sent at least once and not finished may have been charged, so its row
-        // is in doubt rather than deferred, as the in-doubt report lists it.
-        let pins = if input.kind.exactly_once() {
-            crate::state::pins::all(&connection, input.job_id)
-                .map_err(|error| fail(input.state, error.to_string()))?
-        } else {
-            Default::default()
-        };
-        let mut batch = Vec::with_capacity(BATCH_ROWS);
-        while let Some(record) = reader.next_record() {
-            let record = record.map_err(|error| fail(&input.files.output, error.to_string()))?;
-            let stored = cursor
-                .get(record.row)
-                .map_err(|error| fail(input.state, error.to_string()))?;
-            let attempted_pin = stored
-                .as_ref()
-                .filter(|stored| stored.state == RowState::InFlight)
-                .and_then(|stored| pins.get(&(stored.row, stored.content_hash.to_vec())))
-                .filter(|pin| pin.attempts > 0);
-            let outcome = stored
-                .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
-                .and_then(|stored| stored.result)
-                .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
-                .unwrap_or_else(|| match attempted_pin {
-                    Some(pin) => RowOutcome::transient(
-                        "in flight when the run ended".to_string(),
-                        None,
-                        String::new(),
-                    )
-                    .into_in_doubt(&pin.idempotency_key),
-                    None => deferred_outcome(input.deferred),
-                });
-            batch.push((record, outcome));
-            if batch.len() >= BATCH_ROWS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                if sender.send(Ok(full)).is_err() {
-                    return Ok(());
-                }
-            }
-        }
-        if !batch.is_empty() {
-            let _ = sender.send(Ok(batch));
-        }
-        Ok(())
-    })();
-    if let Err(error) = result {
+    if let Err(error) = send_outcomes(input, reader, &sender) {
         let _ = sender.send(Err(error));
     }
+}
+
+/// Does the work of [`read_outcomes`], returning its first error.
+fn send_outcomes(
+    input: &ReportInput<'_>,
+    mut reader: ManifestReader,
+    sender: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<(), ReportError> {
+    let connection =
+        open_reader(input.state).map_err(|error| fail(input.state, error.to_string()))?;
+    let mut cursor = RowCursor::new(&connection, input.job_id);
+    // A purchase sent at least once and not finished may have been charged, so its row
+    // is in doubt rather than deferred, as the in-doubt report lists it.
+    let pins = if input.kind.exactly_once() {
+        crate::state::pins::all(&connection, input.job_id)
+            .map_err(|error| fail(input.state, error.to_string()))?
+    } else {
+        Default::default()
+    };
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while let Some(record) = reader.next_record() {
+        let record = record.map_err(|error| fail(&input.files.output, error.to_string()))?;
+        let stored = cursor
+            .get(record.row)
+            .map_err(|error| fail(input.state, error.to_string()))?;
+        let attempted_pin = stored
+            .as_ref()
+            .filter(|stored| stored.state == RowState::InFlight)
+            .and_then(|stored| pins.get(&(stored.row, stored.content_hash.to_vec())))
+            .filter(|pin| pin.attempts > 0);
+        let outcome = stored
+            .filter(|stored| matches!(stored.state, RowState::Done | RowState::Failed))
+            .and_then(|stored| stored.result)
+            .and_then(|result| serde_json::from_str::<RowOutcome>(&result).ok())
+            .unwrap_or_else(|| match attempted_pin {
+                Some(pin) => RowOutcome::transient(
+                    "in flight when the run ended".to_string(),
+                    None,
+                    String::new(),
+                )
+                .into_in_doubt(&pin.idempotency_key),
+                None => deferred_outcome(input.deferred),
+            });
+        batch.push((record, outcome));
+        if batch.len() >= BATCH_ROWS {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            if sender.send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = sender.send(Ok(batch));
+    }
+    Ok(())
 }
 
 /// The files that [`write_row`] writes to.
@@ -293,10 +299,6 @@ fn write_row(
     counts: &mut ReportCounts,
 ) -> Result<(), ReportError> {
     let files = input.files;
-    let fail = |path: &Path, message: String| ReportError {
-        path: path.to_path_buf(),
-        message,
-    };
     writers
         .output
         .write(record, outcome)
