@@ -644,7 +644,7 @@ fn cancel_rewrites_job_outputs() {
         assert_eq!(row["usps_status"], "ok", "{row:?}");
         assert_eq!(row["usps_tracking_number"], before["usps_tracking_number"]);
     }
-    let kept: rust_decimal::Decimal = [0, 2, 4]
+    let kept_postage: rust_decimal::Decimal = [0, 2, 4]
         .iter()
         .map(|&index| {
             bought[index]["usps_postage"]
@@ -655,7 +655,7 @@ fn cancel_rewrites_job_outputs() {
     let summary = workspace.summary("labels");
     assert_eq!(summary["labels"]["labels_bought"], 5, "{summary}");
     assert_eq!(summary["labels"]["labels_cancelled"], 2, "{summary}");
-    assert_eq!(summary["labels"]["total_postage"], kept.to_string());
+    assert_eq!(summary["labels"]["total_postage"], kept_postage.to_string());
     let merged = lopdf::Document::load(workspace.out().join("labels.labels.pdf")).unwrap();
     assert_eq!(merged.get_pages().len(), 3);
 

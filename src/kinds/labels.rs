@@ -167,12 +167,12 @@ impl LabelsKind {
         if !has_sender_columns {
             // A sender part without its street cannot replace [label.sender], and dropping it
             // would print the job's sender on a label the row meant to send from elsewhere.
-            let given = from_columns.mapped_columns().find_map(|(field, column)| {
+            let sender_value = from_columns.mapped_columns().find_map(|(field, column)| {
                 from_columns
                     .value(field, record)
                     .map(|value| (column.to_string(), value.into_owned()))
             });
-            if let Some((column, value)) = given {
+            if let Some((column, value)) = sender_value {
                 return Err(RowIssue {
                     code: "incomplete_sender",
                     field: Some("fromAddress"),

@@ -225,7 +225,7 @@ fn read_outcomes(
     }
 }
 
-/// Does the work of [`read_outcomes`], returning its first error.
+/// Reads and sends the outcomes for [`read_outcomes`], and returns the first error.
 fn send_outcomes(
     input: &ReportInput<'_>,
     mut reader: ManifestReader,
